@@ -1,0 +1,256 @@
+"""The words of the domain: steps, step states, conditions, snapshots and findings.
+
+Plain frozen dataclasses and the name/state normalisation every source shares. Imports nothing
+from the rest of the package, so sources, detection, rendering and the store can all use it.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+from datetime import datetime
+from enum import StrEnum
+
+
+class StepState(StrEnum):
+    COMPLETED = "completed"  # green check
+    FAILED = "failed"  # red cross
+    STOPPED = "stopped"  # held by the import filter (safety threshold)
+    RUNNING = "running"  # rotating circle
+    QUEUED = "queued"  # rotating circle, next in line
+    PENDING = "pending"  # not reached yet
+
+
+class Condition(StrEnum):
+    FAILED = "failed"
+    SAFETY_THRESHOLD = "safety_threshold"
+    NOT_STARTED = "not_started"
+    STUCK = "stuck"
+    NO_NEW_CYCLE = "no_new_cycle"
+    SOURCE_UNREACHABLE = "source_unreachable"
+
+
+# The seven named steps of a cycle, in order. Anything else eAdm shows is an integration.
+IMPORT_HR = "Import HR"
+IMPORT_HR_FUTURE = "Import HR Future"
+IMPORT_HIERARCHY = "Import Hierarchy"
+IMPORT_AD = "Import AD"
+SYNCHRONIZATION = "Synchronization"
+EXPORT_AD = "Export AD"
+IMPORT_AD_RESULTS = "Import AD Results"
+OTHER_INTEGRATIONS = "Other Integrations"
+
+CORE_STEPS: tuple[str, ...] = (
+    IMPORT_HR,
+    IMPORT_HR_FUTURE,
+    IMPORT_HIERARCHY,
+    IMPORT_AD,
+    SYNCHRONIZATION,
+    EXPORT_AD,
+    IMPORT_AD_RESULTS,
+)
+# Every step the guide has advice for: the seven, plus integrations as one group.
+GUIDE_STEPS: tuple[str, ...] = (*CORE_STEPS, OTHER_INTEGRATIONS)
+
+
+def _squash(text: str) -> str:
+    return re.sub(r"[^a-z0-9]", "", text.casefold())
+
+
+_STEP_ALIASES: dict[str, str] = {_squash(name): name for name in CORE_STEPS}
+_STEP_ALIASES.update(
+    {
+        # Norwegian portal words (see the vendor's Norwegian pages).
+        _squash("Importer HR"): IMPORT_HR,
+        _squash("Importer HR fremtidig"): IMPORT_HR_FUTURE,
+        _squash("Importhierarki"): IMPORT_HIERARCHY,
+        _squash("Importer hierarki"): IMPORT_HIERARCHY,
+        _squash("Importer AD"): IMPORT_AD,
+        _squash("Synkronisering"): SYNCHRONIZATION,
+        _squash("Sync"): SYNCHRONIZATION,
+        _squash("Eksport AD"): EXPORT_AD,
+        _squash("Eksporter AD"): EXPORT_AD,
+        _squash("Importer AD-resultater"): IMPORT_AD_RESULTS,
+        _squash("Import AD Result"): IMPORT_AD_RESULTS,
+    }
+)
+
+_STATE_ALIASES: dict[str, StepState] = {s.value: s for s in StepState}
+_STATE_ALIASES.update(
+    {
+        "ok": StepState.COMPLETED,
+        "success": StepState.COMPLETED,
+        "succeeded": StepState.COMPLETED,
+        "successful": StepState.COMPLETED,
+        "done": StepState.COMPLETED,
+        "finished": StepState.COMPLETED,
+        "complete": StepState.COMPLETED,
+        "fullfort": StepState.COMPLETED,
+        "fullført": StepState.COMPLETED,
+        "error": StepState.FAILED,
+        "errored": StepState.FAILED,
+        "crashed": StepState.FAILED,
+        "failure": StepState.FAILED,
+        "feilet": StepState.FAILED,
+        "feil": StepState.FAILED,
+        "in_progress": StepState.RUNNING,
+        "inprogress": StepState.RUNNING,
+        "started": StepState.RUNNING,
+        "active": StepState.RUNNING,
+        "pagar": StepState.RUNNING,
+        "pågår": StepState.RUNNING,
+        "waiting": StepState.QUEUED,
+        "scheduled": StepState.QUEUED,
+        "venter": StepState.QUEUED,
+        "halted": StepState.STOPPED,
+        "paused": StepState.STOPPED,
+        "stanset": StepState.STOPPED,
+        "stoppet": StepState.STOPPED,
+        "not_started": StepState.PENDING,
+        "notstarted": StepState.PENDING,
+        "none": StepState.PENDING,
+        "idle": StepState.PENDING,
+    }
+)
+
+
+def canonical_step(name: str) -> str:
+    """The guide's name for a step eAdm reports, or the name itself for an integration."""
+    return _STEP_ALIASES.get(_squash(name), name.strip())
+
+
+def guide_step(name: str) -> str:
+    """The guide row that advises a step: one of the seven, or Other Integrations."""
+    canonical = canonical_step(name)
+    return canonical if canonical in CORE_STEPS else OTHER_INTEGRATIONS
+
+
+def parse_state(word: str) -> StepState | None:
+    """A state word as eAdm may spell it; None for a word nobody knows."""
+    key = word.strip().casefold().replace("-", "_").replace(" ", "_")
+    return _STATE_ALIASES.get(key)
+
+
+@dataclass(frozen=True, slots=True)
+class StepRun:
+    name: str
+    state: StepState
+    started_at: datetime | None = None
+    finished_at: datetime | None = None
+    message: str | None = None
+
+    @property
+    def duration_s(self) -> float | None:
+        if self.started_at and self.finished_at:
+            return (self.finished_at - self.started_at).total_seconds()
+        return None
+
+
+@dataclass(frozen=True, slots=True)
+class Snapshot:
+    """One cycle as eAdm shows it, read at `fetched_at`."""
+
+    tenant: str
+    cycle_id: str
+    started_at: datetime | None
+    finished_at: datetime | None
+    steps: tuple[StepRun, ...]
+    fetched_at: datetime | None = None
+    # Per-step problems met while parsing (an unknown state word, say): step name -> text.
+    problems: tuple[tuple[str, str], ...] = field(default=())
+
+    def step(self, name: str) -> StepRun | None:
+        for run in self.steps:
+            if run.name == name:
+                return run
+        return None
+
+    @property
+    def all_completed(self) -> bool:
+        return bool(self.steps) and all(s.state is StepState.COMPLETED for s in self.steps)
+
+    @property
+    def any_running(self) -> bool:
+        return any(s.state in (StepState.RUNNING, StepState.QUEUED) for s in self.steps)
+
+    @property
+    def ended_at(self) -> datetime | None:
+        """When the cycle finished: eAdm's own word, else the last step's end."""
+        if self.finished_at:
+            return self.finished_at
+        ends = [s.finished_at for s in self.steps if s.finished_at]
+        return max(ends) if ends and self.all_completed else None
+
+
+@dataclass(frozen=True, slots=True)
+class Finding:
+    """What detect says about one snapshot: one step (or the cycle) in one condition."""
+
+    tenant: str
+    cycle_id: str | None  # None for source_unreachable
+    step: str | None  # None for cycle-level conditions (no_new_cycle, source_unreachable)
+    condition: Condition
+    since: datetime
+    error: str | None = None
+
+    @property
+    def key(self) -> str:
+        """One alert per tenant x cycle x step: the identity alerts are kept under."""
+        return alert_key(self.tenant, self.cycle_id, self.step, self.condition)
+
+
+def alert_key(tenant: str, cycle_id: str | None, step: str | None, condition: Condition) -> str:
+    if condition is Condition.SOURCE_UNREACHABLE:
+        return f"{tenant}|source"
+    return f"{tenant}|{cycle_id or '-'}|{step or 'cycle'}"
+
+
+def _iso(value: datetime | None) -> str | None:
+    return value.isoformat() if value else None
+
+
+def _dt(value: str | None) -> datetime | None:
+    return datetime.fromisoformat(value) if value else None
+
+
+def snapshot_to_dict(snapshot: Snapshot) -> dict[str, object]:
+    """The bot's own record of a snapshot (for the store), not eAdm's wire format."""
+    return {
+        "tenant": snapshot.tenant,
+        "cycle_id": snapshot.cycle_id,
+        "started_at": _iso(snapshot.started_at),
+        "finished_at": _iso(snapshot.finished_at),
+        "fetched_at": _iso(snapshot.fetched_at),
+        "steps": [
+            {
+                "name": run.name,
+                "state": run.state.value,
+                "started_at": _iso(run.started_at),
+                "finished_at": _iso(run.finished_at),
+                "message": run.message,
+            }
+            for run in snapshot.steps
+        ],
+    }
+
+
+def snapshot_from_dict(data: dict[str, object]) -> Snapshot:
+    steps = data.get("steps") or []
+    assert isinstance(steps, list)
+    return Snapshot(
+        tenant=str(data["tenant"]),
+        cycle_id=str(data["cycle_id"]),
+        started_at=_dt(data.get("started_at")),  # type: ignore[arg-type]
+        finished_at=_dt(data.get("finished_at")),  # type: ignore[arg-type]
+        fetched_at=_dt(data.get("fetched_at")),  # type: ignore[arg-type]
+        steps=tuple(
+            StepRun(
+                name=step["name"],
+                state=StepState(step["state"]),
+                started_at=_dt(step.get("started_at")),
+                finished_at=_dt(step.get("finished_at")),
+                message=step.get("message"),
+            )
+            for step in steps
+        ),
+    )
