@@ -14,17 +14,20 @@ from bot.domain import SYNCHRONIZATION, Condition, Snapshot, StepState
 from tests.cycles import STEPS, T0, at, cycle, end_of, start_of
 
 TH = Thresholds(
-    not_started_after=900, stuck_after=3600, stuck_factor=3, cycle_due_after=7200,
+    not_started_after=900,
+    stuck_after=3600,
+    stuck_factor=3,
+    cycle_due_after=7200,
     source_down_after=600,
 )
 HEALTH = SourceHealth(tenant="demo-kommune")
 
 
-def run(snapshot: Snapshot | None, now, *, health=HEALTH, normal=None):  # noqa: ANN001, ANN202
+def run(snapshot: Snapshot | None, now, *, health=HEALTH, normal=None):
     return detect(snapshot, now=now, thresholds=TH, health=health, normal=normal)
 
 
-def only(findings):  # noqa: ANN001, ANN202
+def only(findings):
     assert len(findings) == 1, findings
     return findings[0]
 
@@ -111,7 +114,9 @@ def test_source_unreachable_after_the_grace_period() -> None:
     assert run(None, since + timedelta(seconds=599), health=health) == []
     finding = only(run(None, since + timedelta(seconds=600), health=health))
     assert (finding.condition, finding.error, finding.key) == (
-        Condition.SOURCE_UNREACHABLE, "503", "demo-kommune|source",
+        Condition.SOURCE_UNREACHABLE,
+        "503",
+        "demo-kommune|source",
     )
 
 
@@ -136,9 +141,7 @@ def test_a_healthy_cycle_never_alerts(done: int, running: bool, minutes: float) 
     if done < len(STEPS):
         states[STEPS[done]] = StepState.RUNNING if running else StepState.QUEUED
     snapshot = cycle(states, upto=done)
-    last = max(
-        (t for r in snapshot.steps for t in (r.started_at, r.finished_at) if t), default=T0
-    )
+    last = max((t for r in snapshot.steps for t in (r.started_at, r.finished_at) if t), default=T0)
     assert run(snapshot, last + timedelta(minutes=minutes)) == []
 
 

@@ -31,15 +31,22 @@ def alert(
     *,
     cycle_id: str | None = "c1",
     state: AlertState = AlertState.OPEN,
-    opened_at=T0,  # noqa: ANN001
-    reminded=None,  # noqa: ANN001
-    snoozed_until=None,  # noqa: ANN001
+    opened_at=T0,
+    reminded=None,
+    snoozed_until=None,
     id: int = 1,
 ) -> AlertView:
     f = finding(step, condition, cycle_id)
     return AlertView(
-        id=id, key=f.key, cycle_id=cycle_id, step=step, condition=condition, state=state,
-        opened_at=opened_at, last_reminded_at=reminded, snoozed_until=snoozed_until,
+        id=id,
+        key=f.key,
+        cycle_id=cycle_id,
+        step=step,
+        condition=condition,
+        state=state,
+        opened_at=opened_at,
+        last_reminded_at=reminded,
+        snoozed_until=snoozed_until,
     )
 
 
@@ -50,8 +57,9 @@ def test_a_new_finding_opens_an_alert() -> None:
 
 def test_the_same_finding_on_a_later_poll_posts_nothing() -> None:
     f = finding("Export AD", Condition.FAILED)
-    decisions = plan([alert("Export AD", Condition.FAILED)], [f], cycle(), now=at(5),
-                     remind_after=REMIND)
+    decisions = plan(
+        [alert("Export AD", Condition.FAILED)], [f], cycle(), now=at(5), remind_after=REMIND
+    )
     assert decisions == [Keep(1, f)]
 
 
@@ -116,16 +124,21 @@ def test_reminder_after_remind_after_then_not_again_until_the_next_period() -> N
     now = T0 + timedelta(seconds=REMIND)
     assert plan([a], [f], cycle(), now=now, remind_after=REMIND) == [Keep(1, f), Remind(1)]
     reminded = alert("Export AD", Condition.FAILED, reminded=now)
-    assert plan([reminded], [f], cycle(), now=now + timedelta(seconds=60),
-                remind_after=REMIND) == [Keep(1, f)]
+    assert plan([reminded], [f], cycle(), now=now + timedelta(seconds=60), remind_after=REMIND) == [
+        Keep(1, f)
+    ]
 
 
 def test_no_reminder_when_acknowledged_or_snoozed() -> None:
     f = finding("Export AD", Condition.FAILED)
     late = T0 + timedelta(hours=10)
     acked = alert("Export AD", Condition.FAILED, state=AlertState.ACKNOWLEDGED)
-    snoozed = alert("Export AD", Condition.FAILED, state=AlertState.SNOOZED,
-                    snoozed_until=late + timedelta(hours=1))
+    snoozed = alert(
+        "Export AD",
+        Condition.FAILED,
+        state=AlertState.SNOOZED,
+        snoozed_until=late + timedelta(hours=1),
+    )
     for a in (acked, snoozed):
         assert plan([a], [f], cycle(), now=late, remind_after=REMIND) == [Keep(1, f)]
 
@@ -134,7 +147,9 @@ def test_snooze_end_restarts_the_reminder_clock() -> None:
     f = finding("Export AD", Condition.FAILED)
     until = T0 + timedelta(hours=4)
     snoozed = alert("Export AD", Condition.FAILED, state=AlertState.SNOOZED, snoozed_until=until)
-    assert plan([snoozed], [f], cycle(), now=until + timedelta(hours=1),
-                remind_after=REMIND) == [Keep(1, f)]
-    assert plan([snoozed], [f], cycle(), now=until + timedelta(seconds=REMIND),
-                remind_after=REMIND) == [Keep(1, f), Remind(1)]
+    assert plan([snoozed], [f], cycle(), now=until + timedelta(hours=1), remind_after=REMIND) == [
+        Keep(1, f)
+    ]
+    assert plan(
+        [snoozed], [f], cycle(), now=until + timedelta(seconds=REMIND), remind_after=REMIND
+    ) == [Keep(1, f), Remind(1)]

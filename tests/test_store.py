@@ -1,0 +1,110 @@
+"""The store on real SQLite and real PostgreSQL: leases, claims, and one alert per finding."""
+
+from __future__ import annotations
+
+import threading
+from datetime import timedelta
+
+from bot.domain import Condition, Finding, StepState
+from bot.lifecycle import Keep, Open, Resolve
+from bot.store import Store, Target
+from tests.cycles import T0, at, cycle
+
+TARGET = Target(channel="C-ALERTS", language="en")
+
+
+def failed_export() -> tuple:
+    snapshot = cycle({"Export AD": StepState.FAILED}, upto=5, message="LDAP error 52")
+    finding = Finding(
+        "demo-kommune", "c1", "Export AD", Condition.FAILED, since=at(16), error="LDAP error 52"
+    )
+    return snapshot, finding
+
+
+def test_open_keep_resolve_writes_the_owed_messages(store: Store) -> None:
+    snapshot, finding = failed_export()
+    first = store.apply_findings(
+        "demo-kommune", TARGET, [finding], snapshot, now=at(20), remind_after=7200
+    )
+    assert [type(d) for d in first] == [Open]
+    again = store.apply_findings(
+        "demo-kommune", TARGET, [finding], snapshot, now=at(21), remind_after=7200
+    )
+    assert [type(d) for d in again] == [Keep]
+    assert [m.kind for m in store.messages()] == ["post"]
+    recovered = cycle(cycle_id="c2", start=at(100))
+    done = store.apply_findings(
+        "demo-kommune", TARGET, [], recovered, now=at(130), remind_after=7200
+    )
+    assert [type(d) for d in done] == [Resolve]
+    assert [m.kind for m in store.messages()] == ["post", "update", "reply"]
+    (alert,) = store.alerts()
+    assert alert.state == "resolved" and alert.resolution == "passed_later"
+    assert alert.since == at(16) and alert.resolved_at == at(130)
+    assert store.unresolved_alerts() == []
+
+
+def test_only_one_process_wins_a_poll_tick(store: Store) -> None:
+    assert store.claim_poll("t", "a", T0, ttl=50)
+    assert not store.claim_poll("t", "b", T0 + timedelta(seconds=10), ttl=50)
+    assert store.claim_poll("t", "b", T0 + timedelta(seconds=50), ttl=50)
+
+
+def test_a_message_is_claimed_by_one_process_at_a_time(store: Store) -> None:
+    snapshot, finding = failed_export()
+    store.apply_findings("demo-kommune", TARGET, [finding], snapshot, now=at(20), remind_after=1)
+    (row,) = store.due_messages(at(20))
+    assert store.claim_message(row.id, "a", at(20), ttl=60)
+    assert not store.claim_message(row.id, "b", at(20), ttl=60)
+    assert store.due_messages(at(20)) == []  # claimed: not due for anyone else
+    store.delivered(row.id, "1732500000.000100", "C0ALERTS", at(21))
+    assert store.claim_message(row.id, "b", at(30), ttl=60) is False
+    alert = store.get_alert(row.alert_id)
+    assert alert.message_ts == "1732500000.000100" and alert.channel == "C0ALERTS"
+
+
+def test_an_update_waits_behind_its_undelivered_post(store: Store) -> None:
+    snapshot, finding = failed_export()
+    store.apply_findings("demo-kommune", TARGET, [finding], snapshot, now=at(20), remind_after=1)
+    store.apply_findings(
+        "demo-kommune", TARGET, [], cycle(cycle_id="c1"), now=at(40), remind_after=7200
+    )
+    due = store.due_messages(at(40))
+    assert [m.kind for m in due] == ["post"]
+
+
+def test_two_processes_finding_the_same_thing_open_one_alert(db_url: str) -> None:
+    stores = [Store(db_url) for _ in range(4)]
+    stores[0].migrate()
+    snapshot, finding = failed_export()
+    barrier = threading.Barrier(len(stores))
+    errors: list[BaseException] = []
+
+    def apply(s: Store) -> None:
+        barrier.wait()
+        try:
+            s.apply_findings(
+                "demo-kommune", TARGET, [finding], snapshot, now=at(20), remind_after=7200
+            )
+        except BaseException as exc:
+            errors.append(exc)
+
+    threads = [threading.Thread(target=apply, args=(s,)) for s in stores]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert errors == []
+    assert len(stores[0].alerts()) == 1
+    assert [m.kind for m in stores[0].messages()] == ["post"]
+    for s in stores:
+        s.dispose()
+
+
+def test_poll_failures_keep_the_first_failure_time(store: Store) -> None:
+    first = store.record_failure("t", "503", T0)
+    later = store.record_failure("t", "timeout", T0 + timedelta(minutes=5))
+    assert first.failing_since == later.failing_since == T0
+    store.record_success("t", cycle(tenant="t"), T0 + timedelta(minutes=6))
+    assert store.tenant_state("t").failing_since is None
+    assert [c.cycle_id for c in store.recent_cycles("t")] == ["c1"]
