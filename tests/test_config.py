@@ -1,0 +1,124 @@
+"""Settings: every problem is named with its fix, and good settings make tenants."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from bot.config import load_settings
+from bot.errors import ConfigError
+
+GOOD = {
+    "SLACK_BOT_TOKEN": "xoxb-1-2-3",
+    "SLACK_SIGNING_SECRET": "s3cret",
+    "EADM_URL": "https://eadm.example.no/",
+    "ALERT_CHANNEL": "#eadm-alerts",
+}
+
+
+@pytest.fixture(autouse=True)
+def clean_env(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
+    import os
+
+    for name in list(os.environ):
+        if name.startswith(("SLACK_", "EADM_", "ALERT_", "RERUN_", "TICKET_", "SMTP_", "ADMIN_")):
+            monkeypatch.delenv(name)
+    monkeypatch.chdir(tmp_path)  # no stray .env
+
+
+def settle(monkeypatch: pytest.MonkeyPatch, **env: str):  # noqa: ANN201
+    for name, value in env.items():
+        monkeypatch.setenv(name, value)
+    return load_settings()
+
+
+def problems(monkeypatch: pytest.MonkeyPatch, **env: str) -> list[str]:
+    with pytest.raises(ConfigError) as info:
+        settle(monkeypatch, **env)
+    return info.value.problems
+
+
+def test_good_settings_make_one_tenant(monkeypatch: pytest.MonkeyPatch) -> None:
+    settings = settle(
+        monkeypatch, **GOOD, ADMIN_USERS="U1, U2", RERUN_COMMAND='["schtasks", "/Run"]'
+    )
+    (tenant,) = settings.tenants
+    assert tenant.eadm_url == "https://eadm.example.no"
+    assert tenant.channel == "#eadm-alerts"
+    assert tenant.rerun.kind == "command" and tenant.rerun.command == ["schtasks", "/Run"]
+    assert settings.admin_users == ["U1", "U2"]
+    assert settings.poll_interval == 60 and settings.not_started_after == 900
+
+
+def test_nothing_set_names_every_missing_setting_with_its_fix(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    found = problems(monkeypatch)
+    names = [p.split(":")[0] for p in found]
+    assert names == ["SLACK_BOT_TOKEN", "SLACK_SIGNING_SECRET", "EADM_URL", "ALERT_CHANNEL"]
+    assert all("; " in p for p in found)  # each line says how to fix it
+
+
+@pytest.mark.parametrize(
+    "env,name,words",
+    [
+        ({"POLL_INTERVAL": "soon"}, "POLL_INTERVAL", "number"),
+        ({"POLL_INTERVAL": "0"}, "POLL_INTERVAL", "greater than 0"),
+        ({"EADM_URL": "eadm.example.no"}, "EADM_URL", "http"),
+        ({"RERUN_COMMAND": "schtasks /Run"}, "RERUN_COMMAND", "JSON"),
+        ({"LANGUAGE": "sv"}, "LANGUAGE", "en or nb"),
+        ({"SLACK_BOT_TOKEN": "xapp-1"}, "SLACK_BOT_TOKEN", "xoxb-"),
+        ({"TIMEZONE": "Europe/Bergen"}, "TIMEZONE", "time zone"),
+        ({"DATABASE_URL": "mysql://x"}, "DATABASE_URL", "postgresql"),
+        ({"TICKET_EMAIL_TO": "support@example.no"}, "SMTP_URL", "smtp://"),
+    ],
+)
+def test_one_bad_setting_is_named_with_its_fix(
+    monkeypatch: pytest.MonkeyPatch, env: dict[str, str], name: str, words: str
+) -> None:
+    found = problems(monkeypatch, **{**GOOD, **env})
+    assert len(found) == 1, found
+    assert found[0].startswith(f"{name}:") and words in found[0]
+
+
+def test_secrets_never_show_in_the_settings_repr(monkeypatch: pytest.MonkeyPatch) -> None:
+    settings = settle(monkeypatch, **GOOD)
+    assert "xoxb-1-2-3" not in repr(settings) and "s3cret" not in repr(settings)
+
+
+def test_socket_mode_needs_no_signing_secret(monkeypatch: pytest.MonkeyPatch) -> None:
+    env = {**GOOD, "SLACK_APP_TOKEN": "xapp-1-A-1"}
+    del env["SLACK_SIGNING_SECRET"]
+    assert settle(monkeypatch, **env).socket_mode
+
+
+def test_empty_lines_copied_from_env_example_count_as_unset(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    settings = settle(monkeypatch, **GOOD, EADM_API_TOKEN="", ADMIN_GROUP="")
+    assert settings.eadm_api_token is None and settings.admin_group is None
+
+
+def test_tenants_from_a_toml_file(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
+    config = tmp_path / "tenants.toml"
+    config.write_text(
+        '[[tenants]]\nname = "bergen"\neadm_url = "https://a.example.no"\nchannel = "C1"\n'
+        '[[tenants]]\nname = "voss"\neadm_url = "https://b.example.no"\nchannel = "C2"\n'
+        'language = "nb"\n[tenants.rerun]\nkind = "webhook"\nurl = "https://hook.example.no"\n'
+    )
+    settings = settle(
+        monkeypatch, SLACK_BOT_TOKEN="xoxb-1", SLACK_SIGNING_SECRET="s", EADM_BOT_CONFIG=str(config)
+    )
+    assert [t.name for t in settings.tenants] == ["bergen", "voss"]
+    assert settings.tenant("voss").language == "nb"
+    assert settings.tenant("voss").rerun.kind == "webhook"
+
+
+def test_a_broken_tenant_file_says_so(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
+    config = tmp_path / "tenants.toml"
+    config.write_text("[[tenants]\n")
+    found = problems(
+        monkeypatch, SLACK_BOT_TOKEN="xoxb-1", SLACK_SIGNING_SECRET="s", EADM_BOT_CONFIG=str(config)
+    )
+    assert found[0].startswith("EADM_BOT_CONFIG:") and "TOML" in found[0]
