@@ -49,7 +49,7 @@ class Playbook:
         self._entries = {(e.step, e.condition): e for e in entries}
         missing = [c.value for c in Condition if (ANY_STEP, c) not in self._entries]
         if missing:
-            raise ValueError(f"playbook: no general entry (step = \"*\") for {', '.join(missing)}")
+            raise ValueError(f'playbook: no general entry (step = "*") for {", ".join(missing)}')
 
     def entry(self, step: str | None, condition: Condition) -> Entry:
         """The advice for a step eAdm reports (integrations map to Other Integrations), or
@@ -76,11 +76,11 @@ class Playbook:
             if step != ANY_STEP and step not in GUIDE_STEPS:
                 raise ValueError(
                     f"playbook extra, {where}: unknown step {step!r}; use one of "
-                    f"{', '.join(GUIDE_STEPS)} or \"*\""
+                    f'{", ".join(GUIDE_STEPS)} or "*"'
                 )
             texts = {lang: line.get(lang) for lang in LANGUAGES}
             if not any(texts.values()):
-                raise ValueError(f"playbook extra, {where}: give the line as en = \"...\"")
+                raise ValueError(f'playbook extra, {where}: give the line as en = "..."')
             for i, entry in enumerate(entries):
                 if condition is not None and entry.condition.value != condition:
                     continue

@@ -11,6 +11,7 @@ from __future__ import annotations
 import asyncio
 import itertools
 import json
+import re
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -376,7 +377,25 @@ def _truthy(value: Any) -> bool:
 # -- the terminal, for the demo -----------------------------------------------------------------
 
 
+EMOJI = {
+    ":white_check_mark:": "✅",
+    ":x:": "❌",
+    ":arrows_counterclockwise:": "🔄",
+    ":white_circle:": "⚪",
+    ":octagonal_sign:": "🛑",
+    ":hourglass:": "⌛",
+    ":zzz:": "💤",
+    ":electric_plug:": "🔌",
+    ":warning:": "⚠️",
+    ":wrench:": "🔧",
+}
+
+
 def _mrkdwn(text: str) -> str:
+    for code, char in EMOJI.items():
+        text = text.replace(code, char)
+    text = re.sub(r"<(https?://[^|>]+)\|([^>]+)>", r"\2 (\1)", text)
+    text = re.sub(r"<@([A-Z0-9]+)>", r"@\1", text)
     return text.replace("*", "").replace("```", "").replace("`", "'")
 
 

@@ -308,6 +308,64 @@ class Store:
                 query = query.where(Alert.tenant == tenant)
             return list(s.exec(query.order_by(col(Alert.id))).all())
 
+    def acknowledge(self, alert_id: int, user_id: str, now: datetime) -> Alert | None:
+        """Mark an alert acknowledged; the message shows who is on it. None if resolved."""
+        with self.session() as s:
+            alert = s.get(Alert, alert_id)
+            if alert is None or alert.resolved_at is not None:
+                return None
+            if alert.state != AlertState.ACKNOWLEDGED:
+                alert.state = AlertState.ACKNOWLEDGED.value
+                alert.acked_by = user_id
+                alert.acked_at = now
+                alert.snoozed_until = None
+                alert.updated_at = now
+                s.add(alert)
+                _owe(s, alert, "update", now)
+                _owe_reply(s, alert, "reply.acknowledged", now, user=user_id)
+            s.commit()
+            return alert
+
+    def snooze(self, alert_id: int, user_id: str, until: datetime, now: datetime) -> Alert | None:
+        """Quiet an alert's reminders until `until`. None if resolved."""
+        with self.session() as s:
+            alert = s.get(Alert, alert_id)
+            if alert is None or alert.resolved_at is not None:
+                return None
+            alert.state = AlertState.SNOOZED.value
+            alert.snoozed_until = until
+            alert.snoozed_by = user_id
+            alert.updated_at = now
+            s.add(alert)
+            _owe(s, alert, "update", now)
+            _owe_reply(s, alert, "reply.snoozed", now, user=user_id, until=until.isoformat())
+            s.commit()
+            return alert
+
+    def set_ticket(
+        self, alert_id: int, ref: str, url: str | None, user_id: str, now: datetime
+    ) -> Alert | None:
+        with self.session() as s:
+            alert = s.get(Alert, alert_id)
+            if alert is None:
+                return None
+            alert.ticket_ref = ref
+            alert.ticket_url = url
+            alert.updated_at = now
+            s.add(alert)
+            _owe(s, alert, "update", now)
+            _owe_reply(s, alert, "reply.ticket", now, user=user_id, ref=ref, url=url or "")
+            s.commit()
+            return alert
+
+    def owe_reply(self, alert_id: int, key: str, now: datetime, **params: Any) -> None:
+        """A thread reply on an alert (rerun progress, say), delivered through the outbox."""
+        with self.session() as s:
+            alert = s.get(Alert, alert_id)
+            if alert is not None:
+                _owe_reply(s, alert, key, now, **params)
+                s.commit()
+
     # -- outbox -------------------------------------------------------------------------------
 
     def due_messages(self, now: datetime, limit: int = 50) -> list[Outbox]:

@@ -1,0 +1,247 @@
+"""The running bot: wires settings, store, sources, Slack, scheduler and HTTP together.
+
+`Bot` owns every long-lived object and their start and stop order. The decisions live
+elsewhere (detect, lifecycle, render); this module only assembles and runs them.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import os
+import socket
+import uuid
+from collections.abc import Awaitable, Callable
+from typing import Any
+
+from aiohttp import web
+from apscheduler.schedulers.asyncio import AsyncIOScheduler
+from apscheduler.triggers.interval import IntervalTrigger
+from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
+from slack_bolt.async_app import AsyncApp
+from slack_sdk.http_retry.builtin_async_handlers import AsyncRateLimitErrorRetryHandler
+from slack_sdk.web.async_client import AsyncWebClient
+
+from bot.compose import Composer
+from bot.config import Settings
+from bot.delivery import Deliverer
+from bot.playbook import Playbook, load_playbook
+from bot.poller import Poller
+from bot.services import Services
+from bot.sources.eadm import EadmSource
+from bot.store import Store, utcnow
+
+log = logging.getLogger(__name__)
+
+DELIVERY_INTERVAL = 2.0  # seconds between outbox sweeps (retries; fresh alerts go at once)
+
+
+def process_owner() -> str:
+    """A name for this process in leases and claims: host, pid and a random part."""
+    return f"{socket.gethostname()}:{os.getpid()}:{uuid.uuid4().hex[:6]}"
+
+
+def slack_client(settings: Settings) -> AsyncWebClient:
+    token = settings.slack_bot_token.get_secret_value() if settings.slack_bot_token else None
+    client = AsyncWebClient(token=token, base_url=settings.slack_api_url, timeout=15)
+    # Short rate-limit waits are honoured inside the call; longer outages go back to the outbox.
+    client.retry_handlers.append(AsyncRateLimitErrorRetryHandler(max_retry_count=1))
+    return client
+
+
+class Bot:
+    def __init__(
+        self,
+        settings: Settings,
+        *,
+        playbook: Playbook | None = None,
+        store: Store | None = None,
+    ) -> None:
+        self.settings = settings
+        self.owner = process_owner()
+        self.store = store or Store(settings.database_url)
+        self.playbook = playbook or load_playbook(settings.playbook_extra)
+        self.client = slack_client(settings)
+        self.composer = Composer(settings, self.playbook)
+        self.sources = {
+            tenant.name: EadmSource(
+                tenant.eadm_url,
+                tenant.name,
+                tenant.eadm_api_token.get_secret_value() if tenant.eadm_api_token else None,
+            )
+            for tenant in settings.tenants
+        }
+        self.deliverer = Deliverer(
+            self.store,
+            self.client,
+            self.composer,
+            owner=self.owner,
+            retry_cap=settings.delivery_retry_cap,
+        )
+        self.poller = Poller(settings, self.store, self.sources, self.deliverer, owner=self.owner)
+        self.services = Services(
+            settings=settings,
+            store=self.store,
+            client=self.client,
+            composer=self.composer,
+            playbook=self.playbook,
+            sources=self.sources,
+            deliverer=self.deliverer,
+        )
+        self.poller.listeners.extend(self.services.poll_listeners())
+        self.bolt = AsyncApp(
+            client=self.client,
+            signing_secret=(
+                settings.slack_signing_secret.get_secret_value()
+                if settings.slack_signing_secret
+                else None
+            ),
+            request_verification_enabled=not settings.socket_mode,
+            process_before_response=False,
+            logger=logging.getLogger("bot.slack"),
+        )
+        from handlers import register_listeners
+
+        register_listeners(self.bolt, self.services)
+        self.scheduler = AsyncIOScheduler(timezone=settings.tz)
+        self._inflight: set[asyncio.Task[Any]] = set()
+        self._runner: web.AppRunner | None = None
+        self._socket_handler: Any = None
+        self.port: int | None = None
+
+    # -- lifecycle ---------------------------------------------------------------------------
+
+    async def start(self, *, migrate: bool = True, serve_http: bool = True) -> None:
+        if migrate:
+            await asyncio.to_thread(self.store.migrate)
+        if self.settings.socket_mode:
+            await self._start_socket_mode()
+            if serve_http:
+                await self._serve(self._health_app())
+        elif serve_http:
+            await self._serve(self._slack_app())
+        for tenant in self.settings.tenants:
+            self.scheduler.add_job(
+                self._tracked(self.poller.poll),
+                IntervalTrigger(seconds=self.settings.poll_interval),
+                args=[tenant],
+                id=f"poll:{tenant.name}",
+                name=f"poll {tenant.name}",
+                next_run_time=utcnow(),
+                max_instances=1,  # a slow eAdm must not pile up polls of the same tenant
+                coalesce=True,
+                misfire_grace_time=None,
+            )
+        self.scheduler.add_job(
+            self._tracked(self.deliverer.run_once),
+            IntervalTrigger(seconds=min(DELIVERY_INTERVAL, self.settings.poll_interval)),
+            id="deliver",
+            name="deliver outbox",
+            max_instances=1,
+            coalesce=True,
+        )
+        self.scheduler.add_job(
+            self._tracked(self.services.tick),
+            IntervalTrigger(seconds=min(30.0, self.settings.poll_interval)),
+            id="tick",
+            name="timers (silences, reruns)",
+            max_instances=1,
+            coalesce=True,
+        )
+        self.scheduler.start()
+        log.info(
+            "eadm-bot running: %d tenant(s), polling every %.0f s, %s",
+            len(self.settings.tenants),
+            self.settings.poll_interval,
+            "Socket Mode" if self.settings.socket_mode else f"HTTP on port {self.port}",
+        )
+
+    def _tracked(self, job: Callable[..., Awaitable[Any]]) -> Callable[..., Awaitable[Any]]:
+        """A job whose run stop() can wait for, so a poll is never cut off mid-write."""
+
+        async def run(*args: Any) -> Any:
+            task = asyncio.current_task()
+            assert task is not None
+            self._inflight.add(task)
+            try:
+                return await job(*args)
+            finally:
+                self._inflight.discard(task)
+
+        run.__name__ = getattr(job, "__name__", "job")
+        return run
+
+    async def stop(self, grace: float = 20.0) -> None:
+        """Stop taking work, let running jobs finish, then close connections."""
+        # Pause first: shutting the scheduler down cancels the jobs that are running.
+        if self.scheduler.running:
+            self.scheduler.pause()
+        if self._inflight:
+            log.info("waiting for %d running job(s) to finish", len(self._inflight))
+            await asyncio.wait(set(self._inflight), timeout=grace)
+        if self.scheduler.running:
+            self.scheduler.shutdown(wait=False)
+        if self._socket_handler is not None:
+            await self._socket_handler.close_async()
+        if self._runner is not None:
+            await self._runner.cleanup()
+        await self.services.aclose()
+        for source in self.sources.values():
+            await source.aclose()
+        self.store.dispose()
+        log.info("eadm-bot stopped")
+
+    # -- HTTP --------------------------------------------------------------------------------
+
+    def _slack_app(self) -> web.Application:
+        app = self.bolt.web_app(path="/slack/events", port=self.settings.port)
+        self._add_health_routes(app)
+        return app
+
+    def _health_app(self) -> web.Application:
+        app = web.Application()
+        self._add_health_routes(app)
+        return app
+
+    def _add_health_routes(self, app: web.Application) -> None:
+        app.router.add_get("/healthz", self._healthz)
+        app.router.add_get("/readyz", self._readyz)
+        app.router.add_get("/metrics", self._metrics)
+
+    async def _serve(self, app: web.Application) -> None:
+        self._runner = web.AppRunner(app, access_log=None)
+        await self._runner.setup()
+        site = web.TCPSite(self._runner, host=self.settings.host, port=self.settings.port)
+        await site.start()
+        server = site._server
+        sockets = getattr(server, "sockets", None) or []
+        self.port = sockets[0].getsockname()[1] if sockets else self.settings.port
+
+    async def _healthz(self, _request: web.Request) -> web.Response:
+        problems = []
+        if not self.scheduler.running:
+            problems.append("scheduler is not running")
+        if not await asyncio.to_thread(self.store.ping):
+            problems.append("database is not reachable")
+        status = 503 if problems else 200
+        return web.json_response({"ok": not problems, "problems": problems}, status=status)
+
+    async def _readyz(self, _request: web.Request) -> web.Response:
+        checks = await self.services.readiness(self.poller.last_poll)
+        ok = all(check["ok"] for check in checks)
+        return web.json_response({"ok": ok, "checks": checks}, status=200 if ok else 503)
+
+    async def _metrics(self, _request: web.Request) -> web.Response:
+        body = generate_latest()
+        return web.Response(body=body, headers={"Content-Type": CONTENT_TYPE_LATEST})
+
+    # -- Socket Mode ---------------------------------------------------------------------------
+
+    async def _start_socket_mode(self) -> None:
+        from slack_bolt.adapter.socket_mode.async_handler import AsyncSocketModeHandler
+
+        assert self.settings.slack_app_token is not None
+        self._socket_handler = AsyncSocketModeHandler(
+            self.bolt, self.settings.slack_app_token.get_secret_value()
+        )
+        await self._socket_handler.connect_async()

@@ -1,0 +1,27 @@
+"""Slack action, view and command IDs: defined once here, looked up everywhere else.
+
+An action's value carries the alert's ID only; everything else is read from the store.
+"""
+
+from typing import Final
+
+ACTION_RERUN: Final = "alert.rerun"
+ACTION_TICKET: Final = "alert.ticket"
+ACTION_ACK: Final = "alert.ack"
+ACTION_SNOOZE: Final = "alert.snooze"
+ACTION_TICKET_AGAIN: Final = "alert.ticket_again"
+ACTION_HOME_REFRESH: Final = "home.refresh"
+
+# The playbook names actions by these words; the buttons use the IDs above.
+PLAYBOOK_ACTIONS: Final = {
+    "rerun": ACTION_RERUN,
+    "ticket": ACTION_TICKET,
+    "ack": ACTION_ACK,
+    "snooze": ACTION_SNOOZE,
+}
+
+VIEW_TICKET: Final = "ticket.submit"
+
+SNOOZE_CHOICES: Final = ("1h", "4h", "tomorrow")
+
+COMMAND: Final = "/eadm"

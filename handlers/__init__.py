@@ -1,0 +1,10 @@
+"""Slack listeners, split by surface. Each module wires its own listeners in `register`."""
+
+from slack_bolt.async_app import AsyncApp
+
+from bot.services import Services
+from handlers import actions
+
+
+def register_listeners(app: AsyncApp, services: Services) -> None:
+    actions.register(app, services)

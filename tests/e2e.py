@@ -1,0 +1,132 @@
+"""End-to-end harness: `eadm-bot run` as a real process between the Slack double and the
+simulator, both served over real HTTP on loopback."""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import signal
+import socket
+import subprocess
+import sys
+import time
+from collections.abc import Callable
+from contextlib import suppress
+from pathlib import Path
+from typing import Any
+
+import httpx
+
+BOT_TOKEN = "xoxb-e2e-test-token"
+SIGNING_SECRET = "e2e-signing-secret"
+CHANNEL = "C0ALERTS"
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+class BotProcess:
+    """`eadm-bot run` in a child process, with its log kept for the test to read."""
+
+    def __init__(self, env: dict[str, str], log_path: Path) -> None:
+        self.env = env
+        self.log_path = log_path
+        self.port = int(env["PORT"])
+        self.proc: subprocess.Popen[bytes] | None = None
+
+    @property
+    def url(self) -> str:
+        return f"http://127.0.0.1:{self.port}"
+
+    async def start(self, timeout: float = 20.0) -> None:
+        log = self.log_path.open("ab")
+        self.proc = subprocess.Popen(
+            [sys.executable, "-m", "bot.cli", "run"],
+            env=self.env,
+            stdout=log,
+            stderr=subprocess.STDOUT,
+            cwd=self.log_path.parent,
+        )
+        deadline = time.monotonic() + timeout
+        async with httpx.AsyncClient() as client:
+            while time.monotonic() < deadline:
+                if self.proc.poll() is not None:
+                    raise RuntimeError(f"eadm-bot exited at start:\n{self.log()}")
+                with suppress(httpx.HTTPError):
+                    if (await client.get(f"{self.url}/healthz")).status_code == 200:
+                        return
+                await asyncio.sleep(0.1)
+        raise TimeoutError(f"eadm-bot did not become healthy in {timeout} s:\n{self.log()}")
+
+    async def stop(self, sig: int = signal.SIGTERM, timeout: float = 15.0) -> int:
+        if self.proc is None or self.proc.poll() is not None:
+            return self.proc.returncode if self.proc else 0
+        self.proc.send_signal(sig)
+        deadline = time.monotonic() + timeout
+        while self.proc.poll() is None and time.monotonic() < deadline:
+            await asyncio.sleep(0.05)
+        if self.proc.poll() is None:
+            self.proc.kill()
+            self.proc.wait()
+        return self.proc.returncode
+
+    def kill(self) -> None:
+        """Crash: no clean shutdown at all."""
+        if self.proc and self.proc.poll() is None:
+            self.proc.kill()
+            self.proc.wait()
+
+    def log(self) -> str:
+        return self.log_path.read_text(errors="replace") if self.log_path.exists() else ""
+
+
+def bot_env(
+    *,
+    slack_api_url: str,
+    eadm_url: str,
+    database_url: str,
+    port: int | None = None,
+    **extra: Any,
+) -> dict[str, str]:
+    env = {
+        key: value
+        for key, value in os.environ.items()
+        if not key.startswith(("SLACK_", "EADM_", "ALERT_", "RERUN_", "TICKET_", "ADMIN_"))
+    }
+    env.update(
+        {
+            "SLACK_BOT_TOKEN": BOT_TOKEN,
+            "SLACK_SIGNING_SECRET": SIGNING_SECRET,
+            "SLACK_API_URL": slack_api_url,
+            "EADM_URL": eadm_url,
+            "ALERT_CHANNEL": CHANNEL,
+            "DATABASE_URL": database_url,
+            "PORT": str(port or free_port()),
+            "HOST": "127.0.0.1",
+            "TENANT_NAME": "demo-kommune",
+            "POLL_INTERVAL": "1",
+            "DELIVERY_RETRY_CAP": "1",
+            "PYTHONUNBUFFERED": "1",
+        }
+    )
+    env.update({key.upper(): str(value) for key, value in extra.items()})
+    return env
+
+
+async def eventually(
+    check: Callable[[], Any], timeout: float = 15.0, interval: float = 0.1, what: str = ""
+) -> Any:
+    """Wait until `check()` returns something truthy; fail with `what` after `timeout`."""
+    deadline = time.monotonic() + timeout
+    while True:
+        result = check()
+        if asyncio.iscoroutine(result):
+            result = await result
+        if result:
+            return result
+        if time.monotonic() > deadline:
+            raise AssertionError(f"timed out after {timeout} s waiting for {what or check}")
+        await asyncio.sleep(interval)
