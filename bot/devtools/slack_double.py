@@ -38,7 +38,9 @@ class Call:
 
 @dataclass
 class Fault:
-    mode: str  # ratelimited | server_error | invalid_auth | channel_not_found | hang
+    # ratelimited | server_error | invalid_auth | channel_not_found | hang, or accept_then_error:
+    # do the work, then answer 500, as when Slack's answer is lost after it accepted a post.
+    mode: str
     times: int | None  # None: until cleared
     retry_after: int = 1
 
@@ -154,6 +156,10 @@ class SlackDouble:
                 return web.json_response({"ok": False, "error": "internal_error"}, status=500)
             if fault.mode == "hang":
                 await asyncio.sleep(3600)
+            if fault.mode == "accept_then_error":
+                handler = getattr(self, "_m_" + method.replace(".", "_"))
+                handler(params)
+                return web.json_response({"ok": False, "error": "internal_error"}, status=500)
             return web.json_response({"ok": False, "error": fault.mode})
         token = request.headers.get("Authorization", "").removeprefix("Bearer ").strip()
         token = token or str(params.get("token", ""))

@@ -309,13 +309,14 @@ SIM_KEY = web.AppKey("simulation", Simulation)
 
 
 def build_app(
-    scenario_name: str = "tour",
+    scenario_name: str | Scenario = "tour",
     speed: float = 60.0,
     *,
     token: str | None = None,
     clock: SimClock | None = None,
 ) -> web.Application:
-    sim = Simulation(find_scenario(scenario_name), speed=speed, clock=clock or SimClock())
+    chosen = scenario_name if isinstance(scenario_name, Scenario) else find_scenario(scenario_name)
+    sim = Simulation(chosen, speed=speed, clock=clock or SimClock())
     app = web.Application(middlewares=[_auth(token), _api_mode])
     app[SIM_KEY] = sim
     app.router.add_get("/api/v1/sync/cycles/current", _current)
