@@ -49,6 +49,20 @@ def slack_client(settings: Settings) -> AsyncWebClient:
     return client
 
 
+def _bolt_logger() -> logging.Logger:
+    """Bolt's logger, minus its warning that our client wins over SLACK_BOT_TOKEN, which Bolt
+    reads from the environment by itself: that is exactly what we intend."""
+    from slack_bolt.logger.messages import warning_client_prioritized_and_token_skipped
+
+    logger = logging.getLogger("bot.slack")
+    skipped = warning_client_prioritized_and_token_skipped()
+    if not any(getattr(f, "name", "") == "client-wins" for f in logger.filters):
+        quiet = logging.Filter("client-wins")
+        quiet.filter = lambda record: record.getMessage() != skipped  # type: ignore[method-assign]
+        logger.addFilter(quiet)
+    return logger
+
+
 class Bot:
     def __init__(
         self,
@@ -98,7 +112,7 @@ class Bot:
             ),
             request_verification_enabled=not settings.socket_mode,
             process_before_response=False,
-            logger=logging.getLogger("bot.slack"),
+            logger=_bolt_logger(),
         )
         from handlers import register_listeners
 
@@ -244,4 +258,25 @@ class Bot:
         self._socket_handler = AsyncSocketModeHandler(
             self.bolt, self.settings.slack_app_token.get_secret_value()
         )
+        client = self._socket_handler.client
+        connect = client.connect
+        connections = 0
+
+        # slack_sdk reconnects by itself (on a dropped socket, a failed ping or Slack's
+        # `disconnect` message) but speaks of sessions by hash; an admin reading the log should
+        # see plainly that the bot lost Slack and got it back.
+        async def connect_and_tell() -> None:
+            nonlocal connections
+            if connections:
+                log.info("the Socket Mode connection to Slack was closed; reconnecting")
+            await connect()
+            if client.closed:
+                return
+            connections += 1
+            if connections == 1:
+                log.info("connected to Slack over Socket Mode")
+            else:
+                log.info("reconnected to Slack over Socket Mode (connection %d)", connections)
+
+        client.connect = connect_and_tell  # type: ignore[method-assign]
         await self._socket_handler.connect_async()

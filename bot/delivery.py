@@ -99,7 +99,10 @@ class Deliverer:
             retry_at = self.clock() + timedelta(seconds=wait)
             await asyncio.to_thread(self.store.delivery_failed, row.id, str(exc), retry_at)
             metrics.SLACK_ERRORS.labels(error=_label(exc)).inc()
-            log.warning(
+            # A configuration problem was already said once, loudly; repeats add nothing.
+            quiet = exc.permanent
+            log.log(
+                logging.DEBUG if quiet else logging.WARNING,
                 "[%s] message %s (%s) not delivered, attempt %d: %s; next try in %.0f s",
                 row.tenant,
                 row.id,

@@ -94,5 +94,5 @@ def setup_logging(
     root.handlers[:] = [handler]
     root.setLevel(level.upper())
     # Libraries' chatter stays out of an admin's log unless they ask for DEBUG.
-    for noisy in ("apscheduler", "aiohttp.access", "httpx", "slack_bolt", "slack_sdk"):
+    for noisy in ("alembic", "apscheduler", "aiohttp.access", "httpx", "slack_bolt", "slack_sdk"):
         logging.getLogger(noisy).setLevel(max(logging.WARNING, root.level))

@@ -34,6 +34,7 @@ class Call:
     method: str
     params: dict[str, Any]
     at: float = field(default_factory=time.time)
+    fault: str | None = None  # the fault this call was answered with, if any
 
 
 @dataclass
@@ -139,9 +140,11 @@ class SlackDouble:
     async def _api(self, request: web.Request) -> web.StreamResponse:
         method = request.match_info["method"]
         params = await _params(request)
-        self.recorded.append(Call(method, params))
+        call = Call(method, params)
+        self.recorded.append(call)
         fault = self.faults.get(method)
         if fault is not None:
+            call.fault = fault.mode
             if fault.times is not None:
                 fault.times -= 1
                 if fault.times <= 0:
