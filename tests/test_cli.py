@@ -1,0 +1,76 @@
+"""The `eadm-bot` command as an admin meets it: errors that say what to fix, and the demo."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+
+def eadm_bot(
+    *args: str, cwd: Path, timeout: float = 60, **env: str
+) -> subprocess.CompletedProcess[str]:
+    clean = {
+        k: v
+        for k, v in os.environ.items()
+        if not k.startswith(("SLACK_", "EADM_", "ALERT_", "RERUN_", "TICKET_", "ADMIN_"))
+    }
+    clean.update(env)
+    return subprocess.run(
+        [sys.executable, "-m", "bot.cli", *args],
+        cwd=cwd,
+        env=clean,
+        capture_output=True,
+        text=True,
+        timeout=timeout,
+    )
+
+
+def test_run_without_settings_names_every_missing_one_with_its_fix(tmp_path: Path) -> None:
+    result = eadm_bot("run", cwd=tmp_path)
+    assert result.returncode == 2
+    err = result.stderr
+    assert "Traceback" not in err
+    for name in ("SLACK_BOT_TOKEN", "SLACK_SIGNING_SECRET", "EADM_URL", "ALERT_CHANNEL"):
+        assert f"  - {name}: " in err, err
+    assert "OAuth & Permissions" in err
+
+
+def test_run_with_wrong_values_says_which_and_how(tmp_path: Path) -> None:
+    result = eadm_bot(
+        "run",
+        cwd=tmp_path,
+        SLACK_BOT_TOKEN="xoxp-user-token",
+        SLACK_SIGNING_SECRET="s",
+        EADM_URL="eadm.example.no",
+        ALERT_CHANNEL="#eadm",
+        POLL_INTERVAL="soon",
+        RERUN_COMMAND="schtasks /Run",
+    )
+    assert result.returncode == 2
+    err = result.stderr
+    assert "EADM_URL: must start with http:// or https://" in err
+    assert "POLL_INTERVAL:" in err and "RERUN_COMMAND: is not valid JSON" in err
+
+
+def test_simulator_lists_its_scenarios(tmp_path: Path) -> None:
+    result = eadm_bot("simulator", "--scenario", "list", cwd=tmp_path)
+    assert result.returncode == 0
+    assert "safety-threshold" in result.stdout and "stuck:export-ad" in result.stdout
+    wrong = eadm_bot("simulator", "--scenario", "nope", cwd=tmp_path)
+    assert wrong.returncode == 2 and "unknown scenario 'nope'" in wrong.stderr
+
+
+@pytest.mark.e2e
+def test_the_demo_shows_an_alert_and_its_resolution_in_the_terminal(tmp_path: Path) -> None:
+    result = eadm_bot("demo", "--speed", "600", "--duration", "14", cwd=tmp_path)
+    assert result.returncode == 0, result.stderr
+    out = result.stdout
+    assert "Export AD failed · demo-kommune" in out
+    assert "[Rerun sync] [Open support ticket] [Acknowledge]" in out
+    assert "Resolved: Export AD failed" in out
+    assert "Traceback" not in result.stderr
+    assert list(tmp_path.iterdir()) == [], "the demo leaves the working folder as it was"

@@ -1,0 +1,176 @@
+"""Rendering is pure: alert and cycle in, Block Kit out, within Slack's limits."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+from typing import Any
+from zoneinfo import ZoneInfo
+
+import pytest
+from slack_sdk.models.blocks import Block
+
+from bot import ids
+from bot.domain import EXPORT_AD, SYNCHRONIZATION, Condition, StepState, snapshot_to_dict
+from bot.playbook import load_playbook
+from bot.render import (
+    AlertFacts,
+    cycle_lines,
+    fmt_duration,
+    fmt_time,
+    render_alert,
+    render_reply,
+    truncate,
+)
+from tests.cycles import T0, at, cycle
+
+OSLO = ZoneInfo("Europe/Oslo")
+PLAYBOOK = load_playbook()
+
+
+def facts(**overrides: Any) -> AlertFacts:
+    snap = cycle({EXPORT_AD: StepState.FAILED}, upto=5, message="Client did not answer")
+    base: dict[str, Any] = {
+        "id": 7,
+        "tenant": "demo-kommune",
+        "step": EXPORT_AD,
+        "condition": Condition.FAILED,
+        "error": "Client did not answer",
+        "since": at(16),
+        "state": "open",
+        "cycle": snapshot_to_dict(snap),
+        "rerun_target": 'schtasks /Run /TN "eAdm synkronisering"',
+    }
+    base.update(overrides)
+    return AlertFacts(**base)
+
+
+def render(lang: str = "en", **overrides: Any) -> dict[str, Any]:
+    alert = facts(**overrides)
+    entry = PLAYBOOK.entry(alert.step, alert.condition)
+    message = render_alert(alert, entry, lang, tz=OSLO, now=at(30), portal_url="https://p.no")
+    return {"text": message.text, "blocks": message.blocks}
+
+
+def actions(blocks: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    return [e for b in blocks if b["type"] == "actions" for e in b["elements"]]
+
+
+def test_the_alert_reads_like_the_cycle_view() -> None:
+    msg = render()
+    blocks = msg["blocks"]
+    assert blocks[0]["type"] == "header"
+    assert blocks[0]["text"]["text"] == "Export AD failed · demo-kommune"
+    body = str(blocks)
+    assert "Client did not answer" in body
+    assert ":white_check_mark: *Import HR*" in body and ":x: *Export AD*" in body
+    assert "https://p.no/synchronization/status" in body
+    assert msg["text"].startswith(":x: Export AD failed (demo-kommune)")
+    for block in blocks:
+        Block.parse(block).validate_json()  # slack_sdk checks Slack's own limits
+
+
+def test_every_value_carries_the_alert_id_only() -> None:
+    elements = actions(render()["blocks"])
+    assert {e["action_id"] for e in elements} == {
+        ids.ACTION_RERUN,
+        ids.ACTION_TICKET,
+        ids.ACTION_ACK,
+        ids.ACTION_SNOOZE,
+    }
+    for element in elements:
+        if element["type"] == "button":
+            assert element["value"] == "7"
+        else:
+            assert [o["value"] for o in element["options"]] == ["7:1h", "7:4h", "7:tomorrow"]
+
+
+def test_rerun_asks_slacks_confirmation_naming_the_task() -> None:
+    (rerun,) = [e for e in actions(render()["blocks"]) if e["action_id"] == ids.ACTION_RERUN]
+    assert "eAdm synkronisering" in rerun["confirm"]["text"]["text"]
+
+
+def test_no_rerun_button_without_a_runner() -> None:
+    ids_ = {e["action_id"] for e in actions(render(rerun_target=None)["blocks"])}
+    assert ids.ACTION_RERUN not in ids_ and ids.ACTION_TICKET in ids_
+
+
+def test_the_safety_threshold_never_offers_a_rerun() -> None:
+    msg = render(step=SYNCHRONIZATION, condition=Condition.SAFETY_THRESHOLD)
+    assert ids.ACTION_RERUN not in {e["action_id"] for e in actions(msg["blocks"])}
+    assert "Import History" in str(msg["blocks"])
+
+
+def test_a_long_error_is_cut_with_a_note_and_stays_within_limits() -> None:
+    msg = render(error="x" * 10_000)
+    body = str(msg["blocks"])
+    assert "more characters cut]" in body
+    for block in msg["blocks"]:
+        Block.parse(block).validate_json()
+        if block["type"] == "section":
+            assert len(block["text"]["text"]) <= 3000
+    assert len(msg["text"]) <= 3000
+
+
+def test_acknowledged_and_ticketed_alert_says_who_and_drops_the_ack_button() -> None:
+    msg = render(
+        state="acknowledged",
+        acked_by="<@U1>",
+        acked_at=at(20),
+        ticket_ref="#35436",
+        ticket_url="https://h.zendesk.com/agent/tickets/35436",
+    )
+    body = str(msg["blocks"])
+    assert "<@U1>" in body and "<https://h.zendesk.com/agent/tickets/35436|#35436>" in body
+    assert ids.ACTION_ACK not in {e["action_id"] for e in actions(msg["blocks"])}
+
+
+def test_a_resolved_alert_keeps_the_facts_and_loses_the_buttons() -> None:
+    msg = render(state="resolved", resolved_at=at(40), resolution="recovered")
+    assert msg["blocks"][0]["text"]["text"].startswith("Resolved: ")
+    assert actions(msg["blocks"]) == []
+    assert "24 min" in str(msg["blocks"])
+
+
+def test_norwegian() -> None:
+    msg = render("nb")
+    assert msg["blocks"][0]["text"]["text"] == "Export AD feilet · demo-kommune"
+    assert "Kvitter" in str(msg["blocks"])
+
+
+@pytest.mark.parametrize(
+    ("seconds", "en", "nb"),
+    [
+        (42, "42 s", "42 s"),
+        (60 * 7, "7 min", "7 min"),
+        (3600 * 2 + 60 * 5, "2 h 5 min", "2 t 5 min"),
+        (3600 * 50, "2 d 2 h", "2 d 2 t"),
+    ],
+)
+def test_durations(seconds: float, en: str, nb: str) -> None:
+    assert fmt_duration(seconds, "en") == en
+    assert fmt_duration(seconds, "nb") == nb
+
+
+def test_times_are_local_and_dated_when_not_today() -> None:
+    assert fmt_time(T0, OSLO, T0 + timedelta(minutes=5)) == "22:00"
+    assert fmt_time(T0, OSLO, T0 + timedelta(days=1)) == "24.11 22:00"
+
+
+def test_cycle_lines_icons_and_durations() -> None:
+    snap = cycle({SYNCHRONIZATION: StepState.RUNNING}, upto=4)
+    lines = cycle_lines(snap, "en", OSLO, at(14))
+    assert lines[0] == ":white_check_mark: *Import HR* completed from 22:00 (3 min)"
+    assert lines[4].startswith(":arrows_counterclockwise: *Synchronization*")
+    assert "(2 min)" in lines[4]
+    assert lines[5] == ":white_circle: *Export AD* not started"
+
+
+def test_truncate_keeps_short_text() -> None:
+    assert truncate("short", 100, "en") == "short"
+
+
+def test_replies() -> None:
+    text = render_reply(
+        "reply.resolved", {"seconds": 1500, "resolution": "recovered"}, "en", tz=OSLO, now=T0
+    )
+    assert "25 min" in text
