@@ -25,3 +25,6 @@ VIEW_TICKET: Final = "ticket.submit"
 SNOOZE_CHOICES: Final = ("1h", "4h", "tomorrow")
 
 COMMAND: Final = "/eadm"
+
+# `/eadm rerun` asks first; its button carries the tenant's name, not an alert.
+ACTION_RERUN_TENANT: Final = "tenant.rerun"

@@ -3,8 +3,11 @@
 from slack_bolt.async_app import AsyncApp
 
 from bot.services import Services
-from handlers import actions
+from handlers import actions, commands, home, views
 
 
 def register_listeners(app: AsyncApp, services: Services) -> None:
     actions.register(app, services)
+    commands.register(app, services)
+    views.register(app, services)
+    home.register(app, services)

@@ -1,20 +1,115 @@
-"""Buttons on alert messages. Until the actions are wired, a click is answered politely."""
+"""Buttons on alert messages: ack first, authorise, delegate to the services, answer privately.
+
+Slack waits three seconds for the ack; the work (a rerun runner, a slow SMTP server) runs
+after it. A button's value carries the alert's ID only.
+"""
 
 from __future__ import annotations
 
 import logging
-import re
 from typing import Any
 
 from slack_bolt.async_app import AsyncApp
 
-from bot.services import Services
+from bot import ids
+from bot.services import Answer, Services
 
 log = logging.getLogger(__name__)
 
 
+async def answer(respond: Any, reply: Answer) -> None:
+    await respond(
+        text=reply.text,
+        blocks=reply.blocks,
+        response_type="in_channel" if reply.public else "ephemeral",
+        replace_original=False,
+    )
+
+
+def _clicked(body: dict[str, Any]) -> tuple[str, str]:
+    """Who clicked, and the value of what they clicked (a select's chosen option)."""
+    action = body["actions"][0]
+    value = action.get("value") or (action.get("selected_option") or {}).get("value", "")
+    return body["user"]["id"], str(value)
+
+
 def register(app: AsyncApp, services: Services) -> None:
-    @app.action(re.compile(r"^alert\."))
-    async def alert_action(ack: Any, respond: Any) -> None:
+    @app.action(ids.ACTION_ACK)
+    async def acknowledge(ack: Any, body: dict[str, Any], respond: Any) -> None:
         await ack()
-        await respond(text="Coming soon.", response_type="ephemeral", replace_original=False)
+        user, value = _clicked(body)
+        alert, problem = await services.alert_for(value, user)
+        if alert is None:
+            await answer(respond, problem)  # type: ignore[arg-type]
+            return
+        refusal = await services.authorize(user, "ack", tenant=alert.tenant, alert_id=alert.id)
+        await answer(respond, refusal or await services.acknowledge(alert, user))
+
+    @app.action(ids.ACTION_SNOOZE)
+    async def snooze(ack: Any, body: dict[str, Any], respond: Any) -> None:
+        await ack()
+        user, value = _clicked(body)
+        alert, problem = await services.alert_for(value, user)
+        if alert is None:
+            await answer(respond, problem)  # type: ignore[arg-type]
+            return
+        refusal = await services.authorize(user, "snooze", tenant=alert.tenant, alert_id=alert.id)
+        choice = value.split(":", 1)[1] if ":" in value else ""
+        await answer(respond, refusal or await services.snooze(alert, choice, user))
+
+    @app.action(ids.ACTION_RERUN)
+    async def rerun(ack: Any, body: dict[str, Any], respond: Any) -> None:
+        await ack()
+        user, value = _clicked(body)
+        alert, problem = await services.alert_for(value, user)
+        if alert is None:
+            await answer(respond, problem)  # type: ignore[arg-type]
+            return
+        refusal = await services.authorize(user, "rerun", tenant=alert.tenant, alert_id=alert.id)
+        tenant = services.tenant(alert.tenant)
+        if refusal or tenant is None:
+            await answer(respond, refusal or Answer("?"))
+            return
+        await answer(respond, await services.rerun(tenant, user, alert.id))
+
+    @app.action(ids.ACTION_RERUN_TENANT)
+    async def rerun_tenant(ack: Any, body: dict[str, Any], respond: Any) -> None:
+        await ack()
+        user, value = _clicked(body)
+        tenant = services.tenant(value)
+        refusal = await services.authorize(user, "rerun", tenant=value)
+        if refusal or tenant is None:
+            await answer(respond, refusal or Answer("?"))
+            return
+        await answer(respond, await services.rerun(tenant, user))
+
+    async def open_ticket(body: dict[str, Any], respond: Any, client: Any, again: bool) -> None:
+        user, value = _clicked(body)
+        alert, problem = await services.alert_for(value, user)
+        if alert is None:
+            await answer(respond, problem)  # type: ignore[arg-type]
+            return
+        refusal = await services.authorize(user, "ticket", tenant=alert.tenant, alert_id=alert.id)
+        if refusal:
+            await answer(respond, refusal)
+            return
+        view = await services.ticket_view(alert, user, again=again)
+        if isinstance(view, Answer):
+            await answer(respond, view)
+            return
+        await client.views_open(trigger_id=body["trigger_id"], view=view)
+
+    @app.action(ids.ACTION_TICKET)
+    async def ticket(ack: Any, body: dict[str, Any], respond: Any, client: Any) -> None:
+        await ack()
+        await open_ticket(body, respond, client, again=False)
+
+    @app.action(ids.ACTION_TICKET_AGAIN)
+    async def ticket_again(ack: Any, body: dict[str, Any], respond: Any, client: Any) -> None:
+        await ack()
+        await open_ticket(body, respond, client, again=True)
+
+    @app.action(ids.ACTION_HOME_REFRESH)
+    async def refresh_home(ack: Any, body: dict[str, Any]) -> None:
+        await ack()
+        await services.publish_home(body["user"]["id"])

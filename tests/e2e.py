@@ -130,3 +130,24 @@ async def eventually(
         if time.monotonic() > deadline:
             raise AssertionError(f"timed out after {timeout} s waiting for {what or check}")
         await asyncio.sleep(interval)
+
+
+async def send_signed(bot_url: str, body: str, *, json_body: bool = False) -> httpx.Response:
+    """POST a request to the bot's Slack endpoint the way Slack does: signed, timed."""
+    from bot.devtools.signing import form_headers, json_headers
+
+    headers = (json_headers if json_body else form_headers)(SIGNING_SECRET, body)
+    async with httpx.AsyncClient(timeout=10) as client:
+        return await client.post(f"{bot_url}/slack/events", content=body, headers=headers)
+
+
+async def serve_app(app: Any) -> tuple[Any, str]:
+    """Serve an aiohttp application on a free loopback port; returns (runner, base URL)."""
+    from aiohttp import web
+
+    runner = web.AppRunner(app, access_log=None)
+    await runner.setup()
+    site = web.TCPSite(runner, "127.0.0.1", 0)
+    await site.start()
+    port = site._server.sockets[0].getsockname()[1]  # type: ignore[union-attr]
+    return runner, f"http://127.0.0.1:{port}"

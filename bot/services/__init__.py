@@ -1,27 +1,62 @@
-"""Services: what handlers and timers call. Each action a person can take lives in its own
-module here; handlers only ack, authorise through `Services.is_admin`, delegate and answer."""
+"""Services: what handlers and timers call. Handlers ack, ask `authorize`, delegate here and
+answer with the `Answer` they get back. Everything an action needs is read from the store by
+the alert's ID; nothing in a Slack payload is trusted beyond who clicked.
+
+Each action lands in the audit log, allowed or refused, with its result.
+"""
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
 import logging
 from collections.abc import Sequence
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any
 
+from slack_sdk.errors import SlackApiError
 from slack_sdk.web.async_client import AsyncWebClient
 
+from bot import commands
 from bot.compose import Composer
 from bot.config import Settings, Tenant
 from bot.delivery import Deliverer
-from bot.domain import Snapshot
-from bot.lifecycle import Decision
+from bot.domain import Condition, Snapshot, snapshot_from_dict
+from bot.i18n import t
+from bot.lifecycle import Decision, Keep
+from bot.metrics import ACTIONS
 from bot.playbook import Playbook
 from bot.poller import PollListener
+from bot.render import (
+    AlertLink,
+    StatusFacts,
+    fmt_time,
+    render_history,
+    render_home,
+    render_status,
+    title,
+)
+from bot.services.people import People, Person
+from bot.services.reruns import Reruns
+from bot.services.support import Support
 from bot.sources.eadm import EadmSource
 from bot.store import Store, utcnow
+from bot.store.models import Alert, TenantState
 
 log = logging.getLogger(__name__)
+
+SNOOZE_HOURS = {"1h": 1, "4h": 4}
+MORNING_HOUR = 8  # "until tomorrow" means 08:00 local time
+
+
+@dataclass(frozen=True, slots=True)
+class Answer:
+    """What a handler says back: privately by default."""
+
+    text: str
+    blocks: list[dict[str, Any]] | None = None
+    public: bool = False
 
 
 @dataclass
@@ -33,35 +68,462 @@ class Services:
     playbook: Playbook
     sources: dict[str, EadmSource]
     deliverer: Deliverer
-    _listeners: list[PollListener] = field(default_factory=list)
+    people: People = field(init=False)
+    reruns: Reruns = field(init=False)
+    support: Support = field(init=False)
+    _tasks: set[asyncio.Task[Any]] = field(default_factory=set, init=False)
+    _home_viewers: set[str] = field(default_factory=set, init=False)
 
-    def poll_listeners(self) -> list[PollListener]:
-        return list(self._listeners)
+    def __post_init__(self) -> None:
+        self.people = People(self.settings, self.client)
+        self.reruns = Reruns(self.settings, self.store, self.sources, self.clock, self.kick)
+        self.support = Support(self.settings, self.store, self.clock, self.kick)
+
+    # -- plumbing -----------------------------------------------------------------------------
+
+    def clock(self) -> datetime:
+        return utcnow()
+
+    def kick(self) -> None:
+        """Deliver what was just owed now rather than at the next outbox sweep."""
+        self.background(self.deliverer.run_once())
+
+    def background(self, work: Any) -> None:
+        task = asyncio.ensure_future(work)
+        self._tasks.add(task)
+        task.add_done_callback(self._tasks.discard)
+
+    async def aclose(self) -> None:
+        if self._tasks:
+            await asyncio.wait(set(self._tasks), timeout=10)
+
+    def tenant(self, name: str | None) -> Tenant | None:
+        return self.settings.tenant(name)
+
+    async def person(self, user_id: str) -> Person:
+        return await self.people.person(user_id)
+
+    async def audit(
+        self,
+        action: str,
+        result: str,
+        *,
+        user_id: str,
+        tenant: str | None = None,
+        alert_id: int | None = None,
+        detail: str | None = None,
+    ) -> None:
+        ACTIONS.labels(action=action, outcome=result).inc()
+        log.info("[%s] %s by %s on alert %s: %s", tenant or "-", action, user_id, alert_id, result)
+        await asyncio.to_thread(
+            self.store.audit,
+            action,
+            result,
+            user_id=user_id,
+            tenant=tenant,
+            alert_id=alert_id,
+            detail=detail,
+            now=self.clock(),
+        )
+
+    async def authorize(
+        self,
+        user_id: str,
+        action: str,
+        *,
+        tenant: str | None = None,
+        alert_id: int | None = None,
+    ) -> Answer | None:
+        """None when the user may act; else the refusal to show them (and it is audited)."""
+        if await self.people.is_admin(user_id):
+            return None
+        person = await self.person(user_id)
+        who = self.people.who_may_act(person.lang)
+        text = t(person.lang, "auth.refused", who=who) if who else t(person.lang, "auth.nobody")
+        await self.audit(action, "refused", user_id=user_id, tenant=tenant, alert_id=alert_id)
+        return Answer(text)
+
+    async def alert_for(self, value: str, user_id: str) -> tuple[Alert | None, Answer | None]:
+        """The alert a button names (its value carries the ID only), or what to say instead."""
+        person = await self.person(user_id)
+        try:
+            alert_id = int(value.split(":", 1)[0])
+        except ValueError:
+            return None, Answer(t(person.lang, "answer.bad_value"))
+        alert = await asyncio.to_thread(self.store.get_alert, alert_id)
+        if alert is None:
+            return None, Answer(t(person.lang, "answer.gone"))
+        if alert.resolved_at is not None:
+            return None, Answer(t(person.lang, "answer.resolved"))
+        return alert, None
+
+    # -- acknowledge and snooze ---------------------------------------------------------------
+
+    async def acknowledge(self, alert: Alert, user_id: str) -> Answer:
+        assert alert.id is not None
+        person = await self.person(user_id)
+        if alert.state == "acknowledged" and alert.acked_by:
+            await self.audit(
+                "ack", "already", user_id=user_id, tenant=alert.tenant, alert_id=alert.id
+            )
+            return Answer(t(person.lang, "answer.already_acked", user=alert.acked_by))
+        await asyncio.to_thread(self.store.acknowledge, alert.id, user_id, self.clock())
+        await self.audit("ack", "done", user_id=user_id, tenant=alert.tenant, alert_id=alert.id)
+        self.kick()
+        return Answer(t(person.lang, "answer.acked"))
+
+    def snooze_until(self, choice: str, now: datetime) -> datetime | None:
+        if choice in SNOOZE_HOURS:
+            return now + timedelta(hours=SNOOZE_HOURS[choice])
+        if choice == "tomorrow":
+            local = now.astimezone(self.settings.tz)
+            morning = (local + timedelta(days=1)).replace(
+                hour=MORNING_HOUR, minute=0, second=0, microsecond=0
+            )
+            return morning
+        return None
+
+    async def snooze(self, alert: Alert, choice: str, user_id: str) -> Answer:
+        assert alert.id is not None
+        person = await self.person(user_id)
+        now = self.clock()
+        until = self.snooze_until(choice, now)
+        if until is None:
+            return Answer(t(person.lang, "answer.bad_value"))
+        await asyncio.to_thread(self.store.snooze, alert.id, user_id, until, now)
+        await self.audit(
+            "snooze",
+            "done",
+            user_id=user_id,
+            tenant=alert.tenant,
+            alert_id=alert.id,
+            detail=until.isoformat(),
+        )
+        self.kick()
+        return Answer(
+            t(person.lang, "answer.snoozed", until=fmt_time(until, self.settings.tz, now))
+        )
+
+    # -- rerun -------------------------------------------------------------------------------
+
+    async def rerun(self, tenant: Tenant, user_id: str, alert_id: int | None = None) -> Answer:
+        person = await self.person(user_id)
+        result, text = await self.reruns.start(
+            tenant, user_id=user_id, lang=person.lang, alert_id=alert_id
+        )
+        await self.audit("rerun", result, user_id=user_id, tenant=tenant.name, alert_id=alert_id)
+        return Answer(text)
+
+    def rerun_question(self, tenant: Tenant, lang: str) -> Answer:
+        """`/eadm rerun` asks first, with the same confirmation as the alert's button."""
+        from slack_sdk.models.blocks import (
+            ActionsBlock,
+            ButtonElement,
+            ConfirmObject,
+            MarkdownTextObject,
+            SectionBlock,
+        )
+
+        from bot import ids
+
+        runner = self.reruns.runner(tenant)
+        if runner is None:
+            return Answer(t(lang, "rerun.none", tenant=tenant.name))
+        question = t(lang, "rerun.ask", tenant=tenant.name)
+        button = ButtonElement(
+            text=t(lang, "button.rerun"),
+            action_id=ids.ACTION_RERUN_TENANT,
+            value=tenant.name,
+            style="primary",
+            confirm=ConfirmObject(
+                title=t(lang, "confirm.rerun.title"),
+                text=MarkdownTextObject(text=t(lang, "confirm.rerun.text", target=runner.describe)),
+                confirm=t(lang, "confirm.rerun.yes"),
+                deny=t(lang, "confirm.no"),
+            ),
+        )
+        blocks = [
+            SectionBlock(text=MarkdownTextObject(text=question)).to_dict(),
+            ActionsBlock(elements=[button]).to_dict(),
+        ]
+        return Answer(question, blocks)
+
+    # -- tickets ------------------------------------------------------------------------------
+
+    async def ticket_view(
+        self, alert: Alert, user_id: str, *, again: bool = False
+    ) -> dict[str, Any] | Answer:
+        """The modal to open, or (when a ticket exists) a question whether to open another."""
+        assert alert.id is not None
+        person = await self.person(user_id)
+        tenant = self.tenant(alert.tenant)
+        if tenant is None:
+            return Answer(t(person.lang, "answer.gone"))
+        if alert.ticket_ref and not again:
+            from slack_sdk.models.blocks import (
+                ActionsBlock,
+                ButtonElement,
+                MarkdownTextObject,
+                SectionBlock,
+            )
+
+            from bot import ids
+
+            question = t(person.lang, "ticket.exists", ref=alert.ticket_ref)
+            blocks = [
+                SectionBlock(text=MarkdownTextObject(text=question)).to_dict(),
+                ActionsBlock(
+                    elements=[
+                        ButtonElement(
+                            text=t(person.lang, "ticket.again"),
+                            action_id=ids.ACTION_TICKET_AGAIN,
+                            value=str(alert.id),
+                        )
+                    ]
+                ).to_dict(),
+            ]
+            return Answer(question, blocks)
+        return self.support.modal(alert, tenant, person)
+
+    async def submit_ticket(
+        self, alert_id_text: str, user_id: str, subject: str, description: str
+    ) -> tuple[Alert | None, Answer]:
+        alert, problem = await self.alert_for(alert_id_text, user_id)
+        if alert is None or problem is not None:
+            # A ticket for an alert that resolved meanwhile is still worth sending.
+            with contextlib.suppress(ValueError):
+                alert = await asyncio.to_thread(self.store.get_alert, int(alert_id_text))
+            if alert is None:
+                return None, problem or Answer("?")
+        tenant = self.tenant(alert.tenant)
+        person = await self.person(user_id)
+        if tenant is None:
+            return alert, Answer(t(person.lang, "answer.gone"))
+        result, text = await self.support.submit(alert, tenant, person, subject, description)
+        await self.audit("ticket", result, user_id=user_id, tenant=tenant.name, alert_id=alert.id)
+        return alert, Answer(text)
+
+    # -- status, history, home -----------------------------------------------------------------
+
+    async def status_facts(self, tenant: Tenant) -> StatusFacts:
+        def read() -> tuple[TenantState | None, list[Snapshot], list[Alert]]:
+            return (
+                self.store.tenant_state(tenant.name),
+                self.store.recent_cycles(tenant.name, 50),
+                self.store.unresolved_alerts(tenant.name),
+            )
+
+        state, recent, alerts = await asyncio.to_thread(read)
+        links = await asyncio.gather(*(self._permalink(a) for a in alerts))
+        snapshot = None
+        if state is not None and state.current_cycle:
+            snapshot = snapshot_from_dict(state.current_cycle)
+        failing = state is not None and state.failing_since is not None
+        return StatusFacts(
+            tenant=tenant.name,
+            snapshot=snapshot,
+            last_success=next((c.ended_at for c in recent if c.all_completed), None),
+            alerts=tuple(
+                AlertLink(a.step, Condition(a.condition), link, a.state)
+                for a, link in zip(alerts, links, strict=True)
+                if not a.silenced
+            ),
+            source_error=state.last_error if state is not None and failing else None,
+            failing_since=state.failing_since if state is not None else None,
+            silenced_until=state.silenced_until if state is not None else None,
+            silenced_by=state.silenced_by if state is not None else None,
+            silence_reason=state.silence_reason if state is not None else None,
+        )
+
+    async def _permalink(self, alert: Alert) -> str | None:
+        if not alert.message_ts:
+            return None
+        try:
+            response = await self.client.chat_getPermalink(
+                channel=alert.channel, message_ts=alert.message_ts
+            )
+        except (SlackApiError, OSError):
+            return None
+        return response.get("permalink")
+
+    async def status(self, tenant: Tenant, lang: str, public: bool = False) -> Answer:
+        facts = await self.status_facts(tenant)
+        message = render_status(facts, lang, tz=self.settings.tz, now=self.clock())
+        return Answer(message.text, message.blocks, public=public)
+
+    async def history(self, tenant: Tenant, count: int, lang: str) -> Answer:
+        cycles = await asyncio.to_thread(self.store.recent_cycles, tenant.name, count)
+        message = render_history(tenant.name, cycles, lang, tz=self.settings.tz, now=self.clock())
+        return Answer(message.text, message.blocks)
+
+    async def home_view(self, user_id: str) -> dict[str, Any]:
+        person = await self.person(user_id)
+        parts: list[tuple[StatusFacts, list[Snapshot]]] = []
+        for tenant in self.settings.tenants:
+            facts = await self.status_facts(tenant)
+            recent = await asyncio.to_thread(self.store.recent_cycles, tenant.name, 5)
+            parts.append((facts, recent))
+        return render_home(parts, person.lang, tz=self.settings.tz, now=self.clock())
+
+    async def publish_home(self, user_id: str) -> None:
+        self._home_viewers.add(user_id)
+        try:
+            await self.client.views_publish(user_id=user_id, view=await self.home_view(user_id))
+        except (SlackApiError, OSError) as exc:
+            log.warning("could not publish the Home tab for %s: %s", user_id, exc)
+
+    # -- /eadm -----------------------------------------------------------------------------------
+
+    async def command(self, text: str, user_id: str) -> Answer:
+        person = await self.person(user_id)
+        lang = person.lang
+        names = [tenant.name for tenant in self.settings.tenants]
+        parsed = commands.parse(text, names)
+        if isinstance(parsed, commands.Help):
+            return Answer(t(lang, "command.help"))
+        if isinstance(parsed, commands.Usage):
+            problem = t(lang, parsed.key, **dict(parsed.params))
+            return Answer(f"{problem}\n\n{t(lang, 'command.help')}")
+        tenant = self.settings.tenant(parsed.tenant)
+        if tenant is None:
+            return Answer(t(lang, "command.tenant_needed", names=", ".join(names)))
+        match parsed:
+            case commands.Status(public=public):
+                await self.audit("status", "shown", user_id=user_id, tenant=tenant.name)
+                # A public answer speaks the channel's language; a private one the asker's.
+                return await self.status(tenant, tenant.language if public else lang, public)
+            case commands.History(count=count):
+                await self.audit("history", "shown", user_id=user_id, tenant=tenant.name)
+                return await self.history(tenant, count, lang)
+            case commands.Rerun():
+                if refusal := await self.authorize(user_id, "rerun", tenant=tenant.name):
+                    return refusal
+                return self.rerun_question(tenant, lang)
+            case commands.Silence(seconds=seconds, reason=reason):
+                if refusal := await self.authorize(user_id, "silence", tenant=tenant.name):
+                    return refusal
+                return await self.silence(tenant, seconds, reason, user_id, lang)
+            case commands.Unsilence():
+                if refusal := await self.authorize(user_id, "unsilence", tenant=tenant.name):
+                    return refusal
+                return await self.unsilence(tenant, user_id, lang)
+        return Answer(t(lang, "command.help"))
+
+    # -- maintenance windows ---------------------------------------------------------------------
+
+    async def silence(
+        self, tenant: Tenant, seconds: int, reason: str | None, user_id: str, lang: str
+    ) -> Answer:
+        now = self.clock()
+        until = now + timedelta(seconds=seconds)
+        await asyncio.to_thread(self.store.silence, tenant.name, until, reason, user_id, now)
+        await self.audit(
+            "silence",
+            "done",
+            user_id=user_id,
+            tenant=tenant.name,
+            detail=f"until {until.isoformat()}: {reason or ''}",
+        )
+        note = f" ({reason})" if reason else ""
+        channel_text = t(
+            tenant.language,
+            "silence.started",
+            user=user_id,
+            tenant=tenant.name,
+            until=fmt_time(until, self.settings.tz, now),
+            reason=note,
+        )
+        await asyncio.to_thread(
+            self.store.owe_notice, tenant.name, tenant.channel, {"text": channel_text}, now
+        )
+        self.kick()
+        return Answer(
+            t(
+                lang,
+                "silence.started",
+                user=user_id,
+                tenant=tenant.name,
+                until=fmt_time(until, self.settings.tz, now),
+                reason=note,
+            )
+        )
+
+    async def unsilence(self, tenant: Tenant, user_id: str, lang: str) -> Answer:
+        ended = await self._end_silence(tenant, early=True)
+        await self.audit(
+            "unsilence", "done" if ended else "not_silenced", user_id=user_id, tenant=tenant.name
+        )
+        key = "silence.ended" if ended else "silence.not_silenced"
+        return Answer(t(lang, key, tenant=tenant.name))
+
+    async def _end_silence(self, tenant: Tenant, *, early: bool = False) -> bool:
+        now = self.clock()
+        ended = await asyncio.to_thread(self.store.end_silence, tenant.name, now, early=early)
+        if ended is None:
+            return False
+        start = ended.silenced_since or now
+        alerts = await asyncio.to_thread(self.store.silenced_alerts, tenant.name, start)
+        lang, tz = tenant.language, self.settings.tz
+        lines = [
+            t(
+                lang,
+                "silence.summary",
+                tenant=tenant.name,
+                start=fmt_time(start, tz, now),
+                end=fmt_time(ended.silenced_until or now, tz, now),
+            )
+        ]
+        if not alerts:
+            lines.append(t(lang, "silence.summary_none"))
+        else:
+            lines.append(t(lang, "silence.summary_some", count=len(alerts)))
+            for alert in alerts[:30]:
+                state = "summary_resolved" if alert.resolved_at else "summary_open"
+                since = fmt_time(alert.since or alert.opened_at or now, tz, now)
+                headline = title(Condition(alert.condition), alert.step, lang)
+                lines.append(f"• {since} {headline} ({t(lang, f'silence.{state}')})")
+        await asyncio.to_thread(
+            self.store.owe_notice, tenant.name, tenant.channel, {"text": "\n".join(lines)}, now
+        )
+        self.kick()
+        return True
+
+    # -- timers and poll listeners -------------------------------------------------------------
 
     async def tick(self) -> None:
-        """Timers that are not polls (silence ends, rerun deadlines)."""
+        """Timers that are not polls: maintenance windows that ended, rerun deadlines."""
+        for tenant in self.settings.tenants:
+            try:
+                await self._end_silence(tenant)
+                await self.reruns.verify(tenant, None)
+            except Exception:
+                log.exception("[%s] timer failed; trying again at the next tick", tenant.name)
+
+    def poll_listeners(self) -> list[PollListener]:
+        return [self.on_poll]
+
+    async def on_poll(
+        self, tenant: Tenant, snapshot: Snapshot | None, decisions: Sequence[Decision]
+    ) -> None:
+        await self.reruns.verify(tenant, snapshot)
+        if self._home_viewers and any(not isinstance(d, Keep) for d in decisions):
+            for user_id in list(self._home_viewers):
+                self.background(self.publish_home(user_id))
 
     async def readiness(self, last_poll: dict[str, datetime]) -> list[dict[str, Any]]:
-        now = utcnow()
-        checks: list[dict[str, Any]] = [{"name": "database", "ok": self.store.ping()}]
+        now = self.clock()
+        checks: list[dict[str, Any]] = [
+            {"name": "database", "ok": await asyncio.to_thread(self.store.ping)}
+        ]
         for tenant in self.settings.tenants:
             seen = last_poll.get(tenant.name)
-            state = self.store.tenant_state(tenant.name)
+            state = None
+            with contextlib.suppress(Exception):
+                state = await asyncio.to_thread(self.store.tenant_state, tenant.name)
             last = max(
-                (t for t in (seen, state.last_poll_at if state else None) if t), default=None
+                (x for x in (seen, state.last_poll_at if state else None) if x), default=None
             )
             age = (now - last).total_seconds() if last else None
             ok = age is not None and age < 3 * self.settings.poll_interval
             checks.append({"name": f"poll:{tenant.name}", "ok": ok, "age_s": age})
         return checks
-
-    async def aclose(self) -> None:
-        return None
-
-    def tenant(self, name: str | None) -> Tenant | None:
-        return self.settings.tenant(name)
-
-    async def on_poll(
-        self, tenant: Tenant, snapshot: Snapshot | None, decisions: Sequence[Decision]
-    ) -> None:
-        return None

@@ -41,6 +41,9 @@ def _json() -> Any:
     return Field(default=None, sa_type=sa.JSON, nullable=True)
 
 
+RERUN_ACTIVE = "status IN ('requested', 'started')"
+
+
 class TenantState(SQLModel, table=True):
     """One row per tenant: its poll lease, its source health and its maintenance window."""
 
@@ -54,6 +57,7 @@ class TenantState(SQLModel, table=True):
     failing_since: datetime | None = _ts()
     last_error: str | None = None
     current_cycle: dict[str, Any] | None = _json()
+    silenced_since: datetime | None = _ts()
     silenced_until: datetime | None = _ts()
     silence_reason: str | None = None
     silenced_by: str | None = None
@@ -154,9 +158,22 @@ class AuditEntry(SQLModel, table=True):
 
 
 class Rerun(SQLModel, table=True):
-    """A sync started by hand, and whether a new cycle followed."""
+    """A sync started by hand, and whether a new cycle followed.
+
+    At most one active (requested or started) rerun per tenant, enforced by a partial unique
+    index, so a double click or two replicas cannot start the sync twice.
+    """
 
     __tablename__ = "rerun"
+    __table_args__ = (
+        sa.Index(
+            "uq_rerun_active",
+            "tenant",
+            unique=True,
+            sqlite_where=sa.text(RERUN_ACTIVE),
+            postgresql_where=sa.text(RERUN_ACTIVE),
+        ),
+    )
 
     id: int | None = Field(default=None, primary_key=True)
     tenant: str = Field(index=True)

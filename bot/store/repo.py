@@ -366,6 +366,16 @@ class Store:
                 _owe_reply(s, alert, key, now, **params)
                 s.commit()
 
+    def owe_text(self, alert_id: int, text: str, now: datetime) -> bool:
+        """A thread reply whose text is written now (rerun progress, a log excerpt)."""
+        with self.session() as s:
+            alert = s.get(Alert, alert_id)
+            if alert is None or alert.silenced:
+                return False
+            _owe(s, alert, "reply", now, {"text": text})
+            s.commit()
+            return True
+
     # -- outbox -------------------------------------------------------------------------------
 
     def due_messages(self, now: datetime, limit: int = 50) -> list[Outbox]:
@@ -518,6 +528,138 @@ class Store:
             if tenant is not None:
                 query = query.where(Rerun.tenant == tenant)
             return list(s.exec(query.order_by(col(Rerun.id))).all())
+
+    def begin_rerun(
+        self,
+        tenant: str,
+        *,
+        alert_id: int | None,
+        user_id: str,
+        runner: str,
+        cycle_before: str | None,
+        now: datetime,
+        grace: float,
+        cooldown: float,
+    ) -> Rerun | str:
+        """Record a rerun about to start, or say why not: "pending" while another is active,
+        "cooldown" within `cooldown` seconds of the last one. Safe against double clicks and
+        replicas: the partial unique index lets only one active rerun per tenant exist."""
+        with self.session() as s:
+            last = s.exec(
+                select(Rerun).where(Rerun.tenant == tenant).order_by(col(Rerun.id).desc())
+            ).first()
+            if last is not None and last.status in ("requested", "started"):
+                return "pending"
+            if (
+                last is not None
+                and last.requested_at is not None
+                and (now - last.requested_at).total_seconds() < cooldown
+            ):
+                return "cooldown"
+            rerun = Rerun(
+                tenant=tenant,
+                alert_id=alert_id,
+                requested_by=user_id,
+                requested_at=now,
+                runner=runner,
+                cycle_before=cycle_before,
+                deadline=now + timedelta(seconds=grace),
+            )
+            s.add(rerun)
+            try:
+                s.commit()
+            except IntegrityError:
+                s.rollback()
+                return "pending"
+            s.refresh(rerun)
+            return rerun
+
+    def finish_rerun(
+        self,
+        rerun_id: int,
+        status: str,
+        *,
+        detail: str | None = None,
+        new_cycle_id: str | None = None,
+        deadline: datetime | None = None,
+        only_from: tuple[str, ...] | None = None,
+    ) -> Rerun | None:
+        """Move a rerun on. With `only_from`, only a rerun in one of those states moves (the
+        one process that wins reports it); returns None when it did not move."""
+        with self.session() as s:
+            query = sa.update(Rerun).where(col(Rerun.id) == rerun_id)
+            if only_from is not None:
+                query = query.where(col(Rerun.status).in_(only_from))
+            values: dict[str, Any] = {"status": status}
+            if detail is not None:
+                values["detail"] = detail
+            if new_cycle_id is not None:
+                values["new_cycle_id"] = new_cycle_id
+            if deadline is not None:
+                values["deadline"] = deadline
+            result = s.execute(query.values(**values))
+            s.commit()
+            if result.rowcount != 1:  # type: ignore[attr-defined]
+                return None
+            return s.get(Rerun, rerun_id)
+
+    def active_reruns(self) -> list[Rerun]:
+        with self.session() as s:
+            return list(
+                s.exec(select(Rerun).where(col(Rerun.status) == "started").order_by(col(Rerun.id)))
+            )
+
+    # -- maintenance windows -----------------------------------------------------------------
+
+    def silence(
+        self, tenant: str, until: datetime, reason: str | None, user_id: str, now: datetime
+    ) -> TenantState:
+        with self.session() as s:
+            state = s.get(TenantState, tenant) or TenantState(tenant=tenant)
+            if not (state.silenced_until and state.silenced_until > now):
+                state.silenced_since = now
+            state.silenced_until = until
+            state.silence_reason = reason
+            state.silenced_by = user_id
+            s.add(state)
+            s.commit()
+            s.refresh(state)
+            return state
+
+    def end_silence(self, tenant: str, now: datetime, *, early: bool = False) -> TenantState | None:
+        """End a window that is over (or any window, with `early`). Exactly one caller gets
+        the ended window back, so its summary is posted once."""
+        with self.session() as s:
+            state = s.get(TenantState, tenant)
+            if state is None or state.silenced_until is None:
+                return None
+            if not early and state.silenced_until > now:
+                return None
+            ended = TenantState.model_validate(state.model_dump())
+            result = s.execute(
+                sa.update(TenantState)
+                .where(col(TenantState.tenant) == tenant)
+                .where(col(TenantState.silenced_until) == state.silenced_until)
+                .values(silenced_until=None, silenced_since=None, silence_reason=None)
+            )
+            s.commit()
+            if result.rowcount != 1:  # type: ignore[attr-defined]
+                return None
+            ended.silenced_until = min(state.silenced_until, now)
+            return ended
+
+    def silenced_alerts(self, tenant: str, since: datetime) -> list[Alert]:
+        """Alerts opened quietly during a maintenance window."""
+        with self.session() as s:
+            return list(
+                s.exec(
+                    select(Alert)
+                    .where(Alert.tenant == tenant)
+                    .where(col(Alert.silenced).is_(True))
+                    .where(col(Alert.opened_at) >= since)
+                    .order_by(col(Alert.id))
+                ).all()
+            )
 
 
 # -- helpers --------------------------------------------------------------------------------

@@ -1,0 +1,133 @@
+"""`/eadm` arguments parsed into a command, or the reason they are not one. Pure.
+
+With several tenants a command may name one anywhere after the subcommand; with one tenant the
+name may be left out. Anything not understood becomes a `Usage` that says what went wrong.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+DEFAULT_HISTORY = 10
+MAX_HISTORY = 50
+_DURATION = re.compile(r"(\d+)\s*(d|t|h|m|min|s)", re.IGNORECASE)
+_UNIT = {"d": 86400, "t": 3600, "h": 3600, "m": 60, "min": 60, "s": 1}
+MAX_SILENCE = 7 * 86400
+
+
+@dataclass(frozen=True, slots=True)
+class Status:
+    tenant: str | None
+    public: bool = False
+
+
+@dataclass(frozen=True, slots=True)
+class History:
+    tenant: str | None
+    count: int = DEFAULT_HISTORY
+
+
+@dataclass(frozen=True, slots=True)
+class Rerun:
+    tenant: str | None
+
+
+@dataclass(frozen=True, slots=True)
+class Silence:
+    tenant: str | None
+    seconds: int
+    reason: str | None
+
+
+@dataclass(frozen=True, slots=True)
+class Unsilence:
+    tenant: str | None
+
+
+@dataclass(frozen=True, slots=True)
+class Help:
+    pass
+
+
+@dataclass(frozen=True, slots=True)
+class Usage:
+    """Not a command: `key` and `params` name the catalogue text that says why."""
+
+    key: str
+    params: tuple[tuple[str, str], ...] = ()
+
+
+Command = Status | History | Rerun | Silence | Unsilence | Help | Usage
+
+
+def parse_duration(text: str) -> int | None:
+    """'30m', '2h', '1d', '1h30m', '90 min', '2t' (Norwegian 'timer') as seconds."""
+    compact = text.strip().lower().replace(" ", "")
+    if not compact:
+        return None
+    if compact.isdigit():  # a bare number is minutes, as people type it
+        return int(compact) * 60
+    total, pos = 0, 0
+    for match in _DURATION.finditer(compact):
+        if match.start() != pos:
+            return None
+        total += int(match.group(1)) * _UNIT[match.group(2).lower()]
+        pos = match.end()
+    if pos != len(compact) or total <= 0:
+        return None
+    return total
+
+
+def parse(text: str, tenants: Sequence[str]) -> Command:
+    words = text.split()
+    if not words:
+        return Status(None)
+    sub, rest = words[0].lower(), words[1:]
+    names = {name.lower(): name for name in tenants}
+
+    def take_tenant(args: list[str]) -> tuple[str | None, list[str]]:
+        for index, arg in enumerate(args):
+            if arg.lower() in names:
+                return names[arg.lower()], args[:index] + args[index + 1 :]
+        return None, args
+
+    tenant, rest = take_tenant(rest)
+    if sub in ("help", "hjelp", "-h", "--help", "?"):
+        return Help()
+    if sub == "status":
+        public = [a for a in rest if a.lower() in ("public", "offentlig", "kanal")]
+        others = [a for a in rest if a not in public]
+        if others:
+            return _unknown_or_tenant(others[0], tenants)
+        return Status(tenant, public=bool(public))
+    if sub in ("history", "historikk"):
+        count = DEFAULT_HISTORY
+        for arg in rest:
+            if not arg.isdigit() or int(arg) < 1:
+                if arg.isdigit() or arg.lstrip("-").isdigit():
+                    return Usage("command.bad_number", (("arg", arg),))
+                return _unknown_or_tenant(arg, tenants)
+            count = min(int(arg), MAX_HISTORY)
+        return History(tenant, count)
+    if sub == "rerun":
+        if rest:
+            return _unknown_or_tenant(rest[0], tenants)
+        return Rerun(tenant)
+    if sub == "silence":
+        if not rest or (seconds := parse_duration(rest[0])) is None:
+            return Usage("silence.bad")
+        reason = " ".join(rest[1:]).strip() or None
+        return Silence(tenant, min(seconds, MAX_SILENCE), reason)
+    if sub == "unsilence":
+        if rest:
+            return _unknown_or_tenant(rest[0], tenants)
+        return Unsilence(tenant)
+    return Usage("command.unknown", (("arg", words[0][:40]),))
+
+
+def _unknown_or_tenant(arg: str, tenants: Sequence[str]) -> Usage:
+    if len(tenants) > 1:
+        return Usage("command.tenant_unknown", (("name", arg[:40]), ("names", ", ".join(tenants))))
+    return Usage("command.unknown", (("arg", arg[:40]),))

@@ -1,0 +1,19 @@
+"""`/eadm`: ack at once, then answer through `respond` (private unless `status public`)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from slack_bolt.async_app import AsyncApp
+
+from bot import ids
+from bot.services import Services
+from handlers.actions import answer
+
+
+def register(app: AsyncApp, services: Services) -> None:
+    @app.command(ids.COMMAND)
+    async def eadm(ack: Any, command: dict[str, Any], respond: Any) -> None:
+        await ack()
+        reply = await services.command(command.get("text") or "", command["user_id"])
+        await answer(respond, reply)

@@ -1,0 +1,16 @@
+"""The App Home tab: published when someone opens it, and again when the state changes."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from slack_bolt.async_app import AsyncApp
+
+from bot.services import Services
+
+
+def register(app: AsyncApp, services: Services) -> None:
+    @app.event("app_home_opened")
+    async def home_opened(event: dict[str, Any]) -> None:
+        if event.get("tab", "home") == "home":
+            await services.publish_home(event["user"])
