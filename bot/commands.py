@@ -12,7 +12,7 @@ from dataclasses import dataclass
 
 DEFAULT_HISTORY = 10
 MAX_HISTORY = 50
-_DURATION = re.compile(r"(\d+)\s*(d|t|h|m|min|s)", re.IGNORECASE)
+_DURATION = re.compile(r"(\d+)\s*(min|d|t|h|m|s)", re.IGNORECASE)
 _UNIT = {"d": 86400, "t": 3600, "h": 3600, "m": 60, "min": 60, "s": 1}
 MAX_SILENCE = 7 * 86400
 

@@ -326,7 +326,6 @@ class Services:
             alerts=tuple(
                 AlertLink(a.step, Condition(a.condition), link, a.state)
                 for a, link in zip(alerts, links, strict=True)
-                if not a.silenced
             ),
             source_error=state.last_error if state is not None and failing else None,
             failing_since=state.failing_since if state is not None else None,
@@ -458,35 +457,36 @@ class Services:
 
     async def _end_silence(self, tenant: Tenant, *, early: bool = False) -> bool:
         now = self.clock()
-        ended = await asyncio.to_thread(self.store.end_silence, tenant.name, now, early=early)
-        if ended is None:
-            return False
-        start = ended.silenced_since or now
-        alerts = await asyncio.to_thread(self.store.silenced_alerts, tenant.name, start)
         lang, tz = tenant.language, self.settings.tz
-        lines = [
-            t(
-                lang,
-                "silence.summary",
-                tenant=tenant.name,
-                start=fmt_time(start, tz, now),
-                end=fmt_time(ended.silenced_until or now, tz, now),
-            )
-        ]
-        if not alerts:
-            lines.append(t(lang, "silence.summary_none"))
-        else:
-            lines.append(t(lang, "silence.summary_some", count=len(alerts)))
-            for alert in alerts[:30]:
-                state = "summary_resolved" if alert.resolved_at else "summary_open"
-                since = fmt_time(alert.since or alert.opened_at or now, tz, now)
-                headline = title(Condition(alert.condition), alert.step, lang)
-                lines.append(f"• {since} {headline} ({t(lang, f'silence.{state}')})")
-        await asyncio.to_thread(
-            self.store.owe_notice, tenant.name, tenant.channel, {"text": "\n".join(lines)}, now
+
+        def summarize(ended: TenantState, alerts: list[Alert]) -> dict[str, Any]:
+            start = ended.silenced_since or now
+            lines = [
+                t(
+                    lang,
+                    "silence.summary",
+                    tenant=tenant.name,
+                    start=fmt_time(start, tz, now),
+                    end=fmt_time(ended.silenced_until or now, tz, now),
+                )
+            ]
+            if not alerts:
+                lines.append(t(lang, "silence.summary_none"))
+            else:
+                lines.append(t(lang, "silence.summary_some", count=len(alerts)))
+                for alert in alerts[:30]:
+                    state = "summary_resolved" if alert.resolved_at else "summary_open"
+                    since = fmt_time(alert.since or alert.opened_at or now, tz, now)
+                    headline = title(Condition(alert.condition), alert.step, lang)
+                    lines.append(f"• {since} {headline} ({t(lang, f'silence.{state}')})")
+            return {"text": "\n".join(lines)}
+
+        ended = await asyncio.to_thread(
+            self.store.end_silence, tenant.name, tenant.channel, now, summarize, early=early
         )
-        self.kick()
-        return True
+        if ended:
+            self.kick()
+        return ended
 
     # -- timers and poll listeners -------------------------------------------------------------
 

@@ -8,7 +8,7 @@ so the same finding cannot be opened twice. Nothing here talks to Slack or eAdm.
 from __future__ import annotations
 
 import logging
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
@@ -626,27 +626,56 @@ class Store:
             s.refresh(state)
             return state
 
-    def end_silence(self, tenant: str, now: datetime, *, early: bool = False) -> TenantState | None:
-        """End a window that is over (or any window, with `early`). Exactly one caller gets
-        the ended window back, so its summary is posted once."""
+    def end_silence(
+        self,
+        tenant: str,
+        channel: str,
+        now: datetime,
+        summarize: Callable[[TenantState, list[Alert]], dict[str, Any]],
+        *,
+        early: bool = False,
+    ) -> bool:
+        """End a window that is over (or any window, with `early`) and owe its summary, in one
+        transaction: exactly one caller ends it, and a crash cannot lose the summary."""
         with self.session() as s:
             state = s.get(TenantState, tenant)
             if state is None or state.silenced_until is None:
-                return None
+                return False
             if not early and state.silenced_until > now:
-                return None
+                return False
             ended = TenantState.model_validate(state.model_dump())
+            ended.silenced_until = min(state.silenced_until, now)
             result = s.execute(
                 sa.update(TenantState)
                 .where(col(TenantState.tenant) == tenant)
                 .where(col(TenantState.silenced_until) == state.silenced_until)
                 .values(silenced_until=None, silenced_since=None, silence_reason=None)
             )
-            s.commit()
             if result.rowcount != 1:  # type: ignore[attr-defined]
-                return None
-            ended.silenced_until = min(state.silenced_until, now)
-            return ended
+                s.rollback()
+                return False
+            since = ended.silenced_since or now
+            quiet = list(
+                s.exec(
+                    select(Alert)
+                    .where(Alert.tenant == tenant)
+                    .where(col(Alert.silenced).is_(True))
+                    .where(col(Alert.opened_at) >= since)
+                    .order_by(col(Alert.id))
+                ).all()
+            )
+            s.add(
+                Outbox(
+                    tenant=tenant,
+                    kind="notice",
+                    channel=channel,
+                    payload=summarize(ended, quiet),
+                    created_at=now,
+                    next_attempt_at=now,
+                )
+            )
+            s.commit()
+            return True
 
     def silenced_alerts(self, tenant: str, since: datetime) -> list[Alert]:
         """Alerts opened quietly during a maintenance window."""

@@ -1,0 +1,93 @@
+"""`/eadm` arguments, row by row: what an admin types and what it means."""
+
+from __future__ import annotations
+
+import pytest
+
+from bot.commands import (
+    DEFAULT_HISTORY,
+    MAX_SILENCE,
+    Help,
+    History,
+    Rerun,
+    Silence,
+    Status,
+    Unsilence,
+    Usage,
+    parse,
+    parse_duration,
+)
+
+ONE = ["eadm"]
+MANY = ["baerum", "asker", "drammen"]
+
+
+@pytest.mark.parametrize(
+    ("text", "tenants", "expected"),
+    [
+        ("", ONE, Status(None)),
+        ("status", ONE, Status(None)),
+        ("STATUS public", ONE, Status(None, public=True)),
+        ("status asker", MANY, Status("asker")),
+        ("status public Asker", MANY, Status("asker", public=True)),
+        ("history", ONE, History(None, DEFAULT_HISTORY)),
+        ("history 3", ONE, History(None, 3)),
+        ("history 500", ONE, History(None, 50)),
+        ("history drammen 5", MANY, History("drammen", 5)),
+        ("historikk 2", ONE, History(None, 2)),
+        ("rerun", ONE, Rerun(None)),
+        ("rerun baerum", MANY, Rerun("baerum")),
+        ("silence 2h", ONE, Silence(None, 7200, None)),
+        ("silence 30m patching the DC", ONE, Silence(None, 1800, "patching the DC")),
+        ("silence 1h30m asker server move", MANY, Silence("asker", 5400, "server move")),
+        ("silence 60d", ONE, Silence(None, MAX_SILENCE, None)),
+        ("unsilence", ONE, Unsilence(None)),
+        ("unsilence asker", MANY, Unsilence("asker")),
+        ("help", ONE, Help()),
+        ("hjelp", ONE, Help()),
+    ],
+)
+def test_commands(text: str, tenants: list[str], expected: object) -> None:
+    assert parse(text, tenants) == expected
+
+
+@pytest.mark.parametrize(
+    ("text", "tenants", "key"),
+    [
+        ("frobnicate", ONE, "command.unknown"),
+        ("status loud", ONE, "command.unknown"),
+        ("status oslo", MANY, "command.tenant_unknown"),
+        ("history ten", ONE, "command.unknown"),
+        ("history 0", ONE, "command.bad_number"),
+        ("history -3", ONE, "command.bad_number"),
+        ("silence", ONE, "silence.bad"),
+        ("silence soon", ONE, "silence.bad"),
+        ("silence 0m", ONE, "silence.bad"),
+        ("rerun now", ONE, "command.unknown"),
+        ("unsilence please", ONE, "command.unknown"),
+    ],
+)
+def test_malformed_input_becomes_usage(text: str, tenants: list[str], key: str) -> None:
+    result = parse(text, tenants)
+    assert isinstance(result, Usage) and result.key == key
+
+
+@pytest.mark.parametrize(
+    ("text", "seconds"),
+    [
+        ("45", 45 * 60),
+        ("30m", 1800),
+        ("90 min", 5400),
+        ("2h", 7200),
+        ("2t", 7200),
+        ("1d", 86400),
+        ("1h30m", 5400),
+        ("10s", 10),
+        ("", None),
+        ("h", None),
+        ("2x", None),
+        ("m30", None),
+    ],
+)
+def test_durations(text: str, seconds: int | None) -> None:
+    assert parse_duration(text) == seconds
