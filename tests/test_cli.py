@@ -74,3 +74,16 @@ def test_the_demo_shows_an_alert_and_its_resolution_in_the_terminal(tmp_path: Pa
     assert "Resolved: Export AD failed" in out
     assert "Traceback" not in result.stderr
     assert list(tmp_path.iterdir()) == [], "the demo leaves the working folder as it was"
+
+
+def test_db_upgrade_applies_the_migrations(tmp_path: Path) -> None:
+    url = f"sqlite:///{tmp_path / 'bot.db'}"
+    result = eadm_bot("db", "upgrade", cwd=tmp_path, DATABASE_URL=url)
+    assert result.returncode == 0, result.stderr
+    assert "database is up to date" in result.stdout
+    import sqlalchemy as sa
+
+    engine = sa.create_engine(url)
+    with engine.connect() as conn:
+        assert conn.execute(sa.text("SELECT version_num FROM alembic_version")).scalar() == "0002"
+    engine.dispose()

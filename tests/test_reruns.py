@@ -1,0 +1,93 @@
+"""The rerun guard against a real simulator over HTTP and a real store: what the vendor warns
+against is refused, with the reason; a failed runner says why in the channel."""
+
+from __future__ import annotations
+
+import asyncio
+import sys
+from collections.abc import AsyncIterator, Callable
+from typing import Any
+
+import httpx
+import pytest
+import pytest_asyncio
+
+from bot.config import RerunConfig, Tenant, load_settings
+from bot.services.reruns import Reruns
+from bot.simulator import build_app
+from bot.sources.eadm import EadmSource
+from bot.store import Store, utcnow
+from tests.e2e import serve_app
+
+
+@pytest_asyncio.fixture
+async def sim() -> AsyncIterator[Callable[[str], Any]]:
+    runners: list[Any] = []
+
+    async def start(scenario: str) -> str:
+        runner, url = await serve_app(build_app(scenario, speed=6000))
+        runners.append(runner)
+        return url
+
+    yield start
+    for runner in runners:
+        await runner.cleanup()
+
+
+def reruns_for(store: Store, tenant: Tenant) -> Reruns:
+    settings = load_settings(require_slack=False, require_tenants=False, rerun_cooldown=0)
+    sources = {tenant.name: EadmSource(tenant.eadm_url, tenant.name)}
+    return Reruns(settings, store, sources, utcnow, lambda: None)
+
+
+def tenant(url: str, rerun: RerunConfig | None = None) -> Tenant:
+    return Tenant(
+        name="t", eadm_url=url, channel="C1", rerun=rerun or RerunConfig(kind="simulator")
+    )
+
+
+@pytest.mark.parametrize(
+    ("scenario", "result", "words"),
+    [
+        ("stuck:import-ad", "refused_running", "Import AD is running"),
+        ("safety-threshold", "refused_threshold", "Import History"),
+        ("api-down", "refused_unreadable", "cannot be read"),
+    ],
+)
+async def test_what_the_vendor_warns_against_is_refused(
+    sim: Any, store: Store, scenario: str, result: str, words: str
+) -> None:
+    url = await sim(scenario)
+    await asyncio.sleep(0.3)  # let the simulated cycle reach its trouble
+    reruns = reruns_for(store, tenant(url))
+    got, answer = await reruns.start(tenant(url), user_id="U1", lang="en")
+    assert (got, words in answer) == (result, True), answer
+    assert store.reruns() == []
+    async with httpx.AsyncClient() as client:
+        if scenario != "api-down":
+            state = (await client.get(f"{url}/_sim/state")).json()
+            assert state["runs"] == 0
+
+
+async def test_no_runner_configured(sim: Any, store: Store) -> None:
+    url = await sim("healthy")
+    t = tenant(url, RerunConfig(kind="none"))
+    got, answer = await reruns_for(store, t).start(t, user_id="U1", lang="nb")
+    assert got == "not_configured" and "Oppgaveplanlegging" in answer
+
+
+async def test_a_failing_command_says_why_in_the_channel(sim: Any, store: Store) -> None:
+    url = await sim("healthy")
+    await asyncio.sleep(0.3)
+    argv = [
+        sys.executable,
+        "-c",
+        "import sys; print('ERROR: The system cannot find the file'); sys.exit(1)",
+    ]
+    t = tenant(url, RerunConfig(kind="command", command=argv, timeout=10))
+    got, answer = await reruns_for(store, t).start(t, user_id="U1", lang="en")
+    assert got == "failed" and "cannot find the file" in answer
+    (rerun,) = store.reruns()
+    assert rerun.status == "failed"
+    (notice,) = store.messages()
+    assert notice.kind == "notice" and "did not start" in notice.payload["text"]  # type: ignore[index]
