@@ -154,7 +154,11 @@ async def test_status_speaks_the_askers_norwegian(world: World) -> None:
 
 
 async def test_status_public_is_for_the_channel(world: World) -> None:
-    answer = await world.command("status public beta")
+    async def finished() -> dict[str, Any] | None:
+        answer = await world.command("status public beta")
+        return answer if "Last fully successful cycle ended" in text_of(answer) else None
+
+    answer = await eventually(finished, timeout=15, what="beta's cycle to complete")
     assert answer["response_type"] == "in_channel"
     assert "completed" in text_of(answer)
     assert "Last fully successful cycle ended" in text_of(answer)
