@@ -22,7 +22,7 @@ from aiohttp import web
 
 from bot.devtools.slack_double import SlackDouble
 from bot.simulator import STEP_PLAN, Fault, Scenario, build_app
-from tests.e2e import BOT_TOKEN, BotProcess, bot_env, eventually
+from tests.e2e import BOT_TOKEN, BotProcess, bot_env, eventually, serve_app
 
 START_AFTER = 4.0  # seconds: the bot is up and polling before the first step turns red
 SPREAD = 0.53  # seconds between the red moments of successive tenants
@@ -36,14 +36,6 @@ def _red_after(index: int) -> tuple[str, float]:
     return name, before + duration / 2
 
 
-async def _serve(app: web.Application) -> tuple[web.AppRunner, str]:
-    runner = web.AppRunner(app, access_log=None)
-    await runner.setup()
-    site = web.TCPSite(runner, "127.0.0.1", 0)
-    await site.start()
-    return runner, f"http://127.0.0.1:{site._server.sockets[0].getsockname()[1]}"  # type: ignore[union-attr]
-
-
 async def main(tenants: int, poll_interval: float) -> None:
     slack = SlackDouble(token=BOT_TOKEN)
     await slack.start()
@@ -54,7 +46,7 @@ async def main(tenants: int, poll_interval: float) -> None:
         step, red_sim = _red_after(i)
         speed = red_sim / (START_AFTER + SPREAD * i)
         scenario = Scenario("bench", (Fault(step, "fail"),), more_cycles=False)
-        runner, url = await _serve(build_app(scenario, speed=speed))
+        runner, url = await serve_app(build_app(scenario, speed=speed))
         runners.append(runner)
         urls.append(url)
         toml.append(f'[[tenants]]\nname = "t{i:02d}"\neadm_url = "{url}"\nchannel = "C{i:03d}"\n')

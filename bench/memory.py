@@ -19,7 +19,7 @@ from aiohttp import web
 
 from bot.devtools.slack_double import SlackDouble
 from bot.simulator import build_app
-from tests.e2e import BOT_TOKEN, BotProcess, bot_env
+from tests.e2e import BOT_TOKEN, BotProcess, bot_env, serve_app
 
 
 def rss_mib(pid: int) -> float:
@@ -35,14 +35,10 @@ async def main(minutes: float, tenants: int, speed: float) -> None:
     runners: list[web.AppRunner] = []
     toml = []
     for i in range(tenants):
-        runner = web.AppRunner(build_app("tour", speed=speed), access_log=None)
-        await runner.setup()
-        site = web.TCPSite(runner, "127.0.0.1", 0)
-        await site.start()
-        port = site._server.sockets[0].getsockname()[1]  # type: ignore[union-attr]
+        runner, url = await serve_app(build_app("tour", speed=speed))
         runners.append(runner)
         toml.append(
-            f'[[tenants]]\nname = "t{i:02d}"\neadm_url = "http://127.0.0.1:{port}"\n'
+            f'[[tenants]]\nname = "t{i:02d}"\neadm_url = "{url}"\n'
             f'channel = "C{i:03d}"\nrerun = {{ kind = "simulator" }}\n'
         )
     with tempfile.TemporaryDirectory() as tmp:

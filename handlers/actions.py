@@ -13,6 +13,7 @@ from slack_bolt.async_app import AsyncApp
 
 from bot import ids
 from bot.services import Answer, Services
+from bot.store.models import Alert
 
 log = logging.getLogger(__name__)
 
@@ -33,44 +34,47 @@ def _clicked(body: dict[str, Any]) -> tuple[str, str]:
     return body["user"]["id"], str(value)
 
 
+async def _guarded(
+    services: Services, body: dict[str, Any], respond: Any, action: str
+) -> tuple[str, str, Alert] | None:
+    """Who clicked, the value, and the alert it names, when they may act on it; otherwise
+    they have been told why not and None comes back."""
+    user, value = _clicked(body)
+    alert, problem = await services.alert_for(value, user)
+    if alert is None:
+        await answer(respond, problem or Answer("?"))
+        return None
+    refusal = await services.authorize(user, action, tenant=alert.tenant, alert_id=alert.id)
+    if refusal is not None:
+        await answer(respond, refusal)
+        return None
+    return user, value, alert
+
+
 def register(app: AsyncApp, services: Services) -> None:
     @app.action(ids.ACTION_ACK)
     async def acknowledge(ack: Any, body: dict[str, Any], respond: Any) -> None:
         await ack()
-        user, value = _clicked(body)
-        alert, problem = await services.alert_for(value, user)
-        if alert is None:
-            await answer(respond, problem)  # type: ignore[arg-type]
-            return
-        refusal = await services.authorize(user, "ack", tenant=alert.tenant, alert_id=alert.id)
-        await answer(respond, refusal or await services.acknowledge(alert, user))
+        if guarded := await _guarded(services, body, respond, "ack"):
+            user, _, alert = guarded
+            await answer(respond, await services.acknowledge(alert, user))
 
     @app.action(ids.ACTION_SNOOZE)
     async def snooze(ack: Any, body: dict[str, Any], respond: Any) -> None:
         await ack()
-        user, value = _clicked(body)
-        alert, problem = await services.alert_for(value, user)
-        if alert is None:
-            await answer(respond, problem)  # type: ignore[arg-type]
-            return
-        refusal = await services.authorize(user, "snooze", tenant=alert.tenant, alert_id=alert.id)
-        choice = value.split(":", 1)[1] if ":" in value else ""
-        await answer(respond, refusal or await services.snooze(alert, choice, user))
+        if guarded := await _guarded(services, body, respond, "snooze"):
+            user, value, alert = guarded
+            choice = value.split(":", 1)[1] if ":" in value else ""
+            await answer(respond, await services.snooze(alert, choice, user))
 
     @app.action(ids.ACTION_RERUN)
     async def rerun(ack: Any, body: dict[str, Any], respond: Any) -> None:
         await ack()
-        user, value = _clicked(body)
-        alert, problem = await services.alert_for(value, user)
-        if alert is None:
-            await answer(respond, problem)  # type: ignore[arg-type]
-            return
-        refusal = await services.authorize(user, "rerun", tenant=alert.tenant, alert_id=alert.id)
-        tenant = services.tenant(alert.tenant)
-        if refusal or tenant is None:
-            await answer(respond, refusal or Answer("?"))
-            return
-        await answer(respond, await services.rerun(tenant, user, alert.id))
+        if guarded := await _guarded(services, body, respond, "rerun"):
+            user, _, alert = guarded
+            tenant = services.tenant(alert.tenant)
+            if tenant is not None:
+                await answer(respond, await services.rerun(tenant, user, alert.id))
 
     @app.action(ids.ACTION_RERUN_TENANT)
     async def rerun_tenant(ack: Any, body: dict[str, Any], respond: Any) -> None:
@@ -84,20 +88,13 @@ def register(app: AsyncApp, services: Services) -> None:
         await answer(respond, await services.rerun(tenant, user))
 
     async def open_ticket(body: dict[str, Any], respond: Any, client: Any, again: bool) -> None:
-        user, value = _clicked(body)
-        alert, problem = await services.alert_for(value, user)
-        if alert is None:
-            await answer(respond, problem)  # type: ignore[arg-type]
-            return
-        refusal = await services.authorize(user, "ticket", tenant=alert.tenant, alert_id=alert.id)
-        if refusal:
-            await answer(respond, refusal)
-            return
-        view = await services.ticket_view(alert, user, again=again)
-        if isinstance(view, Answer):
-            await answer(respond, view)
-            return
-        await client.views_open(trigger_id=body["trigger_id"], view=view)
+        if guarded := await _guarded(services, body, respond, "ticket"):
+            user, _, alert = guarded
+            view = await services.ticket_view(alert, user, again=again)
+            if isinstance(view, Answer):
+                await answer(respond, view)
+            else:
+                await client.views_open(trigger_id=body["trigger_id"], view=view)
 
     @app.action(ids.ACTION_TICKET)
     async def ticket(ack: Any, body: dict[str, Any], respond: Any, client: Any) -> None:
