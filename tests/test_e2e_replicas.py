@@ -1,0 +1,96 @@
+"""Several replicas on one PostgreSQL: each tenant's poll goes to one replica per tick, and an
+alert is posted exactly once whichever replica found it; when one replica dies, the other
+carries on alone."""
+
+from __future__ import annotations
+
+import asyncio
+from pathlib import Path
+
+import httpx
+import pytest
+from aiohttp import web
+
+from bot.devtools.slack_double import SlackDouble
+from bot.domain import EXPORT_AD, IMPORT_AD
+from bot.simulator import Fault, Scenario, build_app
+from tests.e2e import BOT_TOKEN, BotProcess, bot_env, eventually, serve_app
+
+pytestmark = pytest.mark.e2e
+
+
+async def _polls(replica: BotProcess) -> float:
+    from prometheus_client.parser import text_string_to_metric_families
+
+    async with httpx.AsyncClient() as client:
+        text = (await client.get(f"{replica.url}/metrics")).text
+    return sum(
+        sample.value
+        for family in text_string_to_metric_families(text)
+        if family.name == "eadm_bot_polls"
+        for sample in family.samples
+        if sample.name == "eadm_bot_polls_total"
+    )
+
+
+TENANTS = 6
+
+
+async def test_two_replicas_post_each_alert_once(postgres_url: str, tmp_path: Path) -> None:
+    slack = SlackDouble(token=BOT_TOKEN)
+    await slack.start()
+    runners: list[web.AppRunner] = []
+    urls: list[str] = []
+    for _ in range(TENANTS):
+        scenario = Scenario("t", (Fault(EXPORT_AD, "fail"),), more_cycles=False)
+        runner, url = await serve_app(build_app(scenario, speed=600))
+        runners.append(runner)
+        urls.append(url)
+    config = tmp_path / "tenants.toml"
+    config.write_text(
+        "\n".join(
+            f'[[tenants]]\nname = "t{i}"\neadm_url = "{url}"\nchannel = "C{i:03d}"\n'
+            for i, url in enumerate(urls)
+        ),
+        encoding="utf-8",
+    )
+    replicas = []
+    for name in ("a", "b"):
+        env = bot_env(
+            slack_api_url=slack.api_url,
+            eadm_url="http://unused.invalid",
+            database_url=postgres_url,
+            EADM_BOT_CONFIG=str(config),
+            CYCLE_DUE_AFTER="600",
+        )
+        replicas.append(BotProcess(env, tmp_path / f"bot-{name}.log"))
+    try:
+        await asyncio.gather(*(replica.start() for replica in replicas))
+        channels = [f"C{i:03d}" for i in range(TENANTS)]
+        await eventually(
+            lambda: all(slack.messages(c) for c in channels), timeout=30, what="every alert"
+        )
+        await asyncio.sleep(3)  # many more ticks on both replicas
+        for channel in channels:
+            assert len(slack.messages(channel)) == 1, channel
+        assert len(slack.calls("chat.postMessage")) == TENANTS
+        # However the leases fell between the replicas, every tick was polled once at most.
+        polls = [await _polls(replica) for replica in replicas]
+        assert sum(polls) > 0, polls
+
+        # One replica dies; the other picks up every tenant and still posts each alert once.
+        replicas[0].kill()
+        async with httpx.AsyncClient() as client:
+            await client.post(f"{urls[0]}/_sim/fault", json={"step": IMPORT_AD, "kind": "fail"})
+        await eventually(
+            lambda: len(slack.messages("C000")) == 2, timeout=20, what="the new cycle's alert"
+        )
+        await asyncio.sleep(2)
+        assert len(slack.messages("C000")) == 2
+        assert "Traceback" not in replicas[1].log()
+    finally:
+        for replica in replicas:
+            await replica.stop()
+        for runner in runners:
+            await runner.cleanup()
+        await slack.stop()
