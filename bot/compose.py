@@ -11,21 +11,21 @@ from datetime import datetime
 
 from bot.config import Settings, Tenant
 from bot.domain import Condition
+from bot.errors import ConfigError
 from bot.playbook import Playbook
 from bot.render import AlertFacts, Message, render_alert, render_reply
+from bot.rerun import runner_for
 from bot.store.models import Alert, Outbox
 
 
 def rerun_target(tenant: Tenant) -> str | None:
-    """How the rerun confirmation names what will be started; None hides the button."""
-    rerun = tenant.rerun
-    if rerun.kind == "command" and rerun.command:
-        return " ".join(rerun.command)
-    if rerun.kind == "webhook" and rerun.url:
-        return rerun.url
-    if rerun.kind == "simulator":
-        return f"{tenant.eadm_url}/api/v1/sync/run"
-    return None
+    """How the rerun confirmation names what will be started (the runner's own words, so the
+    alert's button and `/eadm rerun` say the same); None hides the button."""
+    try:
+        runner = runner_for(tenant)
+    except ConfigError:
+        return None
+    return runner.describe if runner is not None else None
 
 
 def facts(alert: Alert, tenant: Tenant | None) -> AlertFacts:

@@ -14,7 +14,15 @@ from pathlib import Path
 from typing import Annotated, Any, Literal
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from pydantic import BaseModel, Field, SecretStr, ValidationError, field_validator, model_validator
+from pydantic import (
+    BaseModel,
+    Field,
+    PrivateAttr,
+    SecretStr,
+    ValidationError,
+    field_validator,
+    model_validator,
+)
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
 from bot.errors import ConfigError
@@ -34,7 +42,7 @@ _FIXES: dict[str, str] = {
     "ALERT_CHANNEL": "set it to the channel ID (C0123...) or name (#eadm-alerts) the bot "
     "should post to",
     "POLL_INTERVAL": "set it to a number of seconds above 0 (default 60)",
-    "PORT": "set it to a free TCP port between 1 and 65535 (default 3000)",
+    "PORT": "set it to a free TCP port between 1 and 65535 (default 3000; 0 picks any free port)",
     "LANGUAGE": "set it to en or nb",
     "RERUN_COMMAND": "set it to a JSON list, e.g. "
     '["schtasks", "/Run", "/TN", "eAdm synkronisering"]',
@@ -143,6 +151,7 @@ class Settings(BaseSettings):
     rerun_webhook_url: str | None = None
     rerun_webhook_secret: SecretStr | None = None
     rerun_grace: float = Field(default=600, gt=0)
+    rerun_timeout: float = Field(default=60, gt=0)
     rerun_cooldown: float = Field(default=900, ge=0)
     ticket_webhook_url: str | None = None
     ticket_webhook_secret: SecretStr | None = None
@@ -161,8 +170,9 @@ class Settings(BaseSettings):
     log_format: Literal["text", "json"] = "text"
     log_level: str = "INFO"
 
-    # Filled by the validator below: every tenant, from env or the TOML file.
-    tenants: list[Tenant] = Field(default_factory=list, exclude=True)
+    # Filled by the validator below from the variables above or the TOML file; not itself
+    # read from the environment.
+    _tenants: list[Tenant] = PrivateAttr(default_factory=list)
 
     @field_validator("admin_users", mode="before")
     @classmethod
@@ -227,17 +237,27 @@ class Settings(BaseSettings):
     @model_validator(mode="after")
     def _tenants(self) -> Settings:
         if self.eadm_bot_config:
-            self.tenants = _tenants_from_file(self.eadm_bot_config, self)
+            self._tenants = _tenants_from_file(self.eadm_bot_config, self)
         elif self.eadm_url and self.alert_channel:
-            self.tenants = [self._env_tenant()]
+            self._tenants = [self._env_tenant()]
         return self
+
+    @property
+    def tenants(self) -> list[Tenant]:
+        """Every tenant watched: one from the variables above, or those of EADM_BOT_CONFIG."""
+        return self._tenants
 
     def _env_tenant(self) -> Tenant:
         if self.rerun_command:
-            rerun = RerunConfig(kind="command", command=self.rerun_command)
+            rerun = RerunConfig(
+                kind="command", command=self.rerun_command, timeout=self.rerun_timeout
+            )
         elif self.rerun_webhook_url:
             rerun = RerunConfig(
-                kind="webhook", url=self.rerun_webhook_url, secret=self.rerun_webhook_secret
+                kind="webhook",
+                url=self.rerun_webhook_url,
+                secret=self.rerun_webhook_secret,
+                timeout=self.rerun_timeout,
             )
         else:
             rerun = RerunConfig()

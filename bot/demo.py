@@ -6,6 +6,7 @@ double, which prints each message the bot posts, updates or threads.
 
 from __future__ import annotations
 
+import shutil
 import tempfile
 from pathlib import Path
 
@@ -90,5 +91,8 @@ def run_demo(
         if sim is not None:
             await sim.cleanup()  # type: ignore[attr-defined]
 
-    run_until_stopped(start, stop, duration=duration)
+    try:
+        run_until_stopped(start, stop, duration=duration)
+    finally:
+        shutil.rmtree(workdir, ignore_errors=True)  # the demo's database is thrown away
     return 0

@@ -33,8 +33,8 @@ ENV_NAME = re.compile(r"`([A-Z][A-Z0-9_]+)`")
 
 
 def setting_names() -> list[str]:
-    """Every environment variable the Settings class reads (computed fields excluded)."""
-    return [name.upper() for name, field in Settings.model_fields.items() if not field.exclude]
+    """Every environment variable the Settings class reads."""
+    return [name.upper() for name in Settings.model_fields]
 
 
 def section(title: str) -> str:
@@ -76,7 +76,7 @@ def config_rows() -> dict[str, str]:
 
 @pytest.fixture
 def clean_env(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> Path:
-    for name in [*setting_names(), "TENANTS"]:
+    for name in setting_names():
         monkeypatch.delenv(name, raising=False)
     monkeypatch.chdir(tmp_path)  # no stray .env
     return tmp_path

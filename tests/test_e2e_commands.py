@@ -73,6 +73,14 @@ class World:
             response.raise_for_status()
 
 
+def summary_at(world: World) -> float:
+    return next(
+        c.at
+        for c in world.slack.calls("chat.postMessage")
+        if c.params["channel"] == "CBETA" and "is over" in str(c.params.get("text"))
+    )
+
+
 def text_of(answer: dict[str, Any]) -> str:
     return answer["text"] + "\n" + json.dumps(answer.get("blocks") or [], ensure_ascii=False)
 
@@ -242,13 +250,23 @@ async def test_silence_suppresses_posts_and_its_end_posts_one_summary(world: Wor
         timeout=20,
         what="the summary when the window ends",
     )
+    # Inside the window nothing but the notice that it began; then the summary, then the
+    # alert for what is still wrong, once.
+    await eventually(lambda: len(world.slack.messages("CBETA")) == 3, what="the open alert")
+    await asyncio.sleep(2)
     messages = world.slack.messages("CBETA")
-    assert len(messages) == 2, [m["text"] for m in messages]
+    assert len(messages) == 3, [m["text"] for m in messages]
     assert "silenced alerts for beta" in messages[0]["text"]
     assert "patching the domain controller" in messages[0]["text"]
+    assert messages[1] is summary[0]
     assert "1 problem(s) were recorded" in summary[0]["text"]
-    assert "Import AD failed" in summary[0]["text"]
-    await asyncio.sleep(2)
-    assert len(world.slack.messages("CBETA")) == 2, "one summary, and the alert stays quiet"
+    assert "Import AD failed" in summary[0]["text"] and "its alert follows" in summary[0]["text"]
+    assert messages[2]["blocks"][0]["text"]["text"] == "Import AD failed · beta"
+    posts_during_window = [
+        c
+        for c in world.slack.calls("chat.postMessage")
+        if c.params["channel"] == "CBETA" and c.at < summary_at(world)
+    ]
+    assert len(posts_during_window) == 1, "only the notice that the window began"
     status = await world.command("status beta")
     assert "Open alerts" in text_of(status), "what the window hid is still open, and listed"

@@ -103,7 +103,7 @@ def test_rerun_advice_names_the_task_and_the_logs() -> None:
         entry = PLAYBOOK.entry(step, condition)
         en, nb = (" ".join(entry.advice(lang).steps_to_take) for lang in LANGUAGES)
         assert "Task Scheduler" in en and "eAdm synkronisering" in en
-        assert "Oppgaveplanlegger" in nb and "eAdm synkronisering" in nb
+        assert "Oppgaveplanlegging" in nb and "eAdm synkronisering" in nb
         assert "c:/eadm/logg" in en and "c:/eadm/logg" in nb
         assert "Event Viewer" in en and "Hendelsesliste" in nb
 

@@ -82,8 +82,11 @@ def test_a_window_ends_once_with_a_summary_of_what_it_hid(store: Store) -> None:
     assert not store.end_silence(TENANT, "C1", at(20), summary), "not over yet"
     assert store.end_silence(TENANT, "C1", at(31), summary)
     assert not store.end_silence(TENANT, "C1", at(32), summary), "ended once"
-    (notice,) = store.messages()
+    notice, post = store.messages()
     assert notice.kind == "notice" and notice.payload == {"text": "patching: ['Import AD']"}
+    assert post.kind == "post", "what is still wrong becomes an ordinary alert"
+    (alert,) = store.alerts()
+    assert not alert.silenced
 
 
 def test_a_window_can_end_early(store: Store) -> None:

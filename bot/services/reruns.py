@@ -15,6 +15,7 @@ from collections.abc import Callable
 from datetime import datetime, timedelta
 
 from bot.config import Settings, Tenant
+from bot.detect import is_safety_threshold
 from bot.domain import Snapshot, StepState, snapshot_from_dict
 from bot.errors import ConfigError, SourceError
 from bot.i18n import t
@@ -64,7 +65,7 @@ class Reruns:
             snapshot = await self.sources[tenant.name].current()
         except SourceError as exc:
             return "refused_unreadable", t(lang, "rerun.unreadable", error=str(exc))
-        if (held := _held(snapshot, StepState.STOPPED)) is not None:
+        if (held := _threshold_stop(snapshot)) is not None:
             return "refused_threshold", t(lang, "rerun.stopped", step=step_name(held, lang))
         if (running := _held(snapshot, StepState.RUNNING)) is not None:
             return "refused_running", t(lang, "rerun.running", step=step_name(running, lang))
@@ -166,6 +167,14 @@ class Reruns:
                 self.store.owe_notice, tenant.name, tenant.channel, {"text": text}, now
             )
         self.kick()
+
+
+def _threshold_stop(snapshot: Snapshot) -> str | None:
+    """The step held by the safety threshold, however eAdm words it (see detect)."""
+    return next(
+        (r.name for r in snapshot.steps if is_safety_threshold(r.state, r.name, r.message)),
+        None,
+    )
 
 
 def _held(snapshot: Snapshot, state: StepState) -> str | None:

@@ -235,6 +235,8 @@ class Simulation:
                     blocked = True
                     continue
                 if resumed_at is not None:
+                    # Resumed from the portal: eAdm shows the step running again from then.
+                    step["started_at"] = _iso(resumed_at)
                     end = resumed_at + self.real(duration * 2 / 3)
             if now < end:
                 step["state"] = "running"

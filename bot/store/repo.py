@@ -550,10 +550,18 @@ class Store:
             ).first()
             if last is not None and last.status in ("requested", "started"):
                 return "pending"
+            # Only a sync that really started counts towards the cool-down: after a runner
+            # that failed (a wrong command, say) the admin may fix it and try again at once.
+            ran = s.exec(
+                select(Rerun)
+                .where(Rerun.tenant == tenant)
+                .where(col(Rerun.status).in_(("started", "confirmed", "no_cycle")))
+                .order_by(col(Rerun.id).desc())
+            ).first()
             if (
-                last is not None
-                and last.requested_at is not None
-                and (now - last.requested_at).total_seconds() < cooldown
+                ran is not None
+                and ran.requested_at is not None
+                and (now - ran.requested_at).total_seconds() < cooldown
             ):
                 return "cooldown"
             rerun = Rerun(
@@ -635,8 +643,9 @@ class Store:
         *,
         early: bool = False,
     ) -> bool:
-        """End a window that is over (or any window, with `early`) and owe its summary, in one
-        transaction: exactly one caller ends it, and a crash cannot lose the summary."""
+        """End a window that is over (or any window, with `early`), owe its summary and post
+        what is still open, in one transaction: exactly one caller ends it, and a crash cannot
+        lose the summary."""
         with self.session() as s:
             state = s.get(TenantState, tenant)
             if state is None or state.silenced_until is None:
@@ -674,6 +683,15 @@ class Store:
                     next_attempt_at=now,
                 )
             )
+            # What is still wrong when the window closes becomes an ordinary alert, with its
+            # buttons and reminders, right after the summary.
+            for alert in quiet:
+                if alert.resolved_at is None:
+                    alert.silenced = False
+                    alert.updated_at = now
+                    s.add(alert)
+                    s.flush()
+                    _owe(s, alert, "post", now)
             s.commit()
             return True
 
