@@ -85,8 +85,14 @@ class Services:
         return utcnow()
 
     def kick(self) -> None:
-        """Deliver what was just owed now rather than at the next outbox sweep."""
+        """Deliver what was just owed now rather than at the next outbox sweep, and show the
+        change on the Home tabs people have open."""
         self.background(self.deliverer.run_once())
+        self.refresh_homes()
+
+    def refresh_homes(self) -> None:
+        for user_id in list(self._home_viewers):
+            self.background(self.publish_home(user_id))
 
     def background(self, work: Any) -> None:
         task = asyncio.ensure_future(work)
@@ -506,9 +512,8 @@ class Services:
         self, tenant: Tenant, snapshot: Snapshot | None, decisions: Sequence[Decision]
     ) -> None:
         await self.reruns.verify(tenant, snapshot)
-        if self._home_viewers and any(not isinstance(d, Keep) for d in decisions):
-            for user_id in list(self._home_viewers):
-                self.background(self.publish_home(user_id))
+        if any(not isinstance(d, Keep) for d in decisions):
+            self.refresh_homes()
 
     async def readiness(self, last_poll: dict[str, datetime]) -> list[dict[str, Any]]:
         now = self.clock()
