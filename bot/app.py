@@ -9,19 +9,28 @@ from __future__ import annotations
 import asyncio
 import logging
 import os
+import random
 import socket
 import uuid
 from collections.abc import Awaitable, Callable
+from datetime import timedelta
 from typing import Any
 
+import aiohttp
 from aiohttp import web
 from apscheduler.schedulers.asyncio import AsyncIOScheduler
 from apscheduler.triggers.interval import IntervalTrigger
 from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
 from slack_bolt.async_app import AsyncApp
+from slack_sdk.errors import SlackApiError
 from slack_sdk.http_retry.builtin_async_handlers import AsyncRateLimitErrorRetryHandler
+from slack_sdk.http_retry.request import HttpRequest
+from slack_sdk.http_retry.response import HttpResponse
+from slack_sdk.http_retry.state import RetryState
 from slack_sdk.web.async_client import AsyncWebClient
+from slack_sdk.web.async_slack_response import AsyncSlackResponse
 
+from bot import health, metrics
 from bot.compose import Composer
 from bot.config import Settings
 from bot.delivery import Deliverer
@@ -41,11 +50,67 @@ def process_owner() -> str:
     return f"{socket.gethostname()}:{os.getpid()}:{uuid.uuid4().hex[:6]}"
 
 
+class _CountedRateLimitWaits(AsyncRateLimitErrorRetryHandler):
+    """slack_sdk's wait for Retry-After, counted: these waits never reach our own code."""
+
+    async def prepare_for_next_attempt_async(
+        self,
+        *,
+        state: RetryState,
+        request: HttpRequest,
+        response: HttpResponse | None = None,
+        error: Exception | None = None,
+    ) -> None:
+        if response is not None:
+            metrics.RATE_LIMIT_WAITS.inc()
+        await super().prepare_for_next_attempt_async(
+            state=state, request=request, response=response, error=error
+        )
+
+
+class _MeteredWebClient(AsyncWebClient):
+    """Counts every Web API call by outcome, whoever made it (delivery, handlers, people,
+    readiness), so Slack trouble shows in /metrics even where the caller shrugs it off."""
+
+    async def api_call(
+        self,
+        api_method: str,
+        *,
+        http_verb: str = "POST",
+        files: dict[str, Any] | None = None,
+        data: Any = None,
+        params: dict[str, Any] | None = None,
+        json: dict[str, Any] | None = None,
+        headers: dict[str, Any] | None = None,
+        auth: dict[str, Any] | None = None,
+    ) -> AsyncSlackResponse:
+        try:
+            response = await super().api_call(
+                api_method,
+                http_verb=http_verb,
+                files=files,
+                data=data,
+                params=params,
+                json=json,
+                headers=headers,
+                auth=auth,
+            )
+        except SlackApiError as exc:
+            error = str(exc.response.get("error") or exc.response.status_code)
+            metrics.SLACK_ERRORS.labels(method=api_method, error=error).inc()
+            raise
+        except (aiohttp.ClientError, TimeoutError, OSError):
+            metrics.SLACK_ERRORS.labels(method=api_method, error="unreachable").inc()
+            raise
+        metrics.SLACK_CALLS.labels(method=api_method).inc()
+        return response
+
+
 def slack_client(settings: Settings) -> AsyncWebClient:
     token = settings.slack_bot_token.get_secret_value() if settings.slack_bot_token else None
-    client = AsyncWebClient(token=token, base_url=settings.slack_api_url, timeout=15)
+    client = _MeteredWebClient(token=token, base_url=settings.slack_api_url, timeout=15)
     # Short rate-limit waits are honoured inside the call; longer outages go back to the outbox.
-    client.retry_handlers.append(AsyncRateLimitErrorRetryHandler(max_retry_count=1))
+    client.retry_handlers.append(_CountedRateLimitWaits(max_retry_count=1))
     return client
 
 
@@ -118,6 +183,7 @@ class Bot:
 
         register_listeners(self.bolt, self.services)
         self.scheduler = AsyncIOScheduler(timezone=settings.tz)
+        self.slack_auth = health.SlackAuth(self.client.auth_test)
         self._inflight: set[asyncio.Task[Any]] = set()
         self._runner: web.AppRunner | None = None
         self._socket_handler: Any = None
@@ -134,6 +200,7 @@ class Bot:
                 await self._serve(self._health_app())
         elif serve_http:
             await self._serve(self._slack_app())
+        spread = min(self.settings.poll_interval, 30.0) if len(self.settings.tenants) > 1 else 0
         for tenant in self.settings.tenants:
             self.scheduler.add_job(
                 self._tracked(self.poller.poll),
@@ -141,7 +208,10 @@ class Bot:
                 args=[tenant],
                 id=f"poll:{tenant.name}",
                 name=f"poll {tenant.name}",
-                next_run_time=utcnow(),
+                # Spread the tenants' first polls over one interval: hundreds of tenants do
+                # not all hit eAdm and the database in the same instant, and replicas' ticks
+                # interleave instead of one replica winning every lease.
+                next_run_time=utcnow() + timedelta(seconds=random.uniform(0, spread)),
                 max_instances=1,  # a slow eAdm must not pile up polls of the same tenant
                 coalesce=True,
                 misfire_grace_time=None,
@@ -235,15 +305,22 @@ class Bot:
         problems = []
         if not self.scheduler.running:
             problems.append("scheduler is not running")
-        if not await asyncio.to_thread(self.store.ping):
+        if not await health.ping(self.store):
             problems.append("database is not reachable")
         status = 503 if problems else 200
         return web.json_response({"ok": not problems, "problems": problems}, status=status)
 
     async def _readyz(self, _request: web.Request) -> web.Response:
-        checks = await self.services.readiness(self.poller.last_poll)
-        ok = all(check["ok"] for check in checks)
-        return web.json_response({"ok": ok, "checks": checks}, status=200 if ok else 503)
+        checks = await health.readiness(
+            store=self.store,
+            slack=self.slack_auth,
+            tenants=[tenant.name for tenant in self.settings.tenants],
+            seen=self.poller.last_poll,
+            poll_interval=self.settings.poll_interval,
+            now=utcnow(),
+        )
+        status, body = health.verdict(checks)
+        return web.json_response(body, status=status)
 
     async def _metrics(self, _request: web.Request) -> web.Response:
         body = generate_latest()

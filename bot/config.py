@@ -235,7 +235,7 @@ class Settings(BaseSettings):
         return value
 
     @model_validator(mode="after")
-    def _tenants(self) -> Settings:
+    def _read_tenants(self) -> Settings:
         if self.eadm_bot_config:
             self._tenants = _tenants_from_file(self.eadm_bot_config, self)
         elif self.eadm_url and self.alert_channel:

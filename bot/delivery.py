@@ -98,7 +98,6 @@ class Deliverer:
                 wait = max(wait, self.retry_cap)
             retry_at = self.clock() + timedelta(seconds=wait)
             await asyncio.to_thread(self.store.delivery_failed, row.id, str(exc), retry_at)
-            metrics.SLACK_ERRORS.labels(error=_label(exc)).inc()
             # A configuration problem was already said once, loudly; repeats add nothing.
             quiet = exc.permanent
             log.log(
@@ -222,13 +221,13 @@ class Deliverer:
     async def _call(self, method: str, **params: Any) -> Any:
         try:
             call = getattr(self.client, method.replace(".", "_"))
-            response = await call(**{k: v for k, v in params.items() if v is not None})
-            metrics.SLACK_CALLS.labels(method=method).inc()
-            return response
+            # Calls and errors are counted by the client itself (bot.app.slack_client).
+            return await call(**{k: v for k, v in params.items() if v is not None})
         except SlackApiError as exc:
             error = str(exc.response.get("error") or exc.response.status_code)
             if exc.response.status_code == 429:
                 retry_after = float(exc.response.headers.get("Retry-After", 30))
+                # The client already waited once; this wait is the message's, in the outbox.
                 metrics.RATE_LIMIT_WAITS.inc()
                 raise DeliveryError(
                     f"Slack rate-limited {method}", retry_after=retry_after
@@ -245,11 +244,3 @@ class Deliverer:
             raise DeliveryError(
                 f"{method}: Slack could not be reached ({type(exc).__name__}: {exc})"
             ) from None
-
-
-def _label(exc: DeliveryError) -> str:
-    text = str(exc)
-    for error in (*_CONFIG_ERRORS, "rate-limited"):
-        if error in text:
-            return error
-    return "unreachable" if "could not be reached" in text else "other"

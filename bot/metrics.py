@@ -28,6 +28,13 @@ DELIVERY_LATENCY = Histogram("eadm_bot_slack_send_seconds", "Time of one success
 SLACK_CALLS = Counter(
     "eadm_bot_slack_calls_total", "Slack Web API calls that succeeded", ["method"]
 )
-SLACK_ERRORS = Counter("eadm_bot_slack_errors_total", "Slack Web API failures", ["error"])
-RATE_LIMIT_WAITS = Counter("eadm_bot_slack_rate_limited_total", "Times Slack asked us to wait")
+SLACK_ERRORS = Counter(
+    "eadm_bot_slack_errors_total",
+    "Slack Web API calls that failed, by Slack's error code (or 'unreachable')",
+    ["method", "error"],
+)
+RATE_LIMIT_WAITS = Counter(
+    "eadm_bot_slack_rate_limited_total",
+    "Times Slack asked us to wait (Retry-After): in the call, or in the outbox",
+)
 ACTIONS = Counter("eadm_bot_actions_total", "Clicks and commands", ["action", "outcome"])

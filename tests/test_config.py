@@ -122,3 +122,8 @@ def test_a_broken_tenant_file_says_so(monkeypatch: pytest.MonkeyPatch, tmp_path:
         monkeypatch, SLACK_BOT_TOKEN="xoxb-1", SLACK_SIGNING_SECRET="s", EADM_BOT_CONFIG=str(config)
     )
     assert found[0].startswith("EADM_BOT_CONFIG:") and "TOML" in found[0]
+
+
+def test_no_tenants_is_an_empty_list_not_a_surprise() -> None:
+    settings = load_settings(require_slack=False, require_tenants=False, _env_file=None)
+    assert settings.tenants == []

@@ -3,6 +3,8 @@ maintenance windows that end once, and a schema that matches its migrations."""
 
 from __future__ import annotations
 
+import subprocess
+import sys
 import threading
 from datetime import timedelta
 from typing import Any
@@ -125,4 +127,18 @@ def test_migrations_go_down_and_up_again(db_url: str) -> None:
     assert "alert" not in sa.inspect(store.engine).get_table_names()
     store.migrate()
     assert "alert" in sa.inspect(store.engine).get_table_names()
+    store.dispose()
+
+
+def test_replicas_starting_together_migrate_once(postgres_url: str) -> None:
+    # Processes, not threads: Alembic's migration context is one per process.
+    code = "import sys; from bot.store import Store; Store(sys.argv[1]).migrate()"
+    procs = [
+        subprocess.Popen([sys.executable, "-c", code, postgres_url], stderr=subprocess.PIPE)
+        for _ in range(4)
+    ]
+    errors = [p.communicate(timeout=60)[1].decode() for p in procs]
+    assert [p.returncode for p in procs] == [0, 0, 0, 0], errors
+    store = Store(postgres_url)
+    assert store.ping()
     store.dispose()
