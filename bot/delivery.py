@@ -128,7 +128,7 @@ class Deliverer:
         now = self.clock()
         if row.kind == "post":
             assert alert is not None
-            if retrying and (found := await self._find(row.channel, row.id)):
+            if retrying and (found := await self._find(row.tenant, row.channel, row.id)):
                 return found
             message = self.composer.alert_message(alert, now)
             response = await self._call(
@@ -167,7 +167,9 @@ class Deliverer:
             assert alert is not None
             if not alert.message_ts:
                 return None, None
-            if retrying and (found := await self._find(alert.channel, row.id, alert.message_ts)):
+            if retrying and (
+                found := await self._find(row.tenant, alert.channel, row.id, alert.message_ts)
+            ):
                 return found
             response = await self._call(
                 "chat.postMessage",
@@ -178,7 +180,7 @@ class Deliverer:
             )
             return response.get("ts"), response.get("channel")
         # notice: a message of its own, tied to no alert
-        if retrying and (found := await self._find(row.channel, row.id)):
+        if retrying and (found := await self._find(row.tenant, row.channel, row.id)):
             return found
         payload = row.payload or {}
         response = await self._call(
@@ -191,7 +193,7 @@ class Deliverer:
         return response.get("ts"), response.get("channel")
 
     async def _find(
-        self, channel: str, outbox_id: int | None, thread_ts: str | None = None
+        self, tenant: str, channel: str, outbox_id: int | None, thread_ts: str | None = None
     ) -> tuple[str, str] | None:
         """The message an earlier attempt may have posted, found by its metadata."""
         if thread_ts:
@@ -211,7 +213,8 @@ class Deliverer:
             payload = meta.get("event_payload") or {}
             if meta.get("event_type") == EVENT_TYPE and payload.get("outbox_id") == outbox_id:
                 log.info(
-                    "message %s was already in Slack (ts %s); not posting it again",
+                    "[%s] message %s was already in Slack (ts %s); not posting it again",
+                    tenant,
                     outbox_id,
                     message.get("ts"),
                 )

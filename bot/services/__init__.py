@@ -514,21 +514,3 @@ class Services:
         await self.reruns.verify(tenant, snapshot)
         if any(not isinstance(d, Keep) for d in decisions):
             self.refresh_homes()
-
-    async def readiness(self, last_poll: dict[str, datetime]) -> list[dict[str, Any]]:
-        now = self.clock()
-        checks: list[dict[str, Any]] = [
-            {"name": "database", "ok": await asyncio.to_thread(self.store.ping)}
-        ]
-        for tenant in self.settings.tenants:
-            seen = last_poll.get(tenant.name)
-            state = None
-            with contextlib.suppress(Exception):
-                state = await asyncio.to_thread(self.store.tenant_state, tenant.name)
-            last = max(
-                (x for x in (seen, state.last_poll_at if state else None) if x), default=None
-            )
-            age = (now - last).total_seconds() if last else None
-            ok = age is not None and age < 3 * self.settings.poll_interval
-            checks.append({"name": f"poll:{tenant.name}", "ok": ok, "age_s": age})
-        return checks
