@@ -270,3 +270,16 @@ async def test_silence_suppresses_posts_and_its_end_posts_one_summary(world: Wor
     assert len(posts_during_window) == 1, "only the notice that the window began"
     status = await world.command("status beta")
     assert "Open alerts" in text_of(status), "what the window hid is still open, and listed"
+
+
+async def test_unsilence_ends_a_window_early_with_its_summary(world: World) -> None:
+    assert "were not silenced" in (await world.command("unsilence gamma"))["text"]
+    refused = await world.command("silence 2h gamma", user=OTHER)
+    assert "Only eAdm admins" in refused["text"]
+    await world.command("silence 2h gamma network work")
+    answer = await world.command("unsilence gamma")
+    assert "on again" in answer["text"]
+    await eventually(
+        lambda: [m for m in world.slack.messages("CGAMMA") if "is over" in m["text"]],
+        what="the summary",
+    )

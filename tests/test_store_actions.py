@@ -142,3 +142,20 @@ def test_replicas_starting_together_migrate_once(postgres_url: str) -> None:
     store = Store(postgres_url)
     assert store.ping()
     store.dispose()
+
+
+def test_a_new_condition_speaks_up_through_a_snooze(store: Store) -> None:
+    target = Target("C1", "en")
+    running = cycle({"Export AD": StepState.RUNNING}, upto=5)
+    stuck = Finding(TENANT, "c1", "Export AD", Condition.STUCK, since=at(15))
+    store.apply_findings(TENANT, target, [stuck], running, now=at(80), remind_after=7200)
+    (alert,) = store.alerts()
+    assert alert.id is not None
+    store.snooze(alert.id, "U1", at(80 + 240), at(81))
+    failed = cycle({"Export AD": StepState.FAILED}, upto=5, message="LDAP error 52")
+    finding = Finding(TENANT, "c1", "Export AD", Condition.FAILED, since=at(90), error="LDAP")
+    store.apply_findings(TENANT, target, [finding], failed, now=at(91), remind_after=7200)
+    (alert,) = store.alerts()
+    assert alert.state == "open" and alert.condition == "failed" and alert.snoozed_until is None
+    kinds = [(m.kind, (m.payload or {}).get("msg")) for m in store.messages()]
+    assert ("reply", "reply.changed") in kinds

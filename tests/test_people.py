@@ -1,0 +1,60 @@
+"""Who may act, and in which language they are answered: asked of the Slack double over HTTP."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+
+import pytest_asyncio
+from slack_sdk.web.async_client import AsyncWebClient
+
+from bot.config import load_settings
+from bot.devtools.slack_double import SlackDouble
+from bot.services.people import People
+
+TOKEN = "xoxb-people"
+
+
+@pytest_asyncio.fixture
+async def slack() -> AsyncIterator[SlackDouble]:
+    double = SlackDouble(
+        token=TOKEN,
+        users={
+            "UKARI": {"real_name": "Kari Nordmann", "email": "kari@kommune.no", "locale": "nb-NO"},
+            "UOLA": {"real_name": "Ola", "locale": "en-GB"},
+        },
+        usergroups={"SADMINS": ["UKARI"]},
+    )
+    await double.start()
+    yield double
+    await double.stop()
+
+
+def people(slack: SlackDouble, **settings: str) -> People:
+    client = AsyncWebClient(token=TOKEN, base_url=slack.api_url)
+    return People(load_settings(require_slack=False, require_tenants=False, **settings), client)
+
+
+async def test_admins_by_user_id_and_by_user_group(slack: SlackDouble) -> None:
+    by_group = people(slack, admin_group="SADMINS")
+    assert await by_group.is_admin("UKARI")
+    assert not await by_group.is_admin("UOLA")
+    assert await by_group.is_admin("UKARI")
+    assert len(slack.calls("usergroups.users.list")) == 1, "members are cached"
+    by_id = people(slack, admin_users="UOLA, UPER")
+    assert await by_id.is_admin("UOLA") and not await by_id.is_admin("UKARI")
+    assert by_id.who_may_act("en") == "<@UOLA>, <@UPER>"
+
+
+async def test_an_unknown_group_makes_nobody_an_admin_and_says_why(slack: SlackDouble) -> None:
+    unknown = people(slack, admin_group="SNOPE")
+    assert not await unknown.is_admin("UKARI")
+    assert unknown.who_may_act("nb") == "medlemmer av <!subteam^SNOPE>"
+
+
+async def test_a_person_is_answered_in_their_slack_language(slack: SlackDouble) -> None:
+    folks = people(slack, language="en")
+    kari = await folks.person("UKARI")
+    assert (kari.name, kari.email, kari.lang) == ("Kari Nordmann", "kari@kommune.no", "nb")
+    assert (await folks.person("UOLA")).lang == "en"
+    stranger = await folks.person("UGHOST", fallback_lang="nb")
+    assert stranger.lang == "nb" and stranger.email is None
