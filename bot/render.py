@@ -287,22 +287,7 @@ def _buttons(alert: AlertFacts, entry: Entry, lang: str) -> list[Any]:
         if action == "rerun":
             if alert.rerun_target is None:
                 continue  # no runner configured: the advice still says how to do it by hand
-            elements.append(
-                ButtonElement(
-                    text=t(lang, "button.rerun"),
-                    action_id=ids.ACTION_RERUN,
-                    value=value,
-                    style="primary",
-                    confirm=ConfirmObject(
-                        title=t(lang, "confirm.rerun.title"),
-                        text=MarkdownTextObject(
-                            text=t(lang, "confirm.rerun.text", target=alert.rerun_target)
-                        ),
-                        confirm=t(lang, "confirm.rerun.yes"),
-                        deny=t(lang, "confirm.no"),
-                    ),
-                )
-            )
+            elements.append(rerun_button(ids.ACTION_RERUN, value, alert.rerun_target, lang))
         elif action == "ticket":
             elements.append(
                 ButtonElement(
@@ -325,6 +310,32 @@ def _buttons(alert: AlertFacts, entry: Entry, lang: str) -> list[Any]:
                 )
             )
     return elements
+
+
+def rerun_button(action_id: str, value: str, target: str, lang: str) -> ButtonElement:
+    """Rerun sync, behind Slack's own confirmation naming what will be started: the click that
+    passes it starts the work, so there is no second dialog."""
+    return ButtonElement(
+        text=t(lang, "button.rerun"),
+        action_id=action_id,
+        value=value,
+        style="primary",
+        confirm=ConfirmObject(
+            title=t(lang, "confirm.rerun.title"),
+            text=MarkdownTextObject(text=t(lang, "confirm.rerun.text", target=target)),
+            confirm=t(lang, "confirm.rerun.yes"),
+            deny=t(lang, "confirm.no"),
+        ),
+    )
+
+
+def render_question(text: str, button: ButtonElement) -> Message:
+    """A private question with the one button that answers it."""
+    blocks: list[Block] = [
+        SectionBlock(text=MarkdownTextObject(text=text)),
+        ActionsBlock(elements=[button]),
+    ]
+    return Message(text=text, blocks=[b.to_dict() for b in blocks])
 
 
 def _snapshot(alert: AlertFacts) -> Snapshot | None:

@@ -8,7 +8,6 @@ Each action lands in the audit log, allowed or refused, with its result.
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import logging
 from collections.abc import Sequence
 from dataclasses import dataclass, field
@@ -16,9 +15,10 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from slack_sdk.errors import SlackApiError
+from slack_sdk.models.blocks import ButtonElement
 from slack_sdk.web.async_client import AsyncWebClient
 
-from bot import commands
+from bot import commands, ids
 from bot.compose import Composer
 from bot.config import Settings, Tenant
 from bot.delivery import Deliverer
@@ -34,7 +34,9 @@ from bot.render import (
     fmt_time,
     render_history,
     render_home,
+    render_question,
     render_status,
+    rerun_button,
     title,
 )
 from bot.services.people import People, Person
@@ -222,37 +224,12 @@ class Services:
 
     def rerun_question(self, tenant: Tenant, lang: str) -> Answer:
         """`/eadm rerun` asks first, with the same confirmation as the alert's button."""
-        from slack_sdk.models.blocks import (
-            ActionsBlock,
-            ButtonElement,
-            ConfirmObject,
-            MarkdownTextObject,
-            SectionBlock,
-        )
-
-        from bot import ids
-
         runner = self.reruns.runner(tenant)
         if runner is None:
             return Answer(t(lang, "rerun.none", tenant=tenant.name))
-        question = t(lang, "rerun.ask", tenant=tenant.name)
-        button = ButtonElement(
-            text=t(lang, "button.rerun"),
-            action_id=ids.ACTION_RERUN_TENANT,
-            value=tenant.name,
-            style="primary",
-            confirm=ConfirmObject(
-                title=t(lang, "confirm.rerun.title"),
-                text=MarkdownTextObject(text=t(lang, "confirm.rerun.text", target=runner.describe)),
-                confirm=t(lang, "confirm.rerun.yes"),
-                deny=t(lang, "confirm.no"),
-            ),
-        )
-        blocks = [
-            SectionBlock(text=MarkdownTextObject(text=question)).to_dict(),
-            ActionsBlock(elements=[button]).to_dict(),
-        ]
-        return Answer(question, blocks)
+        button = rerun_button(ids.ACTION_RERUN_TENANT, tenant.name, runner.describe, lang)
+        question = render_question(t(lang, "rerun.ask", tenant=tenant.name), button)
+        return Answer(question.text, question.blocks)
 
     # -- tickets ------------------------------------------------------------------------------
 
@@ -266,44 +243,28 @@ class Services:
         if tenant is None:
             return Answer(t(person.lang, "answer.gone"))
         if alert.ticket_ref and not again:
-            from slack_sdk.models.blocks import (
-                ActionsBlock,
-                ButtonElement,
-                MarkdownTextObject,
-                SectionBlock,
+            button = ButtonElement(
+                text=t(person.lang, "ticket.again"),
+                action_id=ids.ACTION_TICKET_AGAIN,
+                value=str(alert.id),
             )
-
-            from bot import ids
-
-            question = t(person.lang, "ticket.exists", ref=alert.ticket_ref)
-            blocks = [
-                SectionBlock(text=MarkdownTextObject(text=question)).to_dict(),
-                ActionsBlock(
-                    elements=[
-                        ButtonElement(
-                            text=t(person.lang, "ticket.again"),
-                            action_id=ids.ACTION_TICKET_AGAIN,
-                            value=str(alert.id),
-                        )
-                    ]
-                ).to_dict(),
-            ]
-            return Answer(question, blocks)
+            question = render_question(
+                t(person.lang, "ticket.exists", ref=alert.ticket_ref), button
+            )
+            return Answer(question.text, question.blocks)
         return self.support.modal(alert, tenant, person)
 
     async def submit_ticket(
         self, alert_id_text: str, user_id: str, subject: str, description: str
     ) -> tuple[Alert | None, Answer]:
-        alert, problem = await self.alert_for(alert_id_text, user_id)
-        if alert is None or problem is not None:
-            # A ticket for an alert that resolved meanwhile is still worth sending.
-            with contextlib.suppress(ValueError):
-                alert = await asyncio.to_thread(self.store.get_alert, int(alert_id_text))
-            if alert is None:
-                return None, problem or Answer("?")
-        tenant = self.tenant(alert.tenant)
+        """Send the ticket the modal holds. An alert that resolved while the modal was open
+        still gets its ticket: the person decided to send it."""
         person = await self.person(user_id)
-        if tenant is None:
+        alert = None
+        if alert_id_text.isdigit():
+            alert = await asyncio.to_thread(self.store.get_alert, int(alert_id_text))
+        tenant = self.tenant(alert.tenant) if alert is not None else None
+        if alert is None or tenant is None:
             return alert, Answer(t(person.lang, "answer.gone"))
         result, text = await self.support.submit(alert, tenant, person, subject, description)
         await self.audit("ticket", result, user_id=user_id, tenant=tenant.name, alert_id=alert.id)
