@@ -7,8 +7,6 @@ import os
 import socket
 import sys
 import time
-from collections.abc import AsyncIterator
-from contextlib import asynccontextmanager
 from typing import Any
 
 import httpx
@@ -29,22 +27,9 @@ from bot.rerun import (
     verify,
 )
 from bot.simulator import build_app
+from tests.e2e import serving
 
 PY = sys.executable
-
-
-@asynccontextmanager
-async def serve(app: web.Application) -> AsyncIterator[str]:
-    """Serve `app` on a free port of 127.0.0.1; yields its base URL."""
-    runner = web.AppRunner(app, access_log=None)
-    await runner.setup()
-    site = web.TCPSite(runner, "127.0.0.1", 0)
-    await site.start()
-    host, port = runner.addresses[0][:2]
-    try:
-        yield f"http://{host}:{port}"
-    finally:
-        await runner.cleanup()
 
 
 def closed_port() -> int:
@@ -193,7 +178,7 @@ def webhook_app(
 
 async def test_webhook_posts_signed_json() -> None:
     seen: list[dict[str, Any]] = []
-    async with serve(webhook_app(b"hemmelig", seen)) as base:
+    async with serving(webhook_app(b"hemmelig", seen)) as base:
         runner = WebhookRunner(f"{base}/hooks/eadm-rerun", "hemmelig", timeout=5)
         assert runner.describe == f"POST {base}/hooks/eadm-rerun"
         result = await run(runner)
@@ -209,7 +194,7 @@ async def test_webhook_posts_signed_json() -> None:
 
 async def test_webhook_with_the_wrong_secret_is_refused() -> None:
     seen: list[dict[str, Any]] = []
-    async with serve(webhook_app(b"the-receivers-secret", seen)) as base:
+    async with serving(webhook_app(b"the-receivers-secret", seen)) as base:
         wrong = await run(WebhookRunner(f"{base}/hooks/eadm-rerun", "a-different-secret"))
         unsigned = await run(WebhookRunner(f"{base}/hooks/eadm-rerun", None))
     assert seen == []
@@ -220,7 +205,7 @@ async def test_webhook_with_the_wrong_secret_is_refused() -> None:
 
 
 async def test_webhook_error_status_and_unreachable() -> None:
-    async with serve(webhook_app(None, [], status=500)) as base:
+    async with serving(webhook_app(None, [], status=500)) as base:
         failed = await run(WebhookRunner(f"{base}/hooks/eadm-rerun"))
         missing = await run(WebhookRunner(f"{base}/no-such-hook"))
     assert not failed.ok and failed.detail.startswith("HTTP 500")
@@ -237,7 +222,7 @@ async def test_webhook_error_status_and_unreachable() -> None:
 
 
 async def test_simulator_refuses_while_a_step_runs_then_starts_a_cycle() -> None:
-    async with serve(build_app("healthy", speed=60)) as base:
+    async with serving(build_app("healthy", speed=60)) as base:
         runner = SimulatorRunner(base)
         assert (await runner.check())[0]
         # The first cycle has just started: Import HR is running.
@@ -254,7 +239,7 @@ async def test_simulator_refuses_while_a_step_runs_then_starts_a_cycle() -> None
 
 
 async def test_simulator_token_is_sent_and_checked() -> None:
-    async with serve(build_app("healthy", speed=60, token="t0ken")) as base:
+    async with serving(build_app("healthy", speed=60, token="t0ken")) as base:
         wrong = SimulatorRunner(base, "nope")
         result = await run(wrong)
         ok, message = await wrong.check()

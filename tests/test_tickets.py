@@ -10,8 +10,7 @@ import shutil
 import socket
 import ssl
 import subprocess
-from collections.abc import AsyncIterator, Iterator
-from contextlib import asynccontextmanager
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from email.message import EmailMessage, MIMEPart
 from email.policy import default as default_policy
@@ -37,6 +36,7 @@ from bot.tickets import (
     tag,
     target_for,
 )
+from tests.e2e import serving
 
 TICKET = Ticket(
     subject="[eAdm] Export AD feilet i Bærum kommune",
@@ -56,20 +56,6 @@ def free_port() -> int:
     with socket.socket() as sock:
         sock.bind(("127.0.0.1", 0))
         return int(sock.getsockname()[1])
-
-
-@asynccontextmanager
-async def serve(app: web.Application) -> AsyncIterator[str]:
-    """Serve `app` on a free port of 127.0.0.1; yields its base URL."""
-    runner = web.AppRunner(app, access_log=None)
-    await runner.setup()
-    site = web.TCPSite(runner, "127.0.0.1", 0)
-    await site.start()
-    host, port = runner.addresses[0][:2]
-    try:
-        yield f"http://{host}:{port}"
-    finally:
-        await runner.cleanup()
 
 
 # -- SMTP ---------------------------------------------------------------------------------------
@@ -367,7 +353,7 @@ def ticket_hook(secret: bytes, seen: list[dict[str, Any]], answer: Any) -> web.A
 async def test_webhook_ticket_with_reference_in_the_answer() -> None:
     seen: list[dict[str, Any]] = []
     answer = {"reference": "INC0012345", "url": "https://helpdesk.example/INC0012345"}
-    async with serve(ticket_hook(b"delt-hemmelighet", seen, answer)) as base:
+    async with serving(ticket_hook(b"delt-hemmelighet", seen, answer)) as base:
         target = WebhookTarget(f"{base}/inbound/eadm", "delt-hemmelighet")
         ref = await target.open(TICKET)
         assert (await target.check())[0]
@@ -387,9 +373,9 @@ async def test_webhook_ticket_with_reference_in_the_answer() -> None:
 
 async def test_webhook_ticket_without_reference_gets_one_made_up() -> None:
     seen: list[dict[str, Any]] = []
-    async with serve(ticket_hook(b"s", seen, None)) as base:
+    async with serving(ticket_hook(b"s", seen, None)) as base:
         ref = await WebhookTarget(f"{base}/inbound/eadm", "s").open(TICKET)
-    async with serve(ticket_hook(b"s", seen, {"key": "EADM-7"})) as base:
+    async with serving(ticket_hook(b"s", seen, {"key": "EADM-7"})) as base:
         keyed = await WebhookTarget(f"{base}/inbound/eadm", "s").open(TICKET)
     assert re.fullmatch(r"EADM-42-\d{12}", ref.reference)
     assert ref.url is None
@@ -397,7 +383,7 @@ async def test_webhook_ticket_without_reference_gets_one_made_up() -> None:
 
 
 async def test_webhook_ticket_failures() -> None:
-    async with serve(ticket_hook(b"right", [], {})) as base:
+    async with serving(ticket_hook(b"right", [], {})) as base:
         with pytest.raises(ActionError, match="TICKET_WEBHOOK_SECRET"):
             await WebhookTarget(f"{base}/inbound/eadm", "wrong").open(TICKET)
         with pytest.raises(ActionError, match="TICKET_WEBHOOK_URL"):
@@ -472,7 +458,7 @@ class ZendeskDouble:
 
 async def test_zendesk_uploads_then_creates_the_ticket() -> None:
     double = ZendeskDouble()
-    async with serve(double.app()) as base:
+    async with serving(double.app()) as base:
         target = ZendeskTarget(base + "/", AGENT, API_TOKEN)
         assert target.describe == f"Zendesk at {base}"
         ref = await target.open(TICKET)
@@ -500,7 +486,7 @@ async def test_zendesk_uploads_then_creates_the_ticket() -> None:
 async def test_zendesk_without_requester_email_or_attachments() -> None:
     double = ZendeskDouble()
     bare = Ticket("s", "body", "demo", 1, "Ola", None)
-    async with serve(double.app()) as base:
+    async with serving(double.app()) as base:
         await ZendeskTarget(base, AGENT, API_TOKEN).open(bare)
     [ticket] = double.tickets
     assert "requester" not in ticket
@@ -510,7 +496,7 @@ async def test_zendesk_without_requester_email_or_attachments() -> None:
 
 async def test_zendesk_wrong_token() -> None:
     double = ZendeskDouble(token="the-real-one")
-    async with serve(double.app()) as base:
+    async with serving(double.app()) as base:
         target = ZendeskTarget(base, AGENT, "revoked")
         with pytest.raises(ActionError, match="ZENDESK_TOKEN") as caught:
             await target.open(TICKET)
@@ -532,7 +518,7 @@ async def test_zendesk_invalid_ticket_and_server_error() -> None:
     app.router.add_post("/api/v2/tickets.json", invalid)
     app.router.add_post("/down/api/v2/tickets.json", broken)
     bare = Ticket("s", "body", "demo", 1, "Ola", "not-an-address")
-    async with serve(app) as base:
+    async with serving(app) as base:
         with pytest.raises(ActionError, match="Email is not properly formatted"):
             await ZendeskTarget(base, AGENT, API_TOKEN).open(bare)
         with pytest.raises(ActionError, match=r"503.*try again"):
