@@ -25,7 +25,7 @@ import time
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
-from typing import Protocol
+from typing import Any, Protocol
 
 import httpx
 
@@ -111,6 +111,18 @@ def signature_headers(secret: str | bytes | None, body: bytes) -> dict[str, str]
     key = secret.encode("utf-8") if isinstance(secret, str) else secret
     timestamp = str(int(time.time()))
     return {TIMESTAMP_HEADER: timestamp, SIGNATURE_HEADER: sign(key, timestamp, body)}
+
+
+async def post_signed(
+    url: str, payload: dict[str, Any], secret: str | bytes | None, seconds: float
+) -> httpx.Response:
+    """POST `payload` as JSON, signed over the exact bytes sent so a receiver can check them
+    before parsing. Raises httpx's errors for the caller to explain in its own words."""
+    body = json.dumps(payload, ensure_ascii=False).encode("utf-8")
+    headers = {"Content-Type": "application/json", "User-Agent": "eadm-bot"}
+    headers.update(signature_headers(secret, body))
+    async with httpx.AsyncClient(timeout=seconds) as client:
+        return await client.post(url, content=body, headers=headers)
 
 
 # -- command ------------------------------------------------------------------------------------
@@ -286,13 +298,8 @@ class WebhookRunner:
             "alert_id": alert_id,
             "requested_at": _now_iso(),
         }
-        body = json.dumps(payload, ensure_ascii=False).encode("utf-8")
-        headers = {"Content-Type": "application/json", "User-Agent": "eadm-bot"}
-        # Signed last, over the exact bytes sent, so the receiver can check them unparsed.
-        headers.update(signature_headers(self.secret, body))
         try:
-            async with httpx.AsyncClient(timeout=self.timeout) as client:
-                response = await client.post(self.url, content=body, headers=headers)
+            response = await post_signed(self.url, payload, self.secret, self.timeout)
         except httpx.TimeoutException:
             return RerunResult(
                 False,

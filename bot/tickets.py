@@ -28,7 +28,7 @@ import httpx
 
 from bot.config import Tenant
 from bot.errors import ActionError, ConfigError
-from bot.rerun import probe, signature_headers
+from bot.rerun import post_signed, probe
 
 log = logging.getLogger(__name__)
 
@@ -314,12 +314,8 @@ class WebhookTarget:
             ],
             "requested_at": datetime.now(UTC).isoformat(timespec="seconds").replace("+00:00", "Z"),
         }
-        body = json.dumps(payload, ensure_ascii=False).encode("utf-8")
-        headers = {"Content-Type": "application/json", "User-Agent": "eadm-bot"}
-        headers.update(signature_headers(self.secret, body))
         try:
-            async with httpx.AsyncClient(timeout=self.timeout) as client:
-                response = await client.post(self.url, content=body, headers=headers)
+            response = await post_signed(self.url, payload, self.secret, self.timeout)
         except httpx.TimeoutException:
             raise ActionError(
                 f"the ticket webhook {self.url} did not answer within {self.timeout:g} s; the "
