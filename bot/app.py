@@ -162,8 +162,6 @@ class Bot:
             settings=settings,
             store=self.store,
             client=self.client,
-            composer=self.composer,
-            playbook=self.playbook,
             sources=self.sources,
             deliverer=self.deliverer,
         )

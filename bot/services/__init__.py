@@ -19,14 +19,12 @@ from slack_sdk.models.blocks import ButtonElement
 from slack_sdk.web.async_client import AsyncWebClient
 
 from bot import commands, ids
-from bot.compose import Composer
 from bot.config import Settings, Tenant
 from bot.delivery import Deliverer
 from bot.domain import Condition, Snapshot, snapshot_from_dict
 from bot.i18n import t
 from bot.lifecycle import Decision, Keep
 from bot.metrics import ACTIONS
-from bot.playbook import Playbook
 from bot.poller import PollListener
 from bot.render import (
     AlertLink,
@@ -66,8 +64,6 @@ class Services:
     settings: Settings
     store: Store
     client: AsyncWebClient
-    composer: Composer
-    playbook: Playbook
     sources: dict[str, EadmSource]
     deliverer: Deliverer
     people: People = field(init=False)
