@@ -358,14 +358,6 @@ class Store:
             s.commit()
             return alert
 
-    def owe_reply(self, alert_id: int, key: str, now: datetime, **params: Any) -> None:
-        """A thread reply on an alert (rerun progress, say), delivered through the outbox."""
-        with self.session() as s:
-            alert = s.get(Alert, alert_id)
-            if alert is not None:
-                _owe_reply(s, alert, key, now, **params)
-                s.commit()
-
     def owe_text(self, alert_id: int, text: str, now: datetime) -> bool:
         """A thread reply whose text is written now (rerun progress, a log excerpt)."""
         with self.session() as s:
@@ -694,19 +686,6 @@ class Store:
                     _owe(s, alert, "post", now)
             s.commit()
             return True
-
-    def silenced_alerts(self, tenant: str, since: datetime) -> list[Alert]:
-        """Alerts opened quietly during a maintenance window."""
-        with self.session() as s:
-            return list(
-                s.exec(
-                    select(Alert)
-                    .where(Alert.tenant == tenant)
-                    .where(col(Alert.silenced).is_(True))
-                    .where(col(Alert.opened_at) >= since)
-                    .order_by(col(Alert.id))
-                ).all()
-            )
 
 
 # -- helpers --------------------------------------------------------------------------------
