@@ -12,7 +12,7 @@ import sys
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, TextIO
+from typing import TYPE_CHECKING, Any, TextIO
 
 from slack_sdk.errors import SlackApiError
 from slack_sdk.web.async_client import AsyncWebClient
@@ -21,6 +21,10 @@ from bot.config import Settings, Tenant, check_settings, load_settings
 from bot.domain import StepState
 from bot.errors import ConfigError, SourceError
 from bot.sources.eadm import EadmSource
+
+if TYPE_CHECKING:
+    from bot.rerun import RerunRunner
+    from bot.tickets import TicketTarget
 
 # The bot scopes of deploy/slack-app-manifest.yml, which is not installed with the package;
 # tests/test_check.py proves the two lists equal.
@@ -435,40 +439,39 @@ def _eadm_fix(message: str) -> str | None:
     return None  # the source's own messages already name what to check
 
 
-async def check_rerun(tenant: Tenant) -> Verdict:
-    item = f"[{tenant.name}] rerun runner"
-    from bot.rerun import runner_for
-
+async def _check_pluggable(
+    item: str, make: Callable[[], RerunRunner | TicketTarget | None], unset: str
+) -> Verdict:
+    """A rerun runner or ticket target: built from its settings, then asked if it can work."""
     try:
-        runner = runner_for(tenant)
+        plugged = make()
     except ConfigError as exc:
         return failed(item, "; ".join(exc.problems))
-    if runner is None:
-        return skipped(
-            item,
-            "not configured, so no Rerun button (set RERUN_COMMAND or RERUN_WEBHOOK_URL to "
-            "offer it)",
-        )
-    ok, detail = await runner.check()
-    return Verdict(item, ok, f"{runner.describe}: {detail}")
+    if plugged is None:
+        return skipped(item, unset)
+    ok, detail = await plugged.check()
+    return Verdict(item, ok, f"{plugged.describe}: {detail}")
+
+
+async def check_rerun(tenant: Tenant) -> Verdict:
+    from bot.rerun import runner_for
+
+    return await _check_pluggable(
+        f"[{tenant.name}] rerun runner",
+        lambda: runner_for(tenant),
+        "not configured, so no Rerun button (set RERUN_COMMAND or RERUN_WEBHOOK_URL to offer it)",
+    )
 
 
 async def check_ticket(tenant: Tenant) -> Verdict:
-    item = f"[{tenant.name}] ticket target"
     from bot.tickets import target_for
 
-    try:
-        target = target_for(tenant)
-    except ConfigError as exc:
-        return failed(item, "; ".join(exc.problems))
-    if target is None:
-        return skipped(
-            item,
-            "not configured, so tickets are prepared for copying, not sent (set "
-            "TICKET_EMAIL_TO, TICKET_WEBHOOK_URL or ZENDESK_URL to send them)",
-        )
-    ok, detail = await target.check()
-    return Verdict(item, ok, f"{target.describe}: {detail}")
+    return await _check_pluggable(
+        f"[{tenant.name}] ticket target",
+        lambda: target_for(tenant),
+        "not configured, so tickets are prepared for copying, not sent (set "
+        "TICKET_EMAIL_TO, TICKET_WEBHOOK_URL or ZENDESK_URL to send them)",
+    )
 
 
 async def check_tenant(
