@@ -20,8 +20,8 @@ from pathlib import Path
 import httpx
 from aiohttp import web
 
-from bot.devtools.slack_double import SlackDouble
-from bot.simulator import STEP_PLAN, Fault, Scenario, build_app
+from bot.sim.eadm import STEP_PLAN, Fault, Scenario, build_app
+from bot.sim.slack import SlackDouble
 from tests.e2e import BOT_TOKEN, BotProcess, bot_env, eventually, serve_app
 
 START_AFTER = 4.0  # seconds: the bot is up and polling before the first step turns red

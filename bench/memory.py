@@ -17,8 +17,8 @@ from pathlib import Path
 
 from aiohttp import web
 
-from bot.devtools.slack_double import SlackDouble
-from bot.simulator import build_app
+from bot.sim.eadm import build_app
+from bot.sim.slack import SlackDouble
 from tests.e2e import BOT_TOKEN, BotProcess, bot_env, serve_app
 
 

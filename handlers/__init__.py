@@ -2,7 +2,7 @@
 
 from slack_bolt.async_app import AsyncApp
 
-from bot.services import Services
+from bot.app.services import Services
 from handlers import actions, commands, home, views
 
 

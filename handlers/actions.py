@@ -11,9 +11,8 @@ from typing import Any
 
 from slack_bolt.async_app import AsyncApp
 
-from bot import ids
-from bot.services import Answer, Services
-from bot.store.models import Alert
+from bot.app.services import Alert, Answer, Services
+from bot.slack import ids
 
 log = logging.getLogger(__name__)
 

@@ -6,8 +6,8 @@ from typing import Any
 
 from slack_bolt.async_app import AsyncApp
 
-from bot import ids
-from bot.services import Services
+from bot.app.services import Services
+from bot.slack import ids
 from handlers.actions import answer
 
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
 
-from bot.domain import CORE_STEPS, Snapshot, StepRun, StepState
+from bot.core.domain import CORE_STEPS, Snapshot, StepRun, StepState
 
 T0 = datetime(2026, 11, 24, 21, 0, tzinfo=UTC)
 STEP_MINUTES = 3  # each step of a made-up cycle takes three minutes

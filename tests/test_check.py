@@ -17,13 +17,13 @@ import pytest
 import yaml
 from aiohttp import web
 
-from bot import simulator
-from bot.check import REQUIRED_SCOPES, Verdict, check_all, check_database, run_check
-from bot.config import Settings, load_settings
-from bot.devtools import slack_double
-from bot.devtools.slack_double import SlackDouble
-from bot.devtools.socket_double import SocketModeDouble, SocketSlackDouble
+from bot.cli.check import REQUIRED_SCOPES, Verdict, check_all, check_database, run_check
+from bot.core.settings import Settings, load_settings
+from bot.sim import eadm
+from bot.sim import slack as slack_double
+from bot.sim.slack import SlackDouble
 from bot.store import Store
+from tests.doubles.socket_mode import SocketModeDouble, SocketSlackDouble
 
 MANIFEST = Path(__file__).resolve().parent.parent / "deploy" / "slack-app-manifest.yml"
 TOKEN = "xoxb-check-test"
@@ -73,7 +73,7 @@ async def slack() -> AsyncIterator[SlackDouble]:
 
 @pytest.fixture
 async def eadm_url() -> AsyncIterator[str]:
-    runner, port = await simulator.serve("127.0.0.1", 0, scenario_name="healthy")
+    runner, port = await eadm.serve("127.0.0.1", 0, scenario_name="healthy")
     yield f"http://127.0.0.1:{port}"
     await runner.cleanup()
 

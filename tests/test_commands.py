@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from bot.commands import (
+from bot.core.slash_command import (
     DEFAULT_HISTORY,
     MAX_SILENCE,
     Help,

@@ -6,8 +6,8 @@ from pathlib import Path
 
 import pytest
 
-from bot.config import Settings, load_settings
-from bot.errors import ConfigError
+from bot.core.errors import ConfigError
+from bot.core.settings import Settings, load_settings
 
 GOOD = {
     "SLACK_BOT_TOKEN": "xoxb-1-2-3",

@@ -21,8 +21,8 @@ import yaml
 from aiohttp import web
 from sqlalchemy.engine import make_url
 
-from bot.config import load_settings
-from bot.ids import COMMAND
+from bot.core.settings import load_settings
+from bot.slack.ids import COMMAND
 
 ROOT = Path(__file__).resolve().parent.parent
 DEPLOY = ROOT / "deploy"

@@ -8,9 +8,9 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from bot.config import Thresholds
-from bot.detect import SourceHealth, detect, normal_durations
-from bot.domain import SYNCHRONIZATION, Condition, Snapshot, StepState
+from bot.core.detect import SourceHealth, detect, normal_durations
+from bot.core.domain import SYNCHRONIZATION, Condition, Snapshot, StepState
+from bot.core.settings import Thresholds
 from tests.cycles import STEPS, T0, at, cycle, end_of, start_of
 
 TH = Thresholds(

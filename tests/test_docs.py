@@ -14,20 +14,20 @@ from typing import Any
 
 import pytest
 
-from bot import commands
-from bot.check import REQUIRED_SCOPES
-from bot.config import Settings, load_settings
-from bot.domain import Condition
-from bot.playbook import load_playbook
-from bot.rerun import runner_for, signature_headers
-from bot.tickets import target_for
+from bot.adapters.runners import runner_for, signature_headers
+from bot.adapters.ticket_targets import target_for
+from bot.cli.check import REQUIRED_SCOPES
+from bot.core import slash_command
+from bot.core.domain import Condition
+from bot.core.playbook import load_playbook
+from bot.core.settings import Settings, load_settings
 
 ROOT = Path(__file__).resolve().parent.parent
 README = (ROOT / "README.md").read_text(encoding="utf-8")
 ENV_EXAMPLE = (ROOT / ".env.example").read_text(encoding="utf-8")
 MAKEFILE = (ROOT / "Makefile").read_text(encoding="utf-8")
 CI_RUN = (ROOT / ".ci" / "run").read_text(encoding="utf-8")
-COMMANDS_SOURCE = (ROOT / "bot" / "commands.py").read_text(encoding="utf-8")
+COMMANDS_SOURCE = (ROOT / "bot" / "core" / "slash_command.py").read_text(encoding="utf-8")
 
 ENV_NAME = re.compile(r"`([A-Z][A-Z0-9_]+)`")
 
@@ -181,8 +181,8 @@ def test_the_readmes_eadm_examples_parse() -> None:
     concrete = [e for e in examples if not re.search(r"[\[<|]", e)]
     assert len(concrete) >= 3
     for example in concrete:
-        parsed = commands.parse(example.removeprefix("/eadm"), tenants)
-        assert not isinstance(parsed, commands.Usage), f"{example} is not a command: {parsed}"
+        parsed = slash_command.parse(example.removeprefix("/eadm"), tenants)
+        assert not isinstance(parsed, slash_command.Usage), f"{example} is not a command: {parsed}"
 
 
 # -- (c) the quick start, and (d) CI ----------------------------------------------------------

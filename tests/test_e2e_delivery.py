@@ -11,9 +11,9 @@ import pytest
 import pytest_asyncio
 from aiohttp import web
 
-from bot.devtools.slack_double import SlackDouble
-from bot.domain import EXPORT_AD
-from bot.simulator import Fault, Scenario, build_app
+from bot.core.domain import EXPORT_AD
+from bot.sim.eadm import Fault, Scenario, build_app
+from bot.sim.slack import SlackDouble
 from tests.e2e import BOT_TOKEN, CHANNEL, BotProcess, bot_env, eventually
 
 pytestmark = pytest.mark.e2e

@@ -22,15 +22,15 @@ from prometheus_client.metrics_core import Metric
 from prometheus_client.parser import text_string_to_metric_families
 from sqlalchemy.engine import make_url
 
-from bot import ids
-from bot.config import Settings
-from bot.devtools.signing import block_actions_body, slash_command_body, view_submission_body
-from bot.devtools.slack_double import SlackDouble
-from bot.domain import EXPORT_AD
-from bot.logs import JsonFormatter, RedactSecrets, TenantField, secrets_of
-from bot.rerun import verify
-from bot.simulator import Fault, Scenario, build_app
+from bot.adapters.runners import verify
+from bot.core.domain import EXPORT_AD
+from bot.core.settings import Settings
+from bot.runtime.logs import JsonFormatter, RedactSecrets, TenantField, secrets_of
+from bot.sim.eadm import Fault, Scenario, build_app
+from bot.sim.slack import SlackDouble
+from bot.slack import ids
 from tests.conftest import PG_ADMIN_URL
+from tests.doubles.signing import block_actions_body, slash_command_body, view_submission_body
 from tests.e2e import (
     BOT_TOKEN,
     CHANNEL,

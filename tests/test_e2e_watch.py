@@ -18,12 +18,12 @@ import pytest
 import pytest_asyncio
 from aiohttp import web
 
-from bot import ids
-from bot.devtools.slack_double import SlackDouble
-from bot.domain import IMPORT_AD, SYNCHRONIZATION, Condition
-from bot.playbook import load_playbook
-from bot.render import title
-from bot.simulator import STEPS, Fault, Scenario, build_app
+from bot.core.domain import IMPORT_AD, SYNCHRONIZATION, Condition
+from bot.core.playbook import load_playbook
+from bot.sim.eadm import STEPS, Fault, Scenario, build_app
+from bot.sim.slack import SlackDouble
+from bot.slack import ids
+from bot.slack.render import title
 from tests.e2e import BOT_TOKEN, BotProcess, bot_env, eventually
 
 pytestmark = [pytest.mark.e2e, pytest.mark.asyncio(loop_scope="module")]

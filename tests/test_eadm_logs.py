@@ -10,7 +10,7 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
-from bot.eadm_logs import MAX_CHARS, is_problem, line_time, log_excerpt, read_lines
+from bot.adapters.log_folder import MAX_CHARS, is_problem, line_time, log_excerpt, read_lines
 
 OSLO = ZoneInfo("Europe/Oslo")
 # 22:14 in Oslo (winter time, UTC+1): when Export AD failed in these logs.
@@ -212,7 +212,7 @@ def test_utf16_log(tmp_path: Path) -> None:
 def test_missing_or_empty_folder_gives_none(
     tmp_path: Path, caplog: pytest.LogCaptureFixture
 ) -> None:
-    caplog.set_level(logging.DEBUG, logger="bot.eadm_logs")
+    caplog.set_level(logging.DEBUG, logger="bot.adapters.log_folder")
     assert log_excerpt(tmp_path / "logg", FAILED_AT) is None
     assert "cannot list" in caplog.text
     assert log_excerpt(tmp_path, FAILED_AT) is None

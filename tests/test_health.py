@@ -11,8 +11,8 @@ import pytest
 from slack_sdk.errors import SlackApiError
 from slack_sdk.web.async_slack_response import AsyncSlackResponse
 
-from bot import health
-from bot.health import Check, SlackAuth
+from bot.runtime import health
+from bot.runtime.health import Check, SlackAuth
 from bot.store import Store
 
 NOW = datetime(2026, 11, 24, 21, 0, tzinfo=UTC)

@@ -6,7 +6,7 @@ import string
 
 import pytest
 
-from bot.i18n import catalogue, keys, language, t
+from bot.core.i18n import catalogue, keys, language, t
 
 
 def placeholders(text: str) -> set[str]:

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from datetime import timedelta
 
-from bot.domain import Condition, Finding, StepState
-from bot.lifecycle import (
+from bot.core.domain import Condition, Finding, StepState
+from bot.core.lifecycle import (
     AlertState,
     AlertView,
     Change,

@@ -7,9 +7,9 @@ from collections.abc import AsyncIterator
 import pytest_asyncio
 from slack_sdk.web.async_client import AsyncWebClient
 
-from bot.config import load_settings
-from bot.devtools.slack_double import SlackDouble
-from bot.services.people import People
+from bot.core.settings import load_settings
+from bot.sim.slack import SlackDouble
+from bot.slack.people import People
 
 TOKEN = "xoxb-people"
 

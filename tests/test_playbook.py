@@ -7,9 +7,9 @@ from pathlib import Path
 
 import pytest
 
-from bot.domain import CORE_STEPS, GUIDE_STEPS, Condition
-from bot.i18n import LANGUAGES
-from bot.playbook import load_playbook, parse_entries
+from bot.core.domain import CORE_STEPS, GUIDE_STEPS, Condition
+from bot.core.i18n import LANGUAGES
+from bot.core.playbook import load_playbook, parse_entries
 
 PLAYBOOK = load_playbook()
 F, T, NS, ST = (

@@ -9,10 +9,10 @@ from zoneinfo import ZoneInfo
 import pytest
 from slack_sdk.models.blocks import Block
 
-from bot import ids
-from bot.domain import EXPORT_AD, SYNCHRONIZATION, Condition, StepState, snapshot_to_dict
-from bot.playbook import load_playbook
-from bot.render import (
+from bot.core.domain import EXPORT_AD, SYNCHRONIZATION, Condition, StepState, snapshot_to_dict
+from bot.core.playbook import load_playbook
+from bot.slack import ids
+from bot.slack.render import (
     AlertFacts,
     AlertLink,
     StatusFacts,

@@ -13,9 +13,7 @@ import httpx
 import pytest
 from aiohttp import web
 
-from bot.config import RerunConfig, Tenant
-from bot.errors import ConfigError
-from bot.rerun import (
+from bot.adapters.runners import (
     SIGNATURE_HEADER,
     TIMESTAMP_HEADER,
     CommandRunner,
@@ -26,7 +24,9 @@ from bot.rerun import (
     sign,
     verify,
 )
-from bot.simulator import build_app
+from bot.core.errors import ConfigError
+from bot.core.settings import RerunConfig, Tenant
+from bot.sim.eadm import build_app
 from tests.e2e import serving
 
 PY = sys.executable

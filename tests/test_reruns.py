@@ -12,10 +12,10 @@ import httpx
 import pytest
 import pytest_asyncio
 
-from bot.config import RerunConfig, Tenant, load_settings
-from bot.services.reruns import Reruns
-from bot.simulator import build_app
-from bot.sources.eadm import EadmSource
+from bot.app.reruns import Reruns
+from bot.core.settings import RerunConfig, Tenant, load_settings
+from bot.sim.eadm import build_app
+from bot.sources.api import EadmSource
 from bot.store import Store, utcnow
 from tests.e2e import serve_app
 

@@ -13,16 +13,16 @@ from typing import Any
 
 import pytest
 
-from bot import simulator
-from bot.app import Bot
-from bot.config import load_settings
-from bot.devtools.socket_double import (
+from bot.core.settings import load_settings
+from bot.runtime.wiring import Bot
+from bot.sim import eadm
+from bot.slack.ids import ACTION_ACK, COMMAND
+from tests.doubles.socket_mode import (
     SocketModeDouble,
     SocketSlackDouble,
     block_actions_payload,
     slash_command_payload,
 )
-from bot.ids import ACTION_ACK, COMMAND
 
 ACK_WITHIN = 3.0  # seconds: Slack retries, then gives up, on an envelope not acked by then
 TEST_COMMAND = "/eadm-test"  # a listener of the test's own, so no real handler is needed
@@ -49,7 +49,7 @@ async def rig(tmp_path: Path) -> AsyncIterator[Rig]:
     await socket.start()
     slack = SocketSlackDouble(socket, app_token="xapp-test", token="xoxb-test")
     await slack.start()
-    sim_runner, sim_port = await simulator.serve("127.0.0.1", 0, scenario_name="healthy")
+    sim_runner, sim_port = await eadm.serve("127.0.0.1", 0, scenario_name="healthy")
     settings = load_settings(
         slack_bot_token="xoxb-test",
         slack_app_token="xapp-test",
@@ -135,7 +135,7 @@ async def test_unhandled_request_is_not_acked(rig: Rig) -> None:
 async def test_reconnects_after_a_dropped_connection_and_says_so(
     rig: Rig, caplog: pytest.LogCaptureFixture
 ) -> None:
-    caplog.set_level(logging.INFO, logger="bot.app")
+    caplog.set_level(logging.INFO, logger="bot.runtime.wiring")
     first = await rig.socket.wait_connected(1)
     await ack_of_command(rig, "before")
 
@@ -147,7 +147,7 @@ async def test_reconnects_after_a_dropped_connection_and_says_so(
         "text": "heard after the drop"
     }
 
-    said = [r.getMessage() for r in caplog.records if r.name == "bot.app"]
+    said = [r.getMessage() for r in caplog.records if r.name == "bot.runtime.wiring"]
     assert "the Socket Mode connection to Slack was closed; reconnecting" in said
     assert any(line.startswith("reconnected to Slack over Socket Mode") for line in said)
 

@@ -10,10 +10,10 @@ import pytest
 import pytest_asyncio
 from aiohttp import web
 
-from bot.domain import StepState
-from bot.errors import SourceError
-from bot.simulator import build_app
-from bot.sources.eadm import EadmSource, parse_cycle, parse_cycles
+from bot.core.domain import StepState
+from bot.core.errors import SourceError
+from bot.sim.eadm import build_app
+from bot.sources.api import EadmSource, parse_cycle, parse_cycles
 
 NOW = datetime(2026, 11, 24, 22, 0, tzinfo=UTC)
 

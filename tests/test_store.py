@@ -5,8 +5,8 @@ from __future__ import annotations
 import threading
 from datetime import timedelta
 
-from bot.domain import Condition, Finding, StepState
-from bot.lifecycle import Keep, Open, Resolve
+from bot.core.domain import Condition, Finding, StepState
+from bot.core.lifecycle import Keep, Open, Resolve
 from bot.store import Store, Target
 from tests.cycles import T0, at, cycle
 

@@ -14,9 +14,9 @@ from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext
 from sqlmodel import SQLModel
 
-from bot.domain import Condition, Finding, StepState
+from bot.core.domain import Condition, Finding, StepState
 from bot.store import Store, Target
-from bot.store.models import Alert, TenantState
+from bot.store.tables import Alert, TenantState
 from tests.cycles import at, cycle
 
 TENANT = "demo-kommune"

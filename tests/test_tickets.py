@@ -23,10 +23,8 @@ from aiohttp.typedefs import Handler
 from aiosmtpd.controller import Controller
 from aiosmtpd.smtp import SMTP, AuthResult, Envelope, LoginPassword, Session
 
-from bot.config import Tenant, TicketConfig
-from bot.errors import ActionError, ConfigError
-from bot.rerun import SIGNATURE_HEADER, TIMESTAMP_HEADER, verify
-from bot.tickets import (
+from bot.adapters.runners import SIGNATURE_HEADER, TIMESTAMP_HEADER, verify
+from bot.adapters.ticket_targets import (
     Attachment,
     EmailTarget,
     Ticket,
@@ -36,6 +34,8 @@ from bot.tickets import (
     tag,
     target_for,
 )
+from bot.core.errors import ActionError, ConfigError
+from bot.core.settings import Tenant, TicketConfig
 from tests.e2e import serving
 
 TICKET = Ticket(

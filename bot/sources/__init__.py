@@ -1,5 +1,8 @@
-"""Sources: where snapshots come from. They know HTTP, not Slack, the store or handlers."""
+"""Sources: where snapshots come from. `api` reads the status contract over HTTP.
 
-from bot.sources.eadm import EadmSource, parse_cycle, parse_cycles
+May import: the core only. Must not import Slack, the store, adapters or app.
+"""
+
+from bot.sources.api import EadmSource, parse_cycle, parse_cycles
 
 __all__ = ["EadmSource", "parse_cycle", "parse_cycles"]

@@ -1,4 +1,7 @@
-"""Persistence: tables (`models`) and the named operations on them (`repo`)."""
+"""Persistence: tables (`tables`), the named operations on them (`repo`) and the migrations.
+
+May import: the core only. The store writes what it is told; it decides nothing.
+"""
 
 from bot.store.repo import Store, Target, utcnow
 

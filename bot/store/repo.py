@@ -19,15 +19,15 @@ import sqlalchemy as sa
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, col, create_engine, select
 
-from bot.detect import SourceHealth
-from bot.domain import (
+from bot.core.detect import SourceHealth
+from bot.core.domain import (
     Condition,
     Finding,
     Snapshot,
     snapshot_from_dict,
     snapshot_to_dict,
 )
-from bot.lifecycle import (
+from bot.core.lifecycle import (
     AlertState,
     AlertView,
     Change,
@@ -38,11 +38,11 @@ from bot.lifecycle import (
     Resolve,
     plan,
 )
-from bot.store.models import Alert, AuditEntry, CycleRecord, Outbox, Rerun, TenantState
+from bot.store.tables import Alert, AuditEntry, CycleRecord, Outbox, Rerun, TenantState
 
 log = logging.getLogger(__name__)
 
-MIGRATIONS = Path(__file__).resolve().parent.parent / "migrations"
+MIGRATIONS = Path(__file__).resolve().parent / "migrations"
 
 
 def utcnow() -> datetime:

@@ -1,0 +1,450 @@
+"""Rerun runners: what the "Rerun sync" button actually starts.
+
+Three kinds, chosen per tenant: a command run on this machine (`schtasks`, PowerShell, `ssh`),
+a signed webhook for an automation runbook, and the simulator's run endpoint. A runner never
+raises for an expected failure: it returns a RerunResult whose `detail` tells the admin in
+Slack what happened and what to fix, because the button's answer is the only place they see it.
+
+The webhook signature (`sign`/`verify`) is shared with the ticket webhook, so one receiver can
+check both the same way.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import hashlib
+import hmac
+import json
+import logging
+import os
+import shutil
+import signal
+import subprocess
+import time
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from typing import Any, Protocol
+
+import httpx
+
+from bot.core.errors import ConfigError
+from bot.core.settings import Tenant
+
+log = logging.getLogger(__name__)
+
+TIMESTAMP_HEADER = "X-Eadm-Timestamp"
+SIGNATURE_HEADER = "X-Eadm-Signature"
+SIMULATOR_RUN = "/api/v1/sync/run"
+SIMULATOR_STATUS = "/api/v1/sync/cycles/current"
+
+# Slack shows `detail` in a message; a whole console dump would bury the one line that matters.
+DETAIL_LIMIT = 300
+# After a kill, how long to wait for the pipes to close before giving up on the output.
+_REAP_WAIT = 2.0
+
+
+@dataclass(frozen=True, slots=True)
+class RerunResult:
+    ok: bool
+    detail: str  # short and human: what happened, and on failure what to do
+
+
+class RerunRunner(Protocol):
+    describe: str  # what will be run, for Slack's confirm dialog
+
+    async def run(self, *, tenant: str, requested_by: str, alert_id: int | None) -> RerunResult:
+        """Start the sync once. Never raises for a failure the admin can fix."""
+        ...
+
+    async def check(self) -> tuple[bool, str]:
+        """Whether the runner can be used at all, and if not, what to fix."""
+        ...
+
+
+# -- signatures ---------------------------------------------------------------------------------
+
+
+def sign(secret: bytes, timestamp: str, body: bytes) -> str:
+    """`sha256=<hex>` of HMAC-SHA256 over `<timestamp>.<body>`.
+
+    The timestamp is inside the MAC so a captured request cannot be replayed later with a
+    fresh timestamp header.
+    """
+    mac = hmac.new(secret, timestamp.encode("ascii") + b"." + body, hashlib.sha256)
+    return f"sha256={mac.hexdigest()}"
+
+
+def verify(
+    secret: bytes,
+    timestamp: str,
+    body: bytes,
+    signature: str,
+    *,
+    max_age: float | None = 300.0,
+    now: float | None = None,
+) -> bool:
+    """True when `signature` is ours for this body and the timestamp is recent.
+
+    For receivers (and tests). `max_age=None` skips the freshness check.
+    """
+    if max_age is not None:
+        try:
+            sent = int(timestamp)
+        except ValueError:
+            return False
+        current = time.time() if now is None else now
+        if abs(current - sent) > max_age:
+            return False
+    try:
+        expected = sign(secret, timestamp, body)
+    except UnicodeEncodeError:
+        return False
+    return hmac.compare_digest(expected, signature)
+
+
+def signature_headers(secret: str | bytes | None, body: bytes) -> dict[str, str]:
+    """The two signature headers for `body`, or none when no secret is set."""
+    if not secret:
+        return {}
+    key = secret.encode("utf-8") if isinstance(secret, str) else secret
+    timestamp = str(int(time.time()))
+    return {TIMESTAMP_HEADER: timestamp, SIGNATURE_HEADER: sign(key, timestamp, body)}
+
+
+async def post_signed(
+    url: str, payload: dict[str, Any], secret: str | bytes | None, seconds: float
+) -> httpx.Response:
+    """POST `payload` as JSON, signed over the exact bytes sent so a receiver can check them
+    before parsing. Raises httpx's errors for the caller to explain in its own words."""
+    body = json.dumps(payload, ensure_ascii=False).encode("utf-8")
+    headers = {"Content-Type": "application/json", "User-Agent": "eadm-bot"}
+    headers.update(signature_headers(secret, body))
+    async with httpx.AsyncClient(timeout=seconds) as client:
+        return await client.post(url, content=body, headers=headers)
+
+
+# -- command ------------------------------------------------------------------------------------
+
+
+def decode_output(data: bytes) -> str:
+    """Console output as text, whatever code page wrote it.
+
+    Windows console tools (schtasks, cmd) write the OEM code page, cp850 on Norwegian
+    systems, while .NET and PowerShell output redirected to a file is often cp1252. Bytes in
+    0x80-0x9F are letters in cp850 (æ is 0x91, ø 0x9B) but rare punctuation in cp1252, which
+    tells the two apart well enough for a status line.
+    """
+    try:
+        return data.decode("utf-8")
+    except UnicodeDecodeError:
+        pass
+    if any(0x80 <= byte <= 0x9F for byte in data):
+        return data.decode("cp850", errors="replace")
+    return data.decode("cp1252", errors="replace")
+
+
+def tail(text: str, limit: int = DETAIL_LIMIT) -> str:
+    """The last non-empty lines of `text`, joined, at most `limit` characters."""
+    lines = [line.strip() for line in text.splitlines() if line.strip()]
+    picked: list[str] = []
+    size = 0
+    for line in reversed(lines):
+        extra = len(line) + (3 if picked else 0)
+        if size + extra > limit:
+            if not picked:
+                picked.append("…" + line[-(limit - 1) :])
+            break
+        picked.append(line)
+        size += extra
+    return " | ".join(reversed(picked))
+
+
+class CommandRunner:
+    """Runs an argv list on this machine, without a shell.
+
+    No shell means no quoting surprises with task names like "eAdm synkronisering" and no
+    injection through anything a Slack user typed: the argv comes from RERUN_COMMAND only.
+    """
+
+    def __init__(self, argv: Sequence[str], timeout: float = 60.0) -> None:
+        if not argv or not argv[0]:
+            raise ConfigError(["RERUN_COMMAND: is empty; set it to a non-empty JSON list"])
+        self.argv = tuple(argv)
+        self.timeout = timeout
+        # Windows' own quoting rules, so the dialog shows the line an admin would type there.
+        self.describe = subprocess.list2cmdline(self.argv)
+
+    async def run(self, *, tenant: str, requested_by: str, alert_id: int | None) -> RerunResult:
+        log.info(
+            "[%s] rerun for alert %s requested by %s: %s",
+            tenant,
+            alert_id,
+            requested_by,
+            self.describe,
+        )
+        posix = os.name == "posix"
+        try:
+            proc = await asyncio.create_subprocess_exec(
+                *self.argv,
+                stdin=asyncio.subprocess.DEVNULL,
+                stdout=asyncio.subprocess.PIPE,
+                stderr=asyncio.subprocess.STDOUT,
+                # Its own process group, so a timeout also stops what it started.
+                start_new_session=posix,
+            )
+        except FileNotFoundError:
+            return RerunResult(False, self._not_found())
+        except PermissionError:
+            return RerunResult(
+                False,
+                f"{self.argv[0]!r} is not executable by the bot's user; fix its permissions "
+                "or change RERUN_COMMAND",
+            )
+        except OSError as exc:
+            return RerunResult(
+                False, f"could not start {self.argv[0]!r} ({exc}); check RERUN_COMMAND"
+            )
+        output = asyncio.ensure_future(proc.communicate())
+        try:
+            done, _ = await asyncio.wait({output}, timeout=self.timeout)
+        except asyncio.CancelledError:
+            # The bot is shutting down: leave no sync half-started in the background.
+            self._kill(proc, posix)
+            output.cancel()
+            raise
+        if not done:
+            self._kill(proc, posix)
+            text = await self._leftover(output, proc)
+            seen = tail(text, 150)
+            return RerunResult(
+                False,
+                f"did not finish within {self.timeout:g} s and was stopped"
+                + (f"; last output: {seen}" if seen else "")
+                + ". Check that the command returns once the task is started (schtasks /Run "
+                "does), or raise the tenant's rerun timeout",
+            )
+        stdout, _ = output.result()
+        code = proc.returncode
+        if code == 0:
+            return RerunResult(True, "exit code 0")
+        text = tail(decode_output(stdout or b""))
+        return RerunResult(False, f"exit code {code}" + (f": {text}" if text else ""))
+
+    @staticmethod
+    def _kill(proc: asyncio.subprocess.Process, posix: bool) -> None:
+        with contextlib.suppress(ProcessLookupError, PermissionError):
+            if posix:
+                os.killpg(proc.pid, signal.SIGKILL)
+            else:
+                proc.kill()
+
+    @staticmethod
+    async def _leftover(
+        output: asyncio.Future[tuple[bytes, bytes]], proc: asyncio.subprocess.Process
+    ) -> str:
+        """Whatever the killed command had printed; a grandchild holding the pipe (Windows
+        does not kill those) must not hold the button's answer up."""
+        try:
+            stdout, _ = await asyncio.wait_for(output, _REAP_WAIT)
+        except TimeoutError:
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(proc.wait(), _REAP_WAIT)
+            return ""
+        return decode_output(stdout or b"")
+
+    def _not_found(self) -> str:
+        return (
+            f"{self.argv[0]!r} was not found; RERUN_COMMAND must start with a program on the "
+            "bot's PATH or its full path (e.g. C:\\Windows\\System32\\schtasks.exe)"
+        )
+
+    async def check(self) -> tuple[bool, str]:
+        program = self.argv[0]
+        found = shutil.which(program)
+        if found is None:
+            return False, self._not_found()
+        return True, f"{program} found at {found}"
+
+
+# -- HTTP runners -------------------------------------------------------------------------------
+
+
+def _now_iso() -> str:
+    return datetime.now(UTC).isoformat(timespec="seconds").replace("+00:00", "Z")
+
+
+def _excerpt(response: httpx.Response, limit: int = 150) -> str:
+    text = " ".join(response.text.split())
+    return text if len(text) <= limit else text[: limit - 1] + "…"
+
+
+class WebhookRunner:
+    """POSTs a signed JSON request to an automation runbook (Azure Automation, a Logic App,
+    a small service next to the eAdm server) that starts the sync there."""
+
+    def __init__(self, url: str, secret: str | bytes | None = None, timeout: float = 30.0) -> None:
+        self.url = url
+        self.secret = secret
+        self.timeout = timeout
+        self.describe = f"POST {url}"
+
+    async def run(self, *, tenant: str, requested_by: str, alert_id: int | None) -> RerunResult:
+        payload = {
+            "action": "rerun",
+            "tenant": tenant,
+            "requested_by": requested_by,
+            "alert_id": alert_id,
+            "requested_at": _now_iso(),
+        }
+        try:
+            response = await post_signed(self.url, payload, self.secret, self.timeout)
+        except httpx.TimeoutException:
+            return RerunResult(
+                False,
+                f"the rerun webhook {self.url} did not answer within {self.timeout:g} s; the "
+                "sync may or may not have started, so check the eAdm portal before trying again",
+            )
+        except httpx.HTTPError as exc:
+            return RerunResult(
+                False,
+                f"cannot reach the rerun webhook {self.url} ({type(exc).__name__}); check "
+                "RERUN_WEBHOOK_URL, DNS and firewalls",
+            )
+        status = response.status_code
+        if 200 <= status < 300:
+            return RerunResult(True, f"HTTP {status}")
+        hint = "check the runbook's own log"
+        if status in (401, 403):
+            hint = "check that RERUN_WEBHOOK_SECRET matches the secret the receiver verifies with"
+        elif status == 404:
+            hint = "check RERUN_WEBHOOK_URL"
+        body_text = _excerpt(response)
+        return RerunResult(
+            False,
+            f"HTTP {status} {response.reason_phrase}"
+            + (f" ({body_text})" if body_text else "")
+            + f"; {hint}",
+        )
+
+    async def check(self) -> tuple[bool, str]:
+        return await probe(self.url, "RERUN_WEBHOOK_URL", seconds=min(self.timeout, 10.0))
+
+
+async def probe(url: str, setting: str, *, seconds: float = 10.0) -> tuple[bool, str]:
+    """Any HTTP answer proves the address is right; only the real request proves the rest."""
+    try:
+        async with httpx.AsyncClient(timeout=seconds) as client:
+            response = await client.head(url, headers={"User-Agent": "eadm-bot"})
+    except httpx.HTTPError as exc:
+        return False, f"cannot reach {url} ({type(exc).__name__}); check {setting}"
+    return True, f"{url} answers (HTTP {response.status_code})"
+
+
+class SimulatorRunner:
+    """Starts a cycle on the eAdm simulator, which has the run endpoint the real API lacks."""
+
+    def __init__(self, eadm_url: str, token: str | None = None, timeout: float = 10.0) -> None:
+        self.base_url = eadm_url.rstrip("/")
+        self.token = token
+        self.timeout = timeout
+        self.describe = f"POST {self.base_url}{SIMULATOR_RUN}"
+
+    def _headers(self) -> dict[str, str]:
+        headers = {"Accept": "application/json", "User-Agent": "eadm-bot"}
+        if self.token:
+            headers["Authorization"] = f"Bearer {self.token}"
+        return headers
+
+    async def run(self, *, tenant: str, requested_by: str, alert_id: int | None) -> RerunResult:
+        url = f"{self.base_url}{SIMULATOR_RUN}"
+        try:
+            async with httpx.AsyncClient(timeout=self.timeout) as client:
+                response = await client.post(url, headers=self._headers())
+        except httpx.TimeoutException:
+            return RerunResult(False, f"{url} did not answer within {self.timeout:g} s")
+        except httpx.HTTPError as exc:
+            return RerunResult(
+                False,
+                f"cannot reach the simulator at {url} ({type(exc).__name__}); check EADM_URL "
+                "and that the simulator runs",
+            )
+        status = response.status_code
+        if 200 <= status < 300:
+            return RerunResult(True, f"HTTP {status}")
+        if status == 409:
+            return RerunResult(
+                False,
+                f"a step is still running ({_error_text(response)}); a sync must not be started "
+                "over a running one, so wait for it to finish and try again",
+            )
+        if status in (401, 403):
+            return RerunResult(
+                False, f"HTTP {status} {response.reason_phrase}; check EADM_API_TOKEN"
+            )
+        if status == 404:
+            return RerunResult(
+                False, f"HTTP 404 from {url}; EADM_URL does not point at the simulator"
+            )
+        return RerunResult(
+            False,
+            f"HTTP {status} {response.reason_phrase} ({_error_text(response)}); try again "
+            "in a minute",
+        )
+
+    async def check(self) -> tuple[bool, str]:
+        url = f"{self.base_url}{SIMULATOR_STATUS}"
+        try:
+            async with httpx.AsyncClient(timeout=self.timeout) as client:
+                response = await client.get(url, headers=self._headers())
+        except httpx.HTTPError as exc:
+            return False, f"cannot reach {url} ({type(exc).__name__}); check EADM_URL"
+        if response.status_code in (401, 403):
+            return False, f"{url} answered {response.status_code}; check EADM_API_TOKEN"
+        return True, f"{url} answers (HTTP {response.status_code})"
+
+
+def _error_text(response: httpx.Response) -> str:
+    try:
+        data = response.json()
+    except (json.JSONDecodeError, UnicodeDecodeError):
+        return _excerpt(response)
+    if isinstance(data, dict) and (data.get("error") or data.get("message")):
+        return str(data.get("error") or data.get("message"))[:DETAIL_LIMIT]
+    return _excerpt(response)
+
+
+def runner_for(tenant: Tenant) -> RerunRunner | None:
+    """The tenant's runner, or None when the Rerun button is not offered."""
+    rerun = tenant.rerun
+    secret = rerun.secret.get_secret_value() if rerun.secret else None
+    if rerun.kind == "none":
+        return None
+    if rerun.kind == "command":
+        return CommandRunner(rerun.command, rerun.timeout)
+    if rerun.kind == "webhook":
+        if not rerun.url:
+            raise ConfigError(
+                [f"RERUN_WEBHOOK_URL: missing for tenant {tenant.name}; set the runbook's URL"]
+            )
+        return WebhookRunner(rerun.url, secret, rerun.timeout)
+    token = tenant.eadm_api_token.get_secret_value() if tenant.eadm_api_token else None
+    return SimulatorRunner(rerun.url or tenant.eadm_url, token, min(rerun.timeout, 30.0))
+
+
+__all__ = [
+    "SIGNATURE_HEADER",
+    "TIMESTAMP_HEADER",
+    "CommandRunner",
+    "RerunResult",
+    "RerunRunner",
+    "SimulatorRunner",
+    "WebhookRunner",
+    "decode_output",
+    "probe",
+    "runner_for",
+    "sign",
+    "signature_headers",
+    "verify",
+]

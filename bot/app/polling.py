@@ -1,0 +1,144 @@
+"""The poll job: the only caller of sources. Read, remember, detect, decide, deliver.
+
+One call polls one tenant once. The database decides which process polls a tenant on a given
+tick (a lease), so several replicas can run the same schedule without polling twice.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import time
+from collections.abc import Awaitable, Callable, Sequence
+from datetime import datetime
+
+from bot.core import metrics
+from bot.core.detect import SourceHealth, detect, normal_durations
+from bot.core.domain import Finding, Snapshot
+from bot.core.errors import SourceError
+from bot.core.lifecycle import Change, Decision, Keep, Open, Resolve
+from bot.core.settings import Settings, Tenant
+from bot.slack.delivery import Deliverer
+from bot.sources.api import EadmSource
+from bot.store import Store, Target, utcnow
+
+log = logging.getLogger(__name__)
+
+HISTORY_CYCLES = 20
+
+# Told after every poll: (tenant, snapshot or None, decisions). Rerun checks and the App Home
+# listen here instead of polling themselves.
+PollListener = Callable[[Tenant, Snapshot | None, Sequence[Decision]], Awaitable[None]]
+
+
+class Poller:
+    def __init__(
+        self,
+        settings: Settings,
+        store: Store,
+        sources: dict[str, EadmSource],
+        deliverer: Deliverer | None,
+        *,
+        owner: str,
+        clock: Callable[[], datetime] = utcnow,
+    ) -> None:
+        self.settings = settings
+        self.store = store
+        self.sources = sources
+        self.deliverer = deliverer
+        self.owner = owner
+        self.clock = clock
+        self.listeners: list[PollListener] = []
+        self._learned: set[str] = set()  # tenants whose cycle history was read this process
+        self.last_poll: dict[str, datetime] = {}
+
+    async def poll(self, tenant: Tenant) -> list[Decision] | None:
+        """Poll one tenant, unless another process holds this tick. Never raises."""
+        try:
+            return await self._poll(tenant)
+        except Exception:
+            # A bug must not stop the schedule: log it with the tenant and go on next tick.
+            log.exception("[%s] poll failed unexpectedly; trying again next tick", tenant.name)
+            return None
+
+    async def _poll(self, tenant: Tenant) -> list[Decision] | None:
+        now = self.clock()
+        ttl = self.settings.poll_interval * 0.8
+        if not await asyncio.to_thread(self.store.claim_poll, tenant.name, self.owner, now, ttl):
+            return None
+        source = self.sources[tenant.name]
+        metrics.POLLS.labels(tenant=tenant.name).inc()
+        started = time.perf_counter()
+        snapshot: Snapshot | None
+        try:
+            snapshot = await source.current()
+        except SourceError as exc:
+            metrics.POLL_ERRORS.labels(tenant=tenant.name).inc()
+            health = await asyncio.to_thread(self.store.record_failure, tenant.name, str(exc), now)
+            log.warning("[%s] %s", tenant.name, exc)
+            snapshot = None
+        else:
+            metrics.POLL_LATENCY.labels(tenant=tenant.name).observe(time.perf_counter() - started)
+            metrics.LAST_POLL.labels(tenant=tenant.name).set(now.timestamp())
+            await self._learn(tenant, source, now)
+            await asyncio.to_thread(self.store.record_success, tenant.name, snapshot, now)
+            health = SourceHealth(tenant=tenant.name)
+        self.last_poll[tenant.name] = now
+        history = await asyncio.to_thread(self.store.recent_cycles, tenant.name, HISTORY_CYCLES)
+        findings = detect(
+            snapshot,
+            now=now,
+            thresholds=self.settings.thresholds,
+            health=health,
+            normal=normal_durations(history),
+        )
+        decisions = await asyncio.to_thread(
+            self.store.apply_findings,
+            tenant.name,
+            Target(channel=tenant.channel, language=tenant.language),
+            findings,
+            snapshot,
+            now=now,
+            remind_after=self.settings.remind_after,
+        )
+        _count(findings, decisions)
+        if self.deliverer is not None and any(not _quiet(d) for d in decisions):
+            await self.deliverer.run_once()
+        for listener in self.listeners:
+            try:
+                await listener(tenant, snapshot, decisions)
+            except Exception:
+                log.exception("[%s] a poll listener failed", tenant.name)
+        return decisions
+
+    async def _learn(self, tenant: Tenant, source: EadmSource, now: datetime) -> None:
+        """Read recent cycles once per process, so normal step durations are known at once."""
+        if tenant.name in self._learned:
+            return
+        try:
+            cycles = await source.history(HISTORY_CYCLES)
+        except SourceError as exc:
+            log.info(
+                "[%s] could not read cycle history (%s); learning from polls instead",
+                tenant.name,
+                exc,
+            )
+        else:
+            await asyncio.to_thread(self.store.record_history, tenant.name, cycles, now)
+        self._learned.add(tenant.name)
+
+
+def _quiet(decision: Decision) -> bool:
+    return isinstance(decision, Keep)
+
+
+def _count(findings: Sequence[Finding], decisions: Sequence[Decision]) -> None:
+    for finding in findings:
+        metrics.FINDINGS.labels(condition=finding.condition.value).inc()
+    for decision in decisions:
+        if isinstance(decision, Open):
+            metrics.ALERTS.labels(condition=decision.finding.condition.value, event="opened").inc()
+        elif isinstance(decision, Change):
+            metrics.ALERTS.labels(condition=decision.finding.condition.value, event="changed").inc()
+        elif isinstance(decision, Resolve):
+            metrics.ALERTS.labels(condition="any", event="resolved").inc()

@@ -1,0 +1,180 @@
+"""The `eadm-bot` command: run, demo, simulator, check, db upgrade."""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import contextlib
+import logging
+import signal
+import sys
+from collections.abc import Awaitable, Callable
+
+from bot import __version__
+from bot.core.errors import ConfigError
+from bot.core.settings import Settings, load_settings
+from bot.runtime.logs import setup_logging
+
+log = logging.getLogger("bot")
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = _parser()
+    args = parser.parse_args(argv)
+    if not getattr(args, "command", None):
+        parser.print_help()
+        return 2
+    return int(args.func(args) or 0)
+
+
+def _parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="eadm-bot",
+        description="Watches the eAdm synchronization cycle and tells Slack when a step is in "
+        "trouble. Settings come from the environment (and .env); see .env.example.",
+    )
+    parser.add_argument("--version", action="version", version=f"eadm-bot {__version__}")
+    sub = parser.add_subparsers(dest="command", metavar="COMMAND")
+
+    run = sub.add_parser("run", help="run the bot")
+    run.add_argument(
+        "--no-migrate", action="store_true", help="do not apply database migrations on start"
+    )
+    run.set_defaults(func=_run)
+
+    demo = sub.add_parser(
+        "demo", help="everything local: simulator, a local Slack, and the bot (no workspace)"
+    )
+    demo.add_argument("--scenario", default="tour", help="simulator scenario (default: tour)")
+    demo.add_argument("--speed", type=float, default=60.0, help="simulated seconds per second")
+    demo.add_argument("--language", choices=("en", "nb"), default="en")
+    demo.add_argument("--port", type=int, default=0, help="the bot's HTTP port (default: any)")
+    demo.add_argument(
+        "--duration", type=float, default=0, help="stop after this many seconds (default: never)"
+    )
+    demo.set_defaults(func=_demo)
+
+    sim = sub.add_parser("simulator", help="serve the simulated eAdm status API over HTTP")
+    sim.add_argument("--host", default="127.0.0.1")
+    sim.add_argument("--port", type=int, default=8080)
+    sim.add_argument("--scenario", default="tour", help="what the cycles do; 'list' lists them")
+    sim.add_argument("--speed", type=float, default=60.0, help="simulated seconds per second")
+    sim.add_argument("--token", default=None, help="require this bearer token")
+    sim.set_defaults(func=_simulator)
+
+    check = sub.add_parser("check", help="validate settings and reach every configured endpoint")
+    check.set_defaults(func=_check)
+
+    db = sub.add_parser("db", help="database maintenance")
+    db_sub = db.add_subparsers(dest="db_command", metavar="ACTION", required=True)
+    upgrade = db_sub.add_parser("upgrade", help="apply database migrations")
+    upgrade.set_defaults(func=_db_upgrade)
+    return parser
+
+
+def _settings(require_slack: bool = True, require_tenants: bool = True) -> Settings | None:
+    try:
+        return load_settings(require_slack=require_slack, require_tenants=require_tenants)
+    except ConfigError as exc:
+        print("eadm-bot cannot start. Fix these settings (environment or .env):", file=sys.stderr)
+        for problem in exc.problems:
+            print(f"  - {problem}", file=sys.stderr)
+        return None
+
+
+def run_until_stopped(
+    start: Callable[[], Awaitable[object]], stop: Callable[[], Awaitable[None]], duration: float = 0
+) -> None:
+    """Start, wait for Ctrl-C or SIGTERM (or `duration` seconds), then stop cleanly."""
+
+    async def body() -> None:
+        stopping = asyncio.Event()
+        loop = asyncio.get_running_loop()
+        for sig in (signal.SIGINT, signal.SIGTERM):
+            # Windows has no signal handlers in asyncio: Ctrl-C raises KeyboardInterrupt there.
+            with contextlib.suppress(NotImplementedError, RuntimeError):
+                loop.add_signal_handler(sig, stopping.set)
+        await start()
+        try:
+            if duration > 0:
+                await asyncio.wait_for(stopping.wait(), timeout=duration)
+            else:
+                await stopping.wait()
+        except TimeoutError:
+            pass
+        finally:
+            log.info("stopping")
+            await stop()
+
+    with contextlib.suppress(KeyboardInterrupt):
+        asyncio.run(body())
+
+
+def _run(args: argparse.Namespace) -> int:
+    settings = _settings()
+    if settings is None:
+        return 2
+    setup_logging(settings)
+    from bot.runtime.wiring import Bot
+
+    bot = Bot(settings)
+    run_until_stopped(lambda: bot.start(migrate=not args.no_migrate), bot.stop)
+    return 0
+
+
+def _demo(args: argparse.Namespace) -> int:
+    from bot.cli.demo import run_demo
+
+    setup_logging(level="WARNING")
+    return run_demo(
+        scenario=args.scenario,
+        speed=args.speed,
+        language=args.language,
+        port=args.port,
+        duration=args.duration,
+    )
+
+
+def _simulator(args: argparse.Namespace) -> int:
+    from bot.sim import eadm
+
+    if args.scenario == "list":
+        for name, about in eadm.SCENARIOS.items():
+            print(f"{name:28} {about}")
+        return 0
+    setup_logging(level="INFO")
+    try:
+        eadm.run(args.host, args.port, scenario=args.scenario, speed=args.speed, token=args.token)
+    except ValueError as exc:
+        print(f"eadm-bot simulator: {exc}", file=sys.stderr)
+        return 2
+    return 0
+
+
+def _check(_args: argparse.Namespace) -> int:
+    from bot.cli.check import run_check
+
+    return run_check()
+
+
+def _db_upgrade(_args: argparse.Namespace) -> int:
+    settings = _settings(require_slack=False, require_tenants=False)
+    if settings is None:
+        return 2
+    setup_logging(settings)
+    from bot.store import Store
+
+    store = Store(settings.database_url)
+    store.migrate()
+    print(f"database is up to date ({_safe_url(settings.database_url)})")
+    return 0
+
+
+def _safe_url(url: str) -> str:
+    from sqlalchemy.engine import make_url
+
+    return make_url(url).render_as_string(hide_password=True)
+
+
+if __name__ == "__main__":  # pragma: no cover
+    sys.exit(main())

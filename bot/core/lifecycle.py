@@ -1,0 +1,149 @@
+"""Alert lifecycle decisions: open, change, remind, resolve. Pure.
+
+Given the tenant's unresolved alerts, this poll's findings and snapshot, and the clock, `plan`
+says what changes. The store applies the plan and writes the messages it owes in the same
+transaction. Imports only the domain.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import datetime
+from enum import StrEnum
+
+from bot.core.domain import Condition, Finding, Snapshot, StepState
+
+
+class AlertState(StrEnum):
+    OPEN = "open"
+    ACKNOWLEDGED = "acknowledged"
+    SNOOZED = "snoozed"
+    RESOLVED = "resolved"
+
+
+class Resolution(StrEnum):
+    RECOVERED = "recovered"  # the step is fine again in the same cycle
+    PASSED_LATER = "passed_later"  # a later cycle got through the step
+    SUPERSEDED = "superseded"  # a later cycle is in trouble at the same step: its alert speaks
+    NEW_CYCLE = "new_cycle"  # no_new_cycle: a cycle has started
+    SOURCE_BACK = "source_back"  # source_unreachable: the status reads again
+
+
+@dataclass(frozen=True, slots=True)
+class AlertView:
+    """What lifecycle decisions need to know of an unresolved alert."""
+
+    id: int
+    key: str
+    cycle_id: str | None
+    step: str | None
+    condition: Condition
+    state: AlertState
+    opened_at: datetime
+    last_reminded_at: datetime | None = None
+    snoozed_until: datetime | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class Open:
+    finding: Finding
+
+
+@dataclass(frozen=True, slots=True)
+class Change:
+    """Same step, new condition: the alert is updated in place and the thread is told."""
+
+    alert_id: int
+    finding: Finding
+    previous: Condition
+
+
+@dataclass(frozen=True, slots=True)
+class Keep:
+    """Same finding as before: nothing to post, but the alert's cycle view is refreshed."""
+
+    alert_id: int
+    finding: Finding
+
+
+@dataclass(frozen=True, slots=True)
+class Remind:
+    alert_id: int
+
+
+@dataclass(frozen=True, slots=True)
+class Resolve:
+    alert_id: int
+    resolution: Resolution
+
+
+Decision = Open | Change | Keep | Remind | Resolve
+
+
+def plan(
+    alerts: Sequence[AlertView],
+    findings: Sequence[Finding],
+    snapshot: Snapshot | None,
+    *,
+    now: datetime,
+    remind_after: float,
+) -> list[Decision]:
+    """The decisions for one poll of one tenant. `snapshot` is None when the poll failed."""
+    by_key = {alert.key: alert for alert in alerts}
+    decisions: list[Decision] = []
+    found_keys = set()
+    for finding in findings:
+        found_keys.add(finding.key)
+        alert = by_key.get(finding.key)
+        if alert is None:
+            decisions.append(Open(finding))
+        elif alert.condition is not finding.condition:
+            decisions.append(Change(alert.id, finding, alert.condition))
+        else:
+            decisions.append(Keep(alert.id, finding))
+            if _reminder_due(alert, now, remind_after):
+                decisions.append(Remind(alert.id))
+    troubled_steps = {f.step for f in findings if f.step is not None}
+    for alert in alerts:
+        if alert.key in found_keys:
+            continue
+        resolution = _resolution(alert, snapshot, troubled_steps)
+        if resolution is not None:
+            decisions.append(Resolve(alert.id, resolution))
+        elif _reminder_due(alert, now, remind_after):
+            decisions.append(Remind(alert.id))
+    return decisions
+
+
+def _resolution(
+    alert: AlertView, snapshot: Snapshot | None, troubled_steps: set[str]
+) -> Resolution | None:
+    if snapshot is None:
+        return None  # a failed poll proves nothing about the cycle
+    if alert.condition is Condition.SOURCE_UNREACHABLE:
+        return Resolution.SOURCE_BACK
+    if alert.cycle_id == snapshot.cycle_id:
+        return Resolution.RECOVERED  # same cycle, and detect no longer sees the trouble
+    if alert.condition is Condition.NO_NEW_CYCLE:
+        return Resolution.NEW_CYCLE
+    if alert.step in troubled_steps:
+        return Resolution.SUPERSEDED
+    run = snapshot.step(alert.step) if alert.step else None
+    if run is not None and run.state is StepState.COMPLETED:
+        return Resolution.PASSED_LATER
+    if snapshot.all_completed:
+        # The later cycle finished without this step (an integration removed, say).
+        return Resolution.PASSED_LATER
+    return None
+
+
+def _reminder_due(alert: AlertView, now: datetime, remind_after: float) -> bool:
+    if alert.state is AlertState.ACKNOWLEDGED:
+        return False
+    if alert.snoozed_until is not None and now < alert.snoozed_until:
+        return False
+    last = max(
+        t for t in (alert.opened_at, alert.last_reminded_at, alert.snoozed_until) if t is not None
+    )
+    return (now - last).total_seconds() >= remind_after

@@ -1,0 +1,400 @@
+"""Settings: read once from the environment (and an optional TOML file of tenants), checked,
+and passed in. Nothing else in the package reads `os.environ`.
+
+A wrong or missing setting raises `ConfigError` with one line per problem: the variable, what
+is wrong, and how to fix it.
+"""
+
+from __future__ import annotations
+
+import json
+import tomllib
+from datetime import tzinfo
+from pathlib import Path
+from typing import Annotated, Any, Literal
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+from pydantic import (
+    BaseModel,
+    Field,
+    PrivateAttr,
+    SecretStr,
+    ValidationError,
+    field_validator,
+    model_validator,
+)
+from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
+
+from bot.core.errors import ConfigError
+
+Language = Literal["en", "nb"]
+
+# What to tell an admin for each setting that can be wrong.
+_FIXES: dict[str, str] = {
+    "SLACK_BOT_TOKEN": "set it to the Bot User OAuth Token (xoxb-...) from your Slack app's "
+    "OAuth & Permissions page",
+    "SLACK_APP_TOKEN": "set it to an app-level token (xapp-...) with connections:write, or "
+    "unset it to use HTTP mode",
+    "SLACK_SIGNING_SECRET": "set it to the Signing Secret from your Slack app's Basic "
+    "Information page, or set SLACK_APP_TOKEN to use Socket Mode",
+    "SLACK_API_URL": "set it to a URL ending in /api/, e.g. https://slack.com/api/",
+    "EADM_URL": "set it to the base URL of the eAdm status API, e.g. https://eadm.example.no",
+    "ALERT_CHANNEL": "set it to the channel ID (C0123...) or name (#eadm-alerts) the bot "
+    "should post to",
+    "POLL_INTERVAL": "set it to a number of seconds above 0 (default 60)",
+    "PORT": "set it to a free TCP port between 1 and 65535 (default 3000; 0 picks any free port)",
+    "LANGUAGE": "set it to en or nb",
+    "RERUN_COMMAND": "set it to a JSON list, e.g. "
+    '["schtasks", "/Run", "/TN", "eAdm synkronisering"]',
+    "TICKET_EMAIL_TO": "set it together with SMTP_URL, e.g. smtp://user:pass@mail.example.no:587",
+    "SMTP_URL": "set it to smtp://[user:password@]host[:port] (STARTTLS is used when offered)",
+    "TIMEZONE": "set it to an IANA time zone name, e.g. Europe/Oslo",
+    "EADM_BOT_CONFIG": "point it at a readable TOML file with [[tenants]] tables, or unset it",
+    "DATABASE_URL": "set it to sqlite:///path/to/eadm-bot.db or postgresql+psycopg://user@host/db",
+}
+
+
+class RerunConfig(BaseModel):
+    """How a tenant's sync is started by hand. `none` hides the Rerun button."""
+
+    kind: Literal["none", "command", "webhook", "simulator"] = "none"
+    command: list[str] = Field(default_factory=list)
+    url: str | None = None
+    secret: SecretStr | None = None
+    timeout: float = 60.0
+
+
+class TicketConfig(BaseModel):
+    """Where a support ticket goes. `none` still lets the admin copy the prepared text."""
+
+    kind: Literal["none", "email", "webhook", "zendesk"] = "none"
+    email_to: str | None = None
+    email_from: str | None = None
+    smtp_url: SecretStr | None = None
+    url: str | None = None
+    secret: SecretStr | None = None
+    zendesk_email: str | None = None
+    zendesk_token: SecretStr | None = None
+
+
+class Tenant(BaseModel):
+    """One eAdm installation being watched."""
+
+    name: str
+    eadm_url: str
+    eadm_api_token: SecretStr | None = None
+    channel: str
+    language: Language = "en"
+    portal_url: str | None = None
+    log_dir: Path | None = None
+    rerun: RerunConfig = Field(default_factory=RerunConfig)
+    ticket: TicketConfig = Field(default_factory=TicketConfig)
+
+    @field_validator("eadm_url")
+    @classmethod
+    def _url(cls, value: str) -> str:
+        if not value.startswith(("http://", "https://")):
+            raise ValueError("must start with http:// or https://")
+        return value.rstrip("/")
+
+
+class Thresholds(BaseModel):
+    """The clock limits detection works with, in seconds."""
+
+    not_started_after: float = 900
+    stuck_after: float = 3600
+    stuck_factor: float = 3.0
+    cycle_due_after: float = 7200
+    source_down_after: float = 600
+
+
+class Settings(BaseSettings):
+    model_config = SettingsConfigDict(
+        env_file=".env",
+        env_file_encoding="utf-8",
+        env_ignore_empty=True,
+        extra="ignore",
+        case_sensitive=False,
+    )
+
+    # Slack
+    slack_bot_token: SecretStr | None = None
+    slack_app_token: SecretStr | None = None
+    slack_signing_secret: SecretStr | None = None
+    slack_api_url: str = "https://slack.com/api/"
+    port: int = Field(default=3000, ge=0, le=65535)
+    host: str = "0.0.0.0"
+    delivery_retry_cap: float = Field(default=300, gt=0)
+    alert_channel: str | None = None
+    admin_users: Annotated[list[str], NoDecode] = Field(default_factory=list)
+    admin_group: str | None = None
+
+    # eAdm
+    eadm_url: str | None = None
+    eadm_api_token: SecretStr | None = None
+    eadm_portal_url: str | None = None
+    eadm_log_dir: Path | None = None
+    playbook_extra: Path | None = None
+    tenant_name: str = "eadm"
+    poll_interval: float = Field(default=60, gt=0)
+
+    # Detection and reminders
+    not_started_after: float = Field(default=900, gt=0)
+    stuck_after: float = Field(default=3600, gt=0)
+    stuck_factor: float = Field(default=3.0, ge=1)
+    cycle_due_after: float = Field(default=7200, gt=0)
+    source_down_after: float = Field(default=600, ge=0)
+    remind_after: float = Field(default=7200, gt=0)
+
+    # Actions
+    rerun_command: Annotated[list[str] | None, NoDecode] = None
+    rerun_webhook_url: str | None = None
+    rerun_webhook_secret: SecretStr | None = None
+    rerun_grace: float = Field(default=600, gt=0)
+    rerun_timeout: float = Field(default=60, gt=0)
+    rerun_cooldown: float = Field(default=900, ge=0)
+    ticket_webhook_url: str | None = None
+    ticket_webhook_secret: SecretStr | None = None
+    ticket_email_to: str | None = None
+    ticket_email_from: str | None = None
+    smtp_url: SecretStr | None = None
+    zendesk_url: str | None = None
+    zendesk_email: str | None = None
+    zendesk_token: SecretStr | None = None
+
+    # Running
+    language: Language = "en"
+    timezone: str = "Europe/Oslo"
+    database_url: str = "sqlite:///eadm-bot.db"
+    eadm_bot_config: Path | None = None
+    log_format: Literal["text", "json"] = "text"
+    log_level: str = "INFO"
+
+    # Filled by the validator below from the variables above or the TOML file; not itself
+    # read from the environment.
+    _tenants: list[Tenant] = PrivateAttr(default_factory=list)
+
+    @field_validator("admin_users", mode="before")
+    @classmethod
+    def _split_users(cls, value: Any) -> Any:
+        if isinstance(value, str):
+            return [part.strip() for part in value.replace(";", ",").split(",") if part.strip()]
+        return value
+
+    @field_validator("rerun_command", mode="before")
+    @classmethod
+    def _argv(cls, value: Any) -> Any:
+        if isinstance(value, str):
+            if not value.strip():
+                return None
+            try:
+                value = json.loads(value)
+            except json.JSONDecodeError as exc:
+                raise ValueError(f"is not valid JSON ({exc.msg})") from None
+            if (
+                not isinstance(value, list)
+                or not value
+                or not all(isinstance(part, str) for part in value)
+            ):
+                raise ValueError("must be a non-empty JSON list of strings")
+        return value
+
+    @field_validator("slack_api_url")
+    @classmethod
+    def _api_url(cls, value: str) -> str:
+        if not value.startswith(("http://", "https://")):
+            raise ValueError("must start with http:// or https://")
+        return value if value.endswith("/") else value + "/"
+
+    @field_validator(
+        "eadm_url", "eadm_portal_url", "rerun_webhook_url", "ticket_webhook_url", "zendesk_url"
+    )
+    @classmethod
+    def _http_url(cls, value: str | None) -> str | None:
+        if value is not None and not value.startswith(("http://", "https://")):
+            raise ValueError("must start with http:// or https://")
+        return value.rstrip("/") if value else value
+
+    @field_validator("timezone")
+    @classmethod
+    def _tz(cls, value: str) -> str:
+        try:
+            ZoneInfo(value)
+        except (ZoneInfoNotFoundError, ValueError):
+            raise ValueError(f"{value!r} is not a known time zone") from None
+        return value
+
+    @field_validator("database_url")
+    @classmethod
+    def _db(cls, value: str) -> str:
+        if value.startswith("postgresql://"):
+            # psycopg 3 is the driver we ship; spare the admin the dialect suffix.
+            return "postgresql+psycopg://" + value.removeprefix("postgresql://")
+        if not value.startswith(("sqlite://", "postgresql+psycopg://")):
+            raise ValueError("must start with sqlite:// or postgresql://")
+        return value
+
+    @model_validator(mode="after")
+    def _read_tenants(self) -> Settings:
+        if self.eadm_bot_config:
+            self._tenants = _tenants_from_file(self.eadm_bot_config, self)
+        elif self.eadm_url and self.alert_channel:
+            self._tenants = [self._env_tenant()]
+        return self
+
+    @property
+    def tenants(self) -> list[Tenant]:
+        """Every tenant watched: one from the variables above, or those of EADM_BOT_CONFIG."""
+        return self._tenants
+
+    def _env_tenant(self) -> Tenant:
+        if self.rerun_command:
+            rerun = RerunConfig(
+                kind="command", command=self.rerun_command, timeout=self.rerun_timeout
+            )
+        elif self.rerun_webhook_url:
+            rerun = RerunConfig(
+                kind="webhook",
+                url=self.rerun_webhook_url,
+                secret=self.rerun_webhook_secret,
+                timeout=self.rerun_timeout,
+            )
+        else:
+            rerun = RerunConfig()
+        if self.zendesk_url:
+            ticket = TicketConfig(
+                kind="zendesk",
+                url=self.zendesk_url,
+                zendesk_email=self.zendesk_email,
+                zendesk_token=self.zendesk_token,
+            )
+        elif self.ticket_email_to:
+            ticket = TicketConfig(
+                kind="email",
+                email_to=self.ticket_email_to,
+                email_from=self.ticket_email_from,
+                smtp_url=self.smtp_url,
+            )
+        elif self.ticket_webhook_url:
+            ticket = TicketConfig(
+                kind="webhook", url=self.ticket_webhook_url, secret=self.ticket_webhook_secret
+            )
+        else:
+            ticket = TicketConfig()
+        return Tenant(
+            name=self.tenant_name,
+            eadm_url=self.eadm_url or "",
+            eadm_api_token=self.eadm_api_token,
+            channel=self.alert_channel or "",
+            language=self.language,
+            portal_url=self.eadm_portal_url,
+            log_dir=self.eadm_log_dir,
+            rerun=rerun,
+            ticket=ticket,
+        )
+
+    @property
+    def thresholds(self) -> Thresholds:
+        return Thresholds(
+            not_started_after=self.not_started_after,
+            stuck_after=self.stuck_after,
+            stuck_factor=self.stuck_factor,
+            cycle_due_after=self.cycle_due_after,
+            source_down_after=self.source_down_after,
+        )
+
+    @property
+    def tz(self) -> tzinfo:
+        return ZoneInfo(self.timezone)
+
+    @property
+    def socket_mode(self) -> bool:
+        return self.slack_app_token is not None
+
+    def tenant(self, name: str | None = None) -> Tenant | None:
+        if name is None:
+            return self.tenants[0] if len(self.tenants) == 1 else None
+        return next((t for t in self.tenants if t.name == name), None)
+
+
+def _tenants_from_file(path: Path, settings: Settings) -> list[Tenant]:
+    try:
+        data = tomllib.loads(path.read_text(encoding="utf-8"))
+    except OSError as exc:
+        raise ValueError(f"cannot be read ({exc.strerror})") from None
+    except tomllib.TOMLDecodeError as exc:
+        raise ValueError(f"is not valid TOML ({exc})") from None
+    raw = data.get("tenants")
+    if not isinstance(raw, list) or not raw:
+        raise ValueError("has no [[tenants]] tables")
+    tenants = []
+    for entry in raw:
+        entry = dict(entry)
+        entry.setdefault("language", settings.language)
+        tenants.append(Tenant.model_validate(entry))
+    names = [t.name for t in tenants]
+    if len(set(names)) != len(names):
+        raise ValueError("names a tenant twice; every tenant needs its own name")
+    return tenants
+
+
+def _env_name(loc: tuple[Any, ...]) -> str:
+    if not loc:
+        return "EADM_BOT_CONFIG"
+    return str(loc[0]).upper()
+
+
+def load_settings(
+    *, require_slack: bool = True, require_tenants: bool = True, **overrides: Any
+) -> Settings:
+    """Read and check the settings. Raises ConfigError listing every problem with its fix."""
+    try:
+        settings = Settings(**overrides)
+    except ValidationError as exc:
+        problems = []
+        for err in exc.errors():
+            name = _env_name(err["loc"])
+            message = err["msg"].removeprefix("Value error, ")
+            fix = _FIXES.get(name, "see .env.example for the expected form")
+            problems.append(f"{name}: {message}; {fix}.")
+        raise ConfigError(problems) from None
+    problems = check_settings(
+        settings, require_slack=require_slack, require_tenants=require_tenants
+    )
+    if problems:
+        raise ConfigError(problems)
+    return settings
+
+
+def check_settings(
+    settings: Settings, *, require_slack: bool = True, require_tenants: bool = True
+) -> list[str]:
+    """The problems pydantic cannot see alone: settings that only make sense together."""
+    problems: list[str] = []
+
+    def need(name: str, why: str) -> None:
+        problems.append(f"{name}: {why}; {_FIXES[name]}.")
+
+    if require_slack:
+        if settings.slack_bot_token is None:
+            need("SLACK_BOT_TOKEN", "missing")
+        elif not settings.slack_bot_token.get_secret_value().startswith("xoxb-"):
+            need("SLACK_BOT_TOKEN", "does not look like a bot token (it should start with xoxb-)")
+        if settings.slack_app_token is not None:
+            if not settings.slack_app_token.get_secret_value().startswith("xapp-"):
+                need("SLACK_APP_TOKEN", "does not look like an app-level token (xapp-...)")
+        elif settings.slack_signing_secret is None:
+            need("SLACK_SIGNING_SECRET", "missing (needed in HTTP mode)")
+    if not require_tenants:
+        pass
+    elif not settings.tenants:
+        need("EADM_URL", "missing")
+        need("ALERT_CHANNEL", "missing")
+    elif not settings.eadm_bot_config:
+        if not settings.eadm_url:
+            need("EADM_URL", "missing")
+        if not settings.alert_channel:
+            need("ALERT_CHANNEL", "missing")
+    if settings.ticket_email_to and settings.smtp_url is None:
+        need("SMTP_URL", "missing while TICKET_EMAIL_TO is set")
+    return problems

@@ -1,0 +1,358 @@
+"""The running bot: wires settings, store, sources, Slack, scheduler and HTTP together.
+
+`Bot` owns every long-lived object and their start and stop order. The decisions live
+elsewhere (detect, lifecycle, render); this module only assembles and runs them.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import os
+import random
+import socket
+import uuid
+from collections.abc import Awaitable, Callable
+from datetime import timedelta
+from typing import Any
+
+import aiohttp
+from aiohttp import web
+from apscheduler.schedulers.asyncio import AsyncIOScheduler
+from apscheduler.triggers.interval import IntervalTrigger
+from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
+from slack_bolt.async_app import AsyncApp
+from slack_sdk.errors import SlackApiError
+from slack_sdk.http_retry.builtin_async_handlers import AsyncRateLimitErrorRetryHandler
+from slack_sdk.http_retry.request import HttpRequest
+from slack_sdk.http_retry.response import HttpResponse
+from slack_sdk.http_retry.state import RetryState
+from slack_sdk.web.async_client import AsyncWebClient
+from slack_sdk.web.async_slack_response import AsyncSlackResponse
+
+from bot.app.polling import Poller
+from bot.app.services import Services
+from bot.core import metrics
+from bot.core.playbook import Playbook, load_playbook
+from bot.core.settings import Settings
+from bot.runtime import health
+from bot.slack.compose import Composer
+from bot.slack.delivery import Deliverer
+from bot.sources.api import EadmSource
+from bot.store import Store, utcnow
+
+log = logging.getLogger(__name__)
+
+DELIVERY_INTERVAL = 2.0  # seconds between outbox sweeps (retries; fresh alerts go at once)
+
+
+def process_owner() -> str:
+    """A name for this process in leases and claims: host, pid and a random part."""
+    return f"{socket.gethostname()}:{os.getpid()}:{uuid.uuid4().hex[:6]}"
+
+
+class _CountedRateLimitWaits(AsyncRateLimitErrorRetryHandler):
+    """slack_sdk's wait for Retry-After, counted: these waits never reach our own code."""
+
+    async def prepare_for_next_attempt_async(
+        self,
+        *,
+        state: RetryState,
+        request: HttpRequest,
+        response: HttpResponse | None = None,
+        error: Exception | None = None,
+    ) -> None:
+        if response is not None:
+            metrics.RATE_LIMIT_WAITS.inc()
+        await super().prepare_for_next_attempt_async(
+            state=state, request=request, response=response, error=error
+        )
+
+
+class _MeteredWebClient(AsyncWebClient):
+    """Counts every Web API call by outcome, whoever made it (delivery, handlers, people,
+    readiness), so Slack trouble shows in /metrics even where the caller shrugs it off."""
+
+    async def api_call(
+        self,
+        api_method: str,
+        *,
+        http_verb: str = "POST",
+        files: dict[str, Any] | None = None,
+        data: Any = None,
+        params: dict[str, Any] | None = None,
+        json: dict[str, Any] | None = None,
+        headers: dict[str, Any] | None = None,
+        auth: dict[str, Any] | None = None,
+    ) -> AsyncSlackResponse:
+        try:
+            response = await super().api_call(
+                api_method,
+                http_verb=http_verb,
+                files=files,
+                data=data,
+                params=params,
+                json=json,
+                headers=headers,
+                auth=auth,
+            )
+        except SlackApiError as exc:
+            error = str(exc.response.get("error") or exc.response.status_code)
+            metrics.SLACK_ERRORS.labels(method=api_method, error=error).inc()
+            raise
+        except (aiohttp.ClientError, TimeoutError, OSError):
+            metrics.SLACK_ERRORS.labels(method=api_method, error="unreachable").inc()
+            raise
+        metrics.SLACK_CALLS.labels(method=api_method).inc()
+        return response
+
+
+def slack_client(settings: Settings) -> AsyncWebClient:
+    token = settings.slack_bot_token.get_secret_value() if settings.slack_bot_token else None
+    client = _MeteredWebClient(token=token, base_url=settings.slack_api_url, timeout=15)
+    # Short rate-limit waits are honoured inside the call; longer outages go back to the outbox.
+    client.retry_handlers.append(_CountedRateLimitWaits(max_retry_count=1))
+    return client
+
+
+def _bolt_logger() -> logging.Logger:
+    """Bolt's logger, minus its warning that our client wins over SLACK_BOT_TOKEN, which Bolt
+    reads from the environment by itself: that is exactly what we intend."""
+    from slack_bolt.logger.messages import warning_client_prioritized_and_token_skipped
+
+    logger = logging.getLogger("bot.slack")
+    skipped = warning_client_prioritized_and_token_skipped()
+    if not any(getattr(f, "name", "") == "client-wins" for f in logger.filters):
+        quiet = logging.Filter("client-wins")
+        quiet.filter = lambda record: record.getMessage() != skipped  # type: ignore[method-assign]
+        logger.addFilter(quiet)
+    return logger
+
+
+class Bot:
+    def __init__(
+        self,
+        settings: Settings,
+        *,
+        playbook: Playbook | None = None,
+        store: Store | None = None,
+    ) -> None:
+        self.settings = settings
+        self.owner = process_owner()
+        self.store = store or Store(settings.database_url)
+        self.playbook = playbook or load_playbook(settings.playbook_extra)
+        self.client = slack_client(settings)
+        self.composer = Composer(settings, self.playbook)
+        self.sources = {
+            tenant.name: EadmSource(
+                tenant.eadm_url,
+                tenant.name,
+                tenant.eadm_api_token.get_secret_value() if tenant.eadm_api_token else None,
+            )
+            for tenant in settings.tenants
+        }
+        self.deliverer = Deliverer(
+            self.store,
+            self.client,
+            self.composer,
+            owner=self.owner,
+            retry_cap=settings.delivery_retry_cap,
+        )
+        self.poller = Poller(settings, self.store, self.sources, self.deliverer, owner=self.owner)
+        self.services = Services(
+            settings=settings,
+            store=self.store,
+            client=self.client,
+            sources=self.sources,
+            deliverer=self.deliverer,
+        )
+        self.poller.listeners.extend(self.services.poll_listeners())
+        self.bolt = AsyncApp(
+            client=self.client,
+            signing_secret=(
+                settings.slack_signing_secret.get_secret_value()
+                if settings.slack_signing_secret
+                else None
+            ),
+            request_verification_enabled=not settings.socket_mode,
+            process_before_response=False,
+            logger=_bolt_logger(),
+        )
+        from handlers import register_listeners
+
+        register_listeners(self.bolt, self.services)
+        self.scheduler = AsyncIOScheduler(timezone=settings.tz)
+        self.slack_auth = health.SlackAuth(self.client.auth_test)
+        self._inflight: set[asyncio.Task[Any]] = set()
+        self._runner: web.AppRunner | None = None
+        self._socket_handler: Any = None
+        self.port: int | None = None
+
+    # -- lifecycle ---------------------------------------------------------------------------
+
+    async def start(self, *, migrate: bool = True, serve_http: bool = True) -> None:
+        if migrate:
+            await asyncio.to_thread(self.store.migrate)
+        if self.settings.socket_mode:
+            await self._start_socket_mode()
+            if serve_http:
+                await self._serve(self._health_app())
+        elif serve_http:
+            await self._serve(self._slack_app())
+        spread = min(self.settings.poll_interval, 30.0) if len(self.settings.tenants) > 1 else 0
+        for tenant in self.settings.tenants:
+            self.scheduler.add_job(
+                self._tracked(self.poller.poll),
+                IntervalTrigger(seconds=self.settings.poll_interval),
+                args=[tenant],
+                id=f"poll:{tenant.name}",
+                name=f"poll {tenant.name}",
+                # Spread the tenants' first polls over one interval: hundreds of tenants do
+                # not all hit eAdm and the database in the same instant, and replicas' ticks
+                # interleave instead of one replica winning every lease.
+                next_run_time=utcnow() + timedelta(seconds=random.uniform(0, spread)),
+                max_instances=1,  # a slow eAdm must not pile up polls of the same tenant
+                coalesce=True,
+                misfire_grace_time=None,
+            )
+        self.scheduler.add_job(
+            self._tracked(self.deliverer.run_once),
+            IntervalTrigger(seconds=min(DELIVERY_INTERVAL, self.settings.poll_interval)),
+            id="deliver",
+            name="deliver outbox",
+            max_instances=1,
+            coalesce=True,
+        )
+        self.scheduler.add_job(
+            self._tracked(self.services.tick),
+            IntervalTrigger(seconds=min(30.0, self.settings.poll_interval)),
+            id="tick",
+            name="timers (silences, reruns)",
+            max_instances=1,
+            coalesce=True,
+        )
+        self.scheduler.start()
+        log.info(
+            "eadm-bot running: %d tenant(s), polling every %.0f s, %s",
+            len(self.settings.tenants),
+            self.settings.poll_interval,
+            "Socket Mode" if self.settings.socket_mode else f"HTTP on port {self.port}",
+        )
+
+    def _tracked(self, job: Callable[..., Awaitable[Any]]) -> Callable[..., Awaitable[Any]]:
+        """A job whose run stop() can wait for, so a poll is never cut off mid-write."""
+
+        async def run(*args: Any) -> Any:
+            task = asyncio.current_task()
+            assert task is not None
+            self._inflight.add(task)
+            try:
+                return await job(*args)
+            finally:
+                self._inflight.discard(task)
+
+        run.__name__ = getattr(job, "__name__", "job")
+        return run
+
+    async def stop(self, grace: float = 20.0) -> None:
+        """Stop taking work, let running jobs finish, then close connections."""
+        # Pause first: shutting the scheduler down cancels the jobs that are running.
+        if self.scheduler.running:
+            self.scheduler.pause()
+        if self._inflight:
+            log.info("waiting for %d running job(s) to finish", len(self._inflight))
+            await asyncio.wait(set(self._inflight), timeout=grace)
+        if self.scheduler.running:
+            self.scheduler.shutdown(wait=False)
+        if self._socket_handler is not None:
+            await self._socket_handler.close_async()
+        if self._runner is not None:
+            await self._runner.cleanup()
+        await self.services.aclose()
+        for source in self.sources.values():
+            await source.aclose()
+        self.store.dispose()
+        log.info("eadm-bot stopped")
+
+    # -- HTTP --------------------------------------------------------------------------------
+
+    def _slack_app(self) -> web.Application:
+        app = self.bolt.web_app(path="/slack/events", port=self.settings.port)
+        self._add_health_routes(app)
+        return app
+
+    def _health_app(self) -> web.Application:
+        app = web.Application()
+        self._add_health_routes(app)
+        return app
+
+    def _add_health_routes(self, app: web.Application) -> None:
+        app.router.add_get("/healthz", self._healthz)
+        app.router.add_get("/readyz", self._readyz)
+        app.router.add_get("/metrics", self._metrics)
+
+    async def _serve(self, app: web.Application) -> None:
+        self._runner = web.AppRunner(app, access_log=None)
+        await self._runner.setup()
+        site = web.TCPSite(self._runner, host=self.settings.host, port=self.settings.port)
+        await site.start()
+        server = site._server
+        sockets = getattr(server, "sockets", None) or []
+        self.port = sockets[0].getsockname()[1] if sockets else self.settings.port
+
+    async def _healthz(self, _request: web.Request) -> web.Response:
+        problems = []
+        if not self.scheduler.running:
+            problems.append("scheduler is not running")
+        if not await health.ping(self.store):
+            problems.append("database is not reachable")
+        status = 503 if problems else 200
+        return web.json_response({"ok": not problems, "problems": problems}, status=status)
+
+    async def _readyz(self, _request: web.Request) -> web.Response:
+        checks = await health.readiness(
+            store=self.store,
+            slack=self.slack_auth,
+            tenants=[tenant.name for tenant in self.settings.tenants],
+            seen=self.poller.last_poll,
+            poll_interval=self.settings.poll_interval,
+            now=utcnow(),
+        )
+        status, body = health.verdict(checks)
+        return web.json_response(body, status=status)
+
+    async def _metrics(self, _request: web.Request) -> web.Response:
+        body = generate_latest()
+        return web.Response(body=body, headers={"Content-Type": CONTENT_TYPE_LATEST})
+
+    # -- Socket Mode ---------------------------------------------------------------------------
+
+    async def _start_socket_mode(self) -> None:
+        from slack_bolt.adapter.socket_mode.async_handler import AsyncSocketModeHandler
+
+        assert self.settings.slack_app_token is not None
+        self._socket_handler = AsyncSocketModeHandler(
+            self.bolt, self.settings.slack_app_token.get_secret_value()
+        )
+        client = self._socket_handler.client
+        connect = client.connect
+        connections = 0
+
+        # slack_sdk reconnects by itself (on a dropped socket, a failed ping or Slack's
+        # `disconnect` message) but speaks of sessions by hash; an admin reading the log should
+        # see plainly that the bot lost Slack and got it back.
+        async def connect_and_tell() -> None:
+            nonlocal connections
+            if connections:
+                log.info("the Socket Mode connection to Slack was closed; reconnecting")
+            await connect()
+            if client.closed:
+                return
+            connections += 1
+            if connections == 1:
+                log.info("connected to Slack over Socket Mode")
+            else:
+                log.info("reconnected to Slack over Socket Mode (connection %d)", connections)
+
+        client.connect = connect_and_tell  # type: ignore[method-assign]
+        await self._socket_handler.connect_async()

@@ -1,0 +1,78 @@
+"""Composing what a stored message says at the moment it is delivered.
+
+An outbox row names what is owed (post or update an alert, a thread reply, a notice); this
+module reads the alert as it is now and hands it to the pure renderers, so a message that
+waited out a Slack outage shows the current state, not the state when it was owed.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from bot.adapters.runners import runner_for
+from bot.core.domain import Condition
+from bot.core.errors import ConfigError
+from bot.core.playbook import Playbook
+from bot.core.settings import Settings, Tenant
+from bot.slack.render import AlertFacts, Message, render_alert, render_reply
+from bot.store.tables import Alert, Outbox
+
+
+def rerun_target(tenant: Tenant) -> str | None:
+    """How the rerun confirmation names what will be started (the runner's own words, so the
+    alert's button and `/eadm rerun` say the same); None hides the button."""
+    try:
+        runner = runner_for(tenant)
+    except ConfigError:
+        return None
+    return runner.describe if runner is not None else None
+
+
+def facts(alert: Alert, tenant: Tenant | None) -> AlertFacts:
+    assert alert.id is not None
+    return AlertFacts(
+        id=alert.id,
+        tenant=alert.tenant,
+        step=alert.step,
+        condition=Condition(alert.condition),
+        error=alert.error,
+        since=alert.since or alert.opened_at,  # type: ignore[arg-type]
+        state=alert.state,
+        cycle=alert.cycle,
+        acked_by=f"<@{alert.acked_by}>" if alert.acked_by else None,
+        acked_at=alert.acked_at,
+        snoozed_until=alert.snoozed_until,
+        snoozed_by=f"<@{alert.snoozed_by}>" if alert.snoozed_by else None,
+        resolved_at=alert.resolved_at,
+        resolution=alert.resolution,
+        ticket_ref=alert.ticket_ref,
+        ticket_url=alert.ticket_url,
+        rerun_target=rerun_target(tenant) if tenant else None,
+    )
+
+
+class Composer:
+    def __init__(self, settings: Settings, playbook: Playbook) -> None:
+        self.settings = settings
+        self.playbook = playbook
+
+    def alert_message(self, alert: Alert, now: datetime) -> Message:
+        tenant = self.settings.tenant(alert.tenant)
+        entry = self.playbook.entry(alert.step, Condition(alert.condition))
+        return render_alert(
+            facts(alert, tenant),
+            entry,
+            alert.language,
+            tz=self.settings.tz,
+            now=now,
+            portal_url=tenant.portal_url if tenant else None,
+        )
+
+    def reply_text(self, row: Outbox, alert: Alert, now: datetime) -> str:
+        payload = row.payload or {}
+        if "text" in payload:
+            return str(payload["text"])
+        params = dict(payload.get("params") or {})
+        return render_reply(
+            str(payload["msg"]), params, alert.language, tz=self.settings.tz, now=now
+        )

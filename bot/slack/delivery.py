@@ -1,0 +1,249 @@
+"""Delivery: the outbox, posted to Slack until Slack has accepted every message, once.
+
+A message is claimed (one process at a time), sent, and marked delivered. A failed send is
+tried again later with backoff, honouring Slack's Retry-After. A post carries its outbox ID in
+Slack message metadata, so a retry after a crash or a timeout first looks in the channel for
+the message it may already have posted, and adopts it instead of posting twice.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import time
+from collections.abc import Callable
+from datetime import datetime, timedelta
+from typing import Any
+
+import aiohttp
+from slack_sdk.errors import SlackApiError
+from slack_sdk.web.async_client import AsyncWebClient
+
+from bot.core import metrics
+from bot.core.errors import DeliveryError
+from bot.slack.compose import Composer
+from bot.store import Store, utcnow
+from bot.store.tables import Alert, Outbox
+
+log = logging.getLogger(__name__)
+
+EVENT_TYPE = "eadm_bot_message"
+CLAIM_TTL = 60.0
+# Errors that no retry soon will cure; the admin has to change something.
+_CONFIG_ERRORS = {
+    "invalid_auth": "Slack rejected the bot token; check SLACK_BOT_TOKEN",
+    "not_authed": "no bot token reached Slack; check SLACK_BOT_TOKEN",
+    "account_inactive": "the Slack app or its token was deactivated; reinstall the app",
+    "token_revoked": "the bot token was revoked; reinstall the app and update SLACK_BOT_TOKEN",
+    "channel_not_found": "the alert channel does not exist or is private; check ALERT_CHANNEL "
+    "and invite the bot (/invite @eadm-bot)",
+    "not_in_channel": "the bot is not in the alert channel; invite it with /invite @eadm-bot",
+    "is_archived": "the alert channel is archived; unarchive it or change ALERT_CHANNEL",
+    "missing_scope": "the Slack app lacks a scope; reinstall it from deploy/slack-app-manifest.yml",
+}
+
+
+def backoff(attempts: int, cap: float) -> float:
+    """Seconds to wait after the n-th failed attempt: 2, 4, 8, ... up to the cap."""
+    return float(min(cap, 2 ** max(1, attempts)))
+
+
+class Deliverer:
+    def __init__(
+        self,
+        store: Store,
+        client: AsyncWebClient,
+        composer: Composer,
+        *,
+        owner: str,
+        retry_cap: float = 300.0,
+        clock: Callable[[], datetime] = utcnow,
+    ) -> None:
+        self.store = store
+        self.client = client
+        self.composer = composer
+        self.owner = owner
+        self.retry_cap = retry_cap
+        self.clock = clock
+        self._lock = asyncio.Lock()
+        self._said: set[str] = set()  # configuration problems already logged
+
+    async def run_once(self) -> int:
+        """Deliver every message that is due. Returns how many Slack accepted."""
+        async with self._lock:  # one pass at a time in this process; claims guard the rest
+            delivered = 0
+            for row in await asyncio.to_thread(self.store.due_messages, self.clock()):
+                if await self._deliver(row):
+                    delivered += 1
+            metrics.OUTBOX_DEPTH.set(await asyncio.to_thread(self.store.outbox_depth))
+            return delivered
+
+    async def _deliver(self, row: Outbox) -> bool:
+        assert row.id is not None
+        now = self.clock()
+        if not await asyncio.to_thread(
+            self.store.claim_message, row.id, self.owner, now, CLAIM_TTL
+        ):
+            return False  # another process has it
+        attempts = row.attempts + 1
+        alert = (
+            await asyncio.to_thread(self.store.get_alert, row.alert_id) if row.alert_id else None
+        )
+        started = time.perf_counter()
+        try:
+            ts, channel = await self._send(row, alert, retrying=attempts > 1)
+        except DeliveryError as exc:
+            wait = exc.retry_after or backoff(attempts, self.retry_cap)
+            if exc.permanent:
+                wait = max(wait, self.retry_cap)
+            retry_at = self.clock() + timedelta(seconds=wait)
+            await asyncio.to_thread(self.store.delivery_failed, row.id, str(exc), retry_at)
+            # A configuration problem was already said once, loudly; repeats add nothing.
+            quiet = exc.permanent
+            log.log(
+                logging.DEBUG if quiet else logging.WARNING,
+                "[%s] message %s (%s) not delivered, attempt %d: %s; next try in %.0f s",
+                row.tenant,
+                row.id,
+                row.kind,
+                attempts,
+                exc,
+                wait,
+            )
+            return False
+        await asyncio.to_thread(self.store.delivered, row.id, ts, channel, self.clock())
+        metrics.DELIVERY_LATENCY.observe(time.perf_counter() - started)
+        if row.created_at:
+            metrics.OUTBOX_AGE.observe((self.clock() - row.created_at).total_seconds())
+        return True
+
+    async def _send(
+        self, row: Outbox, alert: Alert | None, *, retrying: bool
+    ) -> tuple[str | None, str | None]:
+        """Send one message; returns the Slack ts and channel ID it landed under."""
+        metadata = {
+            "event_type": EVENT_TYPE,
+            "event_payload": {"outbox_id": row.id, "alert_id": row.alert_id or 0},
+        }
+        now = self.clock()
+        if row.kind == "post":
+            assert alert is not None
+            if retrying and (found := await self._find(row.tenant, row.channel, row.id)):
+                return found
+            message = self.composer.alert_message(alert, now)
+            response = await self._call(
+                "chat.postMessage",
+                channel=row.channel,
+                text=message.text,
+                blocks=message.blocks,
+                metadata=metadata,
+                unfurl_links=False,
+            )
+            return response.get("ts"), response.get("channel")
+        if row.kind == "update":
+            assert alert is not None
+            if not alert.message_ts:
+                return None, None  # never posted (opened in a maintenance window)
+            message = self.composer.alert_message(alert, now)
+            try:
+                await self._call(
+                    "chat.update",
+                    channel=alert.channel,
+                    ts=alert.message_ts,
+                    text=message.text,
+                    blocks=message.blocks,
+                )
+            except DeliveryError as exc:
+                if "message_not_found" in str(exc):
+                    log.warning(
+                        "[%s] alert %s message was deleted in Slack; not updating",
+                        row.tenant,
+                        alert.id,
+                    )
+                    return None, None
+                raise
+            return alert.message_ts, alert.channel
+        if row.kind == "reply":
+            assert alert is not None
+            if not alert.message_ts:
+                return None, None
+            if retrying and (
+                found := await self._find(row.tenant, alert.channel, row.id, alert.message_ts)
+            ):
+                return found
+            response = await self._call(
+                "chat.postMessage",
+                channel=alert.channel,
+                thread_ts=alert.message_ts,
+                text=self.composer.reply_text(row, alert, now),
+                metadata=metadata,
+            )
+            return response.get("ts"), response.get("channel")
+        # notice: a message of its own, tied to no alert
+        if retrying and (found := await self._find(row.tenant, row.channel, row.id)):
+            return found
+        payload = row.payload or {}
+        response = await self._call(
+            "chat.postMessage",
+            channel=row.channel,
+            text=payload.get("text", ""),
+            blocks=payload.get("blocks"),
+            metadata=metadata,
+        )
+        return response.get("ts"), response.get("channel")
+
+    async def _find(
+        self, tenant: str, channel: str, outbox_id: int | None, thread_ts: str | None = None
+    ) -> tuple[str, str] | None:
+        """The message an earlier attempt may have posted, found by its metadata."""
+        if thread_ts:
+            response = await self._call(
+                "conversations.replies",
+                channel=channel,
+                ts=thread_ts,
+                include_all_metadata=True,
+                limit=200,
+            )
+        else:
+            response = await self._call(
+                "conversations.history", channel=channel, include_all_metadata=True, limit=100
+            )
+        for message in response.get("messages") or []:
+            meta = message.get("metadata") or {}
+            payload = meta.get("event_payload") or {}
+            if meta.get("event_type") == EVENT_TYPE and payload.get("outbox_id") == outbox_id:
+                log.info(
+                    "[%s] message %s was already in Slack (ts %s); not posting it again",
+                    tenant,
+                    outbox_id,
+                    message.get("ts"),
+                )
+                return str(message.get("ts")), str(response.get("channel") or channel)
+        return None
+
+    async def _call(self, method: str, **params: Any) -> Any:
+        try:
+            call = getattr(self.client, method.replace(".", "_"))
+            # Calls and errors are counted by the client itself (bot.runtime.wiring.slack_client).
+            return await call(**{k: v for k, v in params.items() if v is not None})
+        except SlackApiError as exc:
+            error = str(exc.response.get("error") or exc.response.status_code)
+            if exc.response.status_code == 429:
+                retry_after = float(exc.response.headers.get("Retry-After", 30))
+                # The client already waited once; this wait is the message's, in the outbox.
+                metrics.RATE_LIMIT_WAITS.inc()
+                raise DeliveryError(
+                    f"Slack rate-limited {method}", retry_after=retry_after
+                ) from None
+            if error in _CONFIG_ERRORS:
+                if error not in self._said:
+                    self._said.add(error)
+                    log.error("Slack answered %s to %s: %s", error, method, _CONFIG_ERRORS[error])
+                raise DeliveryError(
+                    f"{method}: {error}: {_CONFIG_ERRORS[error]}", permanent=True
+                ) from None
+            raise DeliveryError(f"{method}: Slack answered {error}") from None
+        except (aiohttp.ClientError, TimeoutError, OSError) as exc:
+            raise DeliveryError(
+                f"{method}: Slack could not be reached ({type(exc).__name__}: {exc})"
+            ) from None

@@ -1,0 +1,227 @@
+"""The eAdm status client: reads the status contract (see the README) into Snapshots.
+
+Parsing is tolerant of spellings and strict about shape: aliases of keys, step names and
+states are accepted; anything that is not a cycle raises SourceError with a message an admin
+can act on. An unknown state word fails that step, not the poll. Imports nothing from Slack,
+the store or handlers.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+from datetime import UTC, datetime
+from typing import Any, Self
+
+import httpx
+
+from bot.core.domain import Snapshot, StepRun, StepState, canonical_step, parse_state
+from bot.core.errors import SourceError
+
+log = logging.getLogger(__name__)
+
+CURRENT = "/api/v1/sync/cycles/current"
+CYCLES = "/api/v1/sync/cycles"
+RUN = "/api/v1/sync/run"
+
+# Each field, and the other keys it may arrive under.
+_KEYS: dict[str, tuple[str, ...]] = {
+    "cycle_id": ("cycle_id", "cycleId", "id"),
+    "started_at": ("started_at", "startedAt", "start", "started"),
+    "finished_at": ("finished_at", "finishedAt", "end", "ended_at", "finished", "completed_at"),
+    "steps": ("steps", "Steps"),
+    "name": ("name", "step", "Name"),
+    "state": ("state", "status", "State", "Status"),
+    "message": ("message", "error", "errorMessage", "error_message", "Message"),
+}
+_warned: set[tuple[str, str, str]] = set()  # unknown state words already logged
+
+
+def _get(data: dict[str, Any], field: str) -> Any:
+    for key in _KEYS[field]:
+        if key in data:
+            return data[key]
+    return None
+
+
+def _timestamp(value: Any, what: str) -> datetime | None:
+    if value in (None, ""):
+        return None
+    if not isinstance(value, str):
+        raise SourceError(f"{what} is not a timestamp ({value!r})")
+    try:
+        parsed = datetime.fromisoformat(value.replace("Z", "+00:00"))
+    except ValueError:
+        raise SourceError(f"{what} is not an ISO 8601 timestamp ({value!r})") from None
+    return parsed.replace(tzinfo=UTC) if parsed.tzinfo is None else parsed.astimezone(UTC)
+
+
+def parse_cycle(data: object, *, tenant: str, fetched_at: datetime) -> Snapshot:
+    """One cycle of the contract as a Snapshot. Raises SourceError for anything else."""
+    if not isinstance(data, dict):
+        raise SourceError(f"expected a cycle object, got {type(data).__name__}")
+    cycle_id = _get(data, "cycle_id")
+    if cycle_id in (None, ""):
+        raise SourceError("the cycle has no cycle_id")
+    steps_raw = _get(data, "steps")
+    if not isinstance(steps_raw, list):
+        raise SourceError(f"cycle {cycle_id} has no list of steps")
+    steps: list[StepRun] = []
+    problems: list[tuple[str, str]] = []
+    for index, raw in enumerate(steps_raw, start=1):
+        if not isinstance(raw, dict):
+            raise SourceError(f"step {index} of cycle {cycle_id} is not an object")
+        name_raw = _get(raw, "name")
+        if not isinstance(name_raw, str) or not name_raw.strip():
+            raise SourceError(f"step {index} of cycle {cycle_id} has no name")
+        name = canonical_step(name_raw)
+        word = _get(raw, "state")
+        message = _get(raw, "message")
+        message = None if message in (None, "") else str(message)
+        state = parse_state(word) if isinstance(word, str) else None
+        if state is None:
+            note = f"eAdm reported an unknown state {word!r} for this step"
+            problems.append((name, note))
+            if (tenant, name, str(word)) not in _warned:
+                _warned.add((tenant, name, str(word)))
+                log.error("[%s] %s: %s; treating it as failed", tenant, name, note)
+            state, message = StepState.FAILED, f"{note}. {message or ''}".strip()
+        steps.append(
+            StepRun(
+                name=name,
+                state=state,
+                started_at=_timestamp(_get(raw, "started_at"), f"{name} started_at"),
+                finished_at=_timestamp(_get(raw, "finished_at"), f"{name} finished_at"),
+                message=message,
+            )
+        )
+    return Snapshot(
+        tenant=tenant,
+        cycle_id=str(cycle_id),
+        started_at=_timestamp(_get(data, "started_at"), "cycle started_at"),
+        finished_at=_timestamp(_get(data, "finished_at"), "cycle finished_at"),
+        steps=tuple(steps),
+        fetched_at=fetched_at,
+        problems=tuple(problems),
+    )
+
+
+def parse_cycles(data: object, *, tenant: str, fetched_at: datetime) -> list[Snapshot]:
+    """The list endpoint; a malformed cycle is skipped (and logged), not fatal."""
+    if isinstance(data, dict):
+        data = data.get("cycles")
+    if not isinstance(data, list):
+        raise SourceError("expected a list of cycles")
+    cycles = []
+    for item in data:
+        try:
+            cycles.append(parse_cycle(item, tenant=tenant, fetched_at=fetched_at))
+        except SourceError as exc:
+            log.warning("[%s] skipping a cycle in the history: %s", tenant, exc)
+    return cycles
+
+
+class EadmSource:
+    """Reads one tenant's eAdm status over HTTP."""
+
+    def __init__(
+        self,
+        base_url: str,
+        tenant: str,
+        token: str | None = None,
+        *,
+        timeout: float = 10.0,
+        client: httpx.AsyncClient | None = None,
+    ) -> None:
+        self.base_url = base_url.rstrip("/")
+        self.tenant = tenant
+        self.timeout = timeout
+        headers = {"Accept": "application/json", "User-Agent": "eadm-bot"}
+        if token:
+            headers["Authorization"] = f"Bearer {token}"
+        self._client = client or httpx.AsyncClient(timeout=timeout)
+        self._headers = headers
+
+    async def __aenter__(self) -> Self:
+        return self
+
+    async def __aexit__(self, *exc: object) -> None:
+        await self.aclose()
+
+    async def aclose(self) -> None:
+        await self._client.aclose()
+
+    async def current(self) -> Snapshot:
+        data = await self._request("GET", CURRENT)
+        try:
+            return parse_cycle(data, tenant=self.tenant, fetched_at=datetime.now(UTC))
+        except SourceError as exc:
+            raise SourceError(self._bad(CURRENT, str(exc))) from None
+
+    async def history(self, limit: int = 20) -> list[Snapshot]:
+        data = await self._request("GET", CYCLES, params={"limit": limit})
+        try:
+            return parse_cycles(data, tenant=self.tenant, fetched_at=datetime.now(UTC))
+        except SourceError as exc:
+            raise SourceError(self._bad(CYCLES, str(exc))) from None
+
+    async def start_sync(self) -> dict[str, Any]:
+        """Start a cycle (the simulator's rerun endpoint)."""
+        data = await self._request("POST", RUN, ok=(200, 201, 202))
+        return data if isinstance(data, dict) else {}
+
+    def _bad(self, path: str, problem: str) -> str:
+        return (
+            f"eAdm status API at {self.base_url}{path} answered something that is not the "
+            f"status contract: {problem}. The bot tries again at the next poll."
+        )
+
+    async def _request(
+        self,
+        method: str,
+        path: str,
+        *,
+        params: dict[str, Any] | None = None,
+        ok: tuple[int, ...] = (200,),
+    ) -> Any:
+        url = f"{self.base_url}{path}"
+        try:
+            response = await self._client.request(
+                method, url, params=params, headers=self._headers, timeout=self.timeout
+            )
+        except httpx.TimeoutException:
+            raise SourceError(
+                f"eAdm status API at {url} did not answer within {self.timeout:.0f} s; check "
+                "EADM_URL and that the server is reachable from here"
+            ) from None
+        except httpx.HTTPError as exc:
+            raise SourceError(
+                f"cannot reach the eAdm status API at {url} ({type(exc).__name__}: {exc}); "
+                "check EADM_URL, DNS and firewalls"
+            ) from None
+        if response.status_code in (401, 403):
+            raise SourceError(
+                f"eAdm status API at {url} answered {response.status_code} "
+                f"{response.reason_phrase}; check EADM_API_TOKEN"
+            )
+        if response.status_code == 409 and method == "POST":
+            raise SourceError(f"eAdm refused to start a sync: {_error_text(response)}")
+        if response.status_code not in ok:
+            raise SourceError(
+                f"eAdm status API at {url} answered {response.status_code} "
+                f"{response.reason_phrase}; the bot tries again at the next poll"
+            )
+        try:
+            return response.json()
+        except (json.JSONDecodeError, UnicodeDecodeError):
+            raise SourceError(self._bad(path, "the body is not JSON")) from None
+
+
+def _error_text(response: httpx.Response) -> str:
+    try:
+        data = response.json()
+    except (json.JSONDecodeError, UnicodeDecodeError):
+        return response.text[:200]
+    if isinstance(data, dict):
+        return str(data.get("error") or data.get("message") or data)
+    return str(data)[:200]

@@ -1,0 +1,188 @@
+"""The tables: what the bot remembers between polls, restarts and replicas.
+
+SQLModel classes only; the functions that read and write them live in `bot.store.repo`.
+Alembic migrations in `bot/store/migrations` create these tables; keep the two in step.
+"""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from typing import Any
+
+import sqlalchemy as sa
+from sqlalchemy.types import TypeDecorator
+from sqlmodel import Field, SQLModel
+
+
+class UTCDateTime(TypeDecorator[datetime]):
+    """Aware UTC datetimes on every backend (SQLite forgets the zone on its own)."""
+
+    impl = sa.DateTime(timezone=True)
+    cache_ok = True
+
+    def process_bind_param(self, value: datetime | None, dialect: Any) -> datetime | None:
+        if value is None:
+            return None
+        if value.tzinfo is None:
+            raise ValueError("naive datetime given to the store; use datetime.now(UTC)")
+        return value.astimezone(UTC)
+
+    def process_result_value(self, value: datetime | None, dialect: Any) -> datetime | None:
+        if value is None:
+            return None
+        return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
+
+
+def _ts(nullable: bool = True, index: bool = False) -> Any:
+    return Field(default=None, sa_type=UTCDateTime, nullable=nullable, index=index)
+
+
+def _json() -> Any:
+    return Field(default=None, sa_type=sa.JSON, nullable=True)
+
+
+RERUN_ACTIVE = "status IN ('requested', 'started')"
+
+
+class TenantState(SQLModel, table=True):
+    """One row per tenant: its poll lease, its source health and its maintenance window."""
+
+    __tablename__ = "tenant_state"
+
+    tenant: str = Field(primary_key=True)
+    lease_owner: str | None = None
+    lease_until: datetime | None = _ts()
+    last_poll_at: datetime | None = _ts()
+    last_success_at: datetime | None = _ts()
+    failing_since: datetime | None = _ts()
+    last_error: str | None = None
+    current_cycle: dict[str, Any] | None = _json()
+    silenced_since: datetime | None = _ts()
+    silenced_until: datetime | None = _ts()
+    silence_reason: str | None = None
+    silenced_by: str | None = None
+
+
+class CycleRecord(SQLModel, table=True):
+    """A cycle as last seen: the history `/eadm history` shows and durations are learned from."""
+
+    __tablename__ = "cycle"
+
+    tenant: str = Field(primary_key=True)
+    cycle_id: str = Field(primary_key=True)
+    started_at: datetime | None = _ts(index=True)
+    finished_at: datetime | None = _ts()
+    seen_at: datetime | None = _ts()
+    data: dict[str, Any] | None = _json()
+
+
+class Alert(SQLModel, table=True):
+    """A finding the channel was told about, with its lifecycle.
+
+    At most one unresolved alert per key (tenant x cycle x step), enforced by a partial unique
+    index, so two replicas that find the same thing cannot both open it.
+    """
+
+    __tablename__ = "alert"
+    __table_args__ = (
+        sa.Index(
+            "uq_alert_open_key",
+            "key",
+            unique=True,
+            sqlite_where=sa.text("resolved_at IS NULL"),
+            postgresql_where=sa.text("resolved_at IS NULL"),
+        ),
+    )
+
+    id: int | None = Field(default=None, primary_key=True)
+    key: str = Field(index=True)
+    tenant: str = Field(index=True)
+    cycle_id: str | None = None
+    step: str | None = None
+    condition: str
+    error: str | None = None
+    since: datetime | None = _ts()
+    state: str = "open"  # open | acknowledged | snoozed | resolved
+    opened_at: datetime | None = _ts()
+    updated_at: datetime | None = _ts()
+    resolved_at: datetime | None = _ts()
+    resolution: str | None = None  # recovered | passed_later | superseded | new_cycle | ...
+    channel: str
+    language: str = "en"
+    message_ts: str | None = None
+    cycle: dict[str, Any] | None = _json()  # the cycle's steps when the alert last changed
+    acked_by: str | None = None
+    acked_at: datetime | None = _ts()
+    snoozed_until: datetime | None = _ts()
+    snoozed_by: str | None = None
+    last_reminded_at: datetime | None = _ts()
+    ticket_ref: str | None = None
+    ticket_url: str | None = None
+    silenced: bool = False  # opened during a maintenance window: never posted
+
+
+class Outbox(SQLModel, table=True):
+    """A message owed to Slack, written in the same transaction as the change that owes it."""
+
+    __tablename__ = "outbox"
+
+    id: int | None = Field(default=None, primary_key=True)
+    tenant: str = Field(index=True)
+    alert_id: int | None = Field(default=None, index=True)
+    kind: str  # post | update | reply | notice
+    channel: str
+    payload: dict[str, Any] | None = _json()
+    created_at: datetime | None = _ts()
+    attempts: int = 0
+    next_attempt_at: datetime | None = _ts(index=True)
+    claimed_by: str | None = None
+    claimed_until: datetime | None = _ts()
+    delivered_at: datetime | None = _ts(index=True)
+    result_ts: str | None = None
+    last_error: str | None = None
+
+
+class AuditEntry(SQLModel, table=True):
+    """Every click and command, allowed or refused."""
+
+    __tablename__ = "audit"
+
+    id: int | None = Field(default=None, primary_key=True)
+    at: datetime | None = _ts(index=True)
+    tenant: str | None = None
+    user_id: str | None = None
+    action: str
+    alert_id: int | None = None
+    result: str
+    detail: str | None = None
+
+
+class Rerun(SQLModel, table=True):
+    """A sync started by hand, and whether a new cycle followed.
+
+    At most one active (requested or started) rerun per tenant, enforced by a partial unique
+    index, so a double click or two replicas cannot start the sync twice.
+    """
+
+    __tablename__ = "rerun"
+    __table_args__ = (
+        sa.Index(
+            "uq_rerun_active",
+            "tenant",
+            unique=True,
+            sqlite_where=sa.text(RERUN_ACTIVE),
+            postgresql_where=sa.text(RERUN_ACTIVE),
+        ),
+    )
+
+    id: int | None = Field(default=None, primary_key=True)
+    tenant: str = Field(index=True)
+    alert_id: int | None = None
+    requested_by: str
+    requested_at: datetime | None = _ts()
+    runner: str
+    status: str = "requested"  # requested | started | failed | confirmed | no_cycle
+    cycle_before: str | None = None
+    new_cycle_id: str | None = None
+    deadline: datetime | None = _ts()
+    detail: str | None = None
