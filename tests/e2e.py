@@ -134,7 +134,7 @@ async def eventually(
 
 async def send_signed(bot_url: str, body: str, *, json_body: bool = False) -> httpx.Response:
     """POST a request to the bot's Slack endpoint the way Slack does: signed, timed."""
-    from tests.doubles.signing import form_headers, json_headers
+    from bot.sim.signing import form_headers, json_headers
 
     headers = (json_headers if json_body else form_headers)(SIGNING_SECRET, body)
     async with httpx.AsyncClient(timeout=10) as client:

@@ -25,10 +25,10 @@ from aiosmtpd.controller import Controller
 from bot.adapters.runners import verify
 from bot.core.domain import EXPORT_AD, IMPORT_AD, IMPORT_HIERARCHY, IMPORT_HR
 from bot.sim.eadm import Fault, Scenario, build_app
+from bot.sim.signing import block_actions_body, view_submission_body
 from bot.sim.slack import SlackDouble
 from bot.slack import ids
 from bot.store import Store
-from tests.doubles.signing import block_actions_body, view_submission_body
 from tests.e2e import (
     BOT_TOKEN,
     BotProcess,

@@ -19,11 +19,11 @@ from aiohttp import web
 
 from bot.core.domain import EXPORT_AD
 from bot.sim.eadm import STEPS, Fault, Scenario, build_app
+from bot.sim.signing import event_body, slash_command_body
 from bot.sim.slack import SlackDouble
 from bot.slack import ids
 from bot.slack.render import cycle_lines
 from bot.sources.api import parse_cycle
-from tests.doubles.signing import event_body, slash_command_body
 from tests.e2e import BOT_TOKEN, BotProcess, bot_env, eventually, send_signed, serve_app
 
 pytestmark = [pytest.mark.e2e, pytest.mark.asyncio(loop_scope="module")]

@@ -27,10 +27,10 @@ from bot.core.domain import EXPORT_AD
 from bot.core.settings import Settings
 from bot.runtime.logs import JsonFormatter, RedactSecrets, TenantField, secrets_of
 from bot.sim.eadm import Fault, Scenario, build_app
+from bot.sim.signing import block_actions_body, slash_command_body, view_submission_body
 from bot.sim.slack import SlackDouble
 from bot.slack import ids
 from tests.conftest import PG_ADMIN_URL
-from tests.doubles.signing import block_actions_body, slash_command_body, view_submission_body
 from tests.e2e import (
     BOT_TOKEN,
     CHANNEL,

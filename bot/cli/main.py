@@ -1,4 +1,4 @@
-"""The `eadm-bot` command: run, demo, simulator, check, db upgrade."""
+"""The `eadm-bot` command: run, demo, simulator, check, manifest, db upgrade."""
 
 from __future__ import annotations
 
@@ -9,6 +9,7 @@ import logging
 import signal
 import sys
 from collections.abc import Awaitable, Callable
+from pathlib import Path
 
 from bot import __version__
 from bot.core.errors import ConfigError
@@ -64,6 +65,19 @@ def _parser() -> argparse.ArgumentParser:
 
     check = sub.add_parser("check", help="validate settings and reach every configured endpoint")
     check.set_defaults(func=_check)
+
+    manifest = sub.add_parser(
+        "manifest", help="the Slack app's manifest, or the link that creates the app from it"
+    )
+    manifest.add_argument(
+        "--link", action="store_true", help="print Slack's one-click 'create app' link"
+    )
+    manifest.add_argument(
+        "--http", action="store_true", help="HTTP mode instead of Socket Mode (needs --url)"
+    )
+    manifest.add_argument("--url", help="the bot's public HTTPS address, for HTTP mode")
+    manifest.add_argument("--file", type=Path, help="the manifest (default: deploy/'s)")
+    manifest.set_defaults(func=_manifest)
 
     db = sub.add_parser("db", help="database maintenance")
     db_sub = db.add_subparsers(dest="db_command", metavar="ACTION", required=True)
@@ -149,6 +163,12 @@ def _simulator(args: argparse.Namespace) -> int:
         print(f"eadm-bot simulator: {exc}", file=sys.stderr)
         return 2
     return 0
+
+
+def _manifest(args: argparse.Namespace) -> int:
+    from bot.cli.manifest import run_manifest
+
+    return run_manifest(as_link=args.link, http=args.http, url=args.url, file=args.file)
 
 
 def _check(_args: argparse.Namespace) -> int:

@@ -23,8 +23,8 @@ from urllib.parse import parse_qsl
 
 from aiohttp import WSCloseCode, WSMsgType, web
 
+from bot.sim.signing import block_actions_body, slash_command_body
 from bot.sim.slack import Call, SlackDouble
-from tests.doubles.signing import block_actions_body, slash_command_body
 
 APP_ID = "A0EADM"
 ENVELOPE_TYPES = ("slash_commands", "interactive", "events_api")

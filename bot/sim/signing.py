@@ -1,7 +1,8 @@
 """Requests as Slack sends them to an app's `POST /slack/events`, signed with the app's secret.
 
 Shapes follow Slack's documentation of slash commands, block_actions and view_submission
-payloads; the signature is Slack's v0 HMAC-SHA256 over `v0:{timestamp}:{body}`.
+payloads; the signature is Slack's v0 HMAC-SHA256 over `v0:{timestamp}:{body}`. The demo's
+page sends its clicks through these, and the tests build their requests with them too.
 """
 
 from __future__ import annotations
@@ -72,34 +73,45 @@ def block_actions_body(
     response_url: str = "https://hooks.slack.com/actions/T0DEMO/1/x",
     selected: bool = False,
     trigger_id: str = "1337.42.abcd",
+    block_id: str = "alert",
+    label: str = "x",
+    view: dict[str, Any] | None = None,
+    is_ephemeral: bool = False,
 ) -> str:
+    """A click on a button (or a choice in a static select, `selected=True`) in a message,
+    or, when `view` is given, in that view (the App Home tab)."""
     action: dict[str, Any] = {
         "action_id": action_id,
-        "block_id": "alert",
+        "block_id": block_id,
         "action_ts": f"{time.time():.6f}",
     }
     if selected:
         action.update(type="static_select", selected_option={"value": value})
     else:
-        action.update(type="button", value=value, text={"type": "plain_text", "text": "x"})
-    payload = {
+        action.update(type="button", value=value, text={"type": "plain_text", "text": label})
+    payload: dict[str, Any] = {
         "type": "block_actions",
         "user": {"id": user_id, "username": "admin", "team_id": TEAM["id"]},
         "api_app_id": "A0EADM",
         "token": "deprecated-verification-token",
-        "container": {
-            "type": "message",
-            "message_ts": message_ts,
-            "channel_id": channel_id,
-            "is_ephemeral": False,
-        },
         "trigger_id": trigger_id,
         "team": TEAM,
-        "channel": {"id": channel_id, "name": "eadm-alerts"},
-        "message": {"type": "message", "ts": message_ts, "text": ""},
-        "response_url": response_url,
         "actions": [action],
     }
+    if view is not None:
+        payload.update(container={"type": "view", "view_id": view.get("id", "")}, view=view)
+    else:
+        payload.update(
+            container={
+                "type": "message",
+                "message_ts": message_ts,
+                "channel_id": channel_id,
+                "is_ephemeral": is_ephemeral,
+            },
+            channel={"id": channel_id, "name": "eadm-alerts"},
+            message={"type": "message", "ts": message_ts, "text": ""},
+            response_url=response_url,
+        )
     return urlencode({"payload": json.dumps(payload)})
 
 
