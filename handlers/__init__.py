@@ -1,13 +1,17 @@
-"""Slack listeners, split by surface. Each module wires its own listeners in `register`."""
+"""Slack listeners, split by surface. Each module wires its own listeners in `register`.
+
+A listener acks, calls one use case and answers with what it got back. It imports the app
+layer (and Slack IDs), never the store, sources or adapters.
+"""
 
 from slack_bolt.async_app import AsyncApp
 
-from bot.app.services import Services
+from bot.app.usecases import UseCases
 from handlers import actions, commands, home, views
 
 
-def register_listeners(app: AsyncApp, services: Services) -> None:
-    actions.register(app, services)
-    commands.register(app, services)
-    views.register(app, services)
-    home.register(app, services)
+def register_listeners(app: AsyncApp, cases: UseCases) -> None:
+    actions.register(app, cases)
+    commands.register(app, cases)
+    views.register(app, cases)
+    home.register(app, cases)

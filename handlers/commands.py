@@ -6,14 +6,14 @@ from typing import Any
 
 from slack_bolt.async_app import AsyncApp
 
-from bot.app.services import Services
+from bot.app.usecases import UseCases
 from bot.slack import ids
 from handlers.actions import answer
 
 
-def register(app: AsyncApp, services: Services) -> None:
+def register(app: AsyncApp, cases: UseCases) -> None:
     @app.command(ids.COMMAND)
     async def eadm(ack: Any, command: dict[str, Any], respond: Any) -> None:
         await ack()
-        reply = await services.command(command.get("text") or "", command["user_id"])
+        reply = await cases.dispatch.command(command.get("text") or "", command["user_id"])
         await answer(respond, reply)

@@ -6,11 +6,11 @@ from typing import Any
 
 from slack_bolt.async_app import AsyncApp
 
-from bot.app.services import Services
+from bot.app.usecases import UseCases
 
 
-def register(app: AsyncApp, services: Services) -> None:
+def register(app: AsyncApp, cases: UseCases) -> None:
     @app.event("app_home_opened")
     async def home_opened(event: dict[str, Any]) -> None:
         if event.get("tab", "home") == "home":
-            await services.publish_home(event["user"])
+            await cases.status.publish_home(event["user"])

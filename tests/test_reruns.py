@@ -12,6 +12,9 @@ import httpx
 import pytest
 import pytest_asyncio
 
+from bot.adapters.registry import Adapters
+from bot.app.access import Access
+from bot.app.context import Context
 from bot.app.reruns import Reruns
 from bot.core.settings import RerunConfig, Tenant, load_settings
 from bot.sim.eadm import build_app
@@ -37,7 +40,8 @@ async def sim() -> AsyncIterator[Callable[[str], Any]]:
 def reruns_for(store: Store, tenant: Tenant) -> Reruns:
     settings = load_settings(require_slack=False, require_tenants=False, rerun_cooldown=0)
     sources = {tenant.name: EadmSource(tenant.eadm_url, tenant.name)}
-    return Reruns(settings, store, sources, utcnow, lambda: None)
+    ctx = Context(settings, store, Adapters.resolve([tenant]), utcnow)
+    return Reruns(ctx, Access(ctx, None), sources)  # type: ignore[arg-type]
 
 
 def tenant(url: str, rerun: RerunConfig | None = None) -> Tenant:

@@ -11,18 +11,19 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from collections.abc import Callable
-from datetime import datetime, timedelta
+from datetime import timedelta
 
-from bot.adapters.runners import RerunRunner, runner_for
+from bot.adapters.runners import RerunRunner
+from bot.app.access import Access
+from bot.app.context import Answer, Context
 from bot.core.detect import is_safety_threshold
 from bot.core.domain import Snapshot, StepState, snapshot_from_dict
-from bot.core.errors import ConfigError, SourceError
+from bot.core.errors import SourceError
 from bot.core.i18n import t
-from bot.core.settings import Settings, Tenant
-from bot.slack.render import fmt_time, step_name
+from bot.core.settings import Tenant
+from bot.slack import ids
+from bot.slack.render import fmt_time, render_question, rerun_button, step_name
 from bot.sources.api import EadmSource
-from bot.store import Store
 from bot.store.tables import Rerun
 
 log = logging.getLogger(__name__)
@@ -33,26 +34,56 @@ START_SLACK_S = 60
 
 
 class Reruns:
-    def __init__(
-        self,
-        settings: Settings,
-        store: Store,
-        sources: dict[str, EadmSource],
-        clock: Callable[[], datetime],
-        kick: Callable[[], None],
-    ) -> None:
-        self.settings = settings
-        self.store = store
+    def __init__(self, ctx: Context, access: Access, sources: dict[str, EadmSource]) -> None:
+        self.ctx = ctx
+        self.access = access
+        self.settings = ctx.settings
+        self.store = ctx.store
         self.sources = sources
-        self.clock = clock
-        self.kick = kick  # deliver what was just owed, without waiting for the next sweep
+        self.clock = ctx.clock
+        self.kick = ctx.kick  # deliver what was just owed, without waiting for the next sweep
 
     def runner(self, tenant: Tenant) -> RerunRunner | None:
-        try:
-            return runner_for(tenant)
-        except ConfigError as exc:
-            log.error("[%s] rerun is misconfigured: %s", tenant.name, "; ".join(exc.problems))
-            return None
+        return self.ctx.adapters.runner(tenant.name)
+
+    # -- entry points: each asks Access first ----------------------------------------------------
+
+    async def ask(self, user_id: str, tenant_name: str | None) -> Answer:
+        """`/eadm rerun` asks first, with the same confirmation as the alert's button."""
+        allowed = await self.access.to_tenant(user_id, "rerun", tenant_name)
+        if isinstance(allowed, Answer):
+            return allowed
+        tenant, lang = allowed.tenant, allowed.person.lang
+        runner = self.runner(tenant)
+        if runner is None:
+            return Answer(t(lang, "rerun.none", tenant=tenant.name))
+        button = rerun_button(ids.ACTION_RERUN_TENANT, tenant.name, runner.describe, lang)
+        question = render_question(t(lang, "rerun.ask", tenant=tenant.name), button)
+        return Answer(question.text, question.blocks)
+
+    async def from_alert(self, user_id: str, value: str) -> Answer:
+        """The Rerun button on an alert."""
+        allowed = await self.access.to_alert(user_id, "rerun", value)
+        if isinstance(allowed, Answer):
+            return allowed
+        assert allowed.alert is not None
+        return await self._run(allowed.tenant, user_id, allowed.person.lang, allowed.alert.id)
+
+    async def for_tenant(self, user_id: str, tenant_name: str) -> Answer:
+        """The confirmed button of `/eadm rerun`, which names the tenant, not an alert."""
+        allowed = await self.access.to_tenant(user_id, "rerun", tenant_name)
+        if isinstance(allowed, Answer):
+            return allowed
+        return await self._run(allowed.tenant, user_id, allowed.person.lang, None)
+
+    async def _run(self, tenant: Tenant, user_id: str, lang: str, alert_id: int | None) -> Answer:
+        result, text = await self.start(tenant, user_id=user_id, lang=lang, alert_id=alert_id)
+        await self.ctx.audit(
+            "rerun", result, user_id=user_id, tenant=tenant.name, alert_id=alert_id
+        )
+        return Answer(text)
+
+    # -- the guard and the run -----------------------------------------------------------------
 
     async def start(
         self, tenant: Tenant, *, user_id: str, lang: str, alert_id: int | None = None

@@ -9,19 +9,20 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from collections.abc import Callable
-from datetime import datetime
+from dataclasses import dataclass
 from typing import Any
 
 from bot.adapters.log_folder import log_excerpt
-from bot.adapters.ticket_targets import Attachment, Ticket, TicketTarget, target_for
-from bot.core.errors import ActionError, ConfigError
+from bot.adapters.ticket_targets import Attachment, Ticket, TicketTarget
+from bot.app.access import Access
+from bot.app.context import Answer, Context
+from bot.core.errors import ActionError
 from bot.core.i18n import t
-from bot.core.settings import Settings, Tenant
+from bot.core.settings import Tenant
 from bot.slack.compose import facts
 from bot.slack.people import Person
+from bot.slack.questions import ticket_again_question
 from bot.slack.render import render_ticket, render_ticket_modal, truncate
-from bot.store import Store
 from bot.store.tables import Alert
 
 log = logging.getLogger(__name__)
@@ -29,32 +30,73 @@ log = logging.getLogger(__name__)
 EXCERPT_IN_THREAD = 2500  # characters of log lines shown in Slack; the ticket gets them all
 
 
+@dataclass(frozen=True, slots=True)
+class Submitted:
+    """How a ticket submission went, and where to tell the person (the alert's channel and
+    thread, when the alert is known)."""
+
+    answer: Answer
+    channel: str | None = None
+    thread_ts: str | None = None
+
+
 class Support:
-    def __init__(
-        self,
-        settings: Settings,
-        store: Store,
-        clock: Callable[[], datetime],
-        kick: Callable[[], None],
-    ) -> None:
-        self.settings = settings
-        self.store = store
-        self.clock = clock
-        self.kick = kick
+    def __init__(self, ctx: Context, access: Access) -> None:
+        self.ctx = ctx
+        self.access = access
+        self.settings = ctx.settings
+        self.store = ctx.store
+        self.clock = ctx.clock
+        self.kick = ctx.kick
 
     def target(self, tenant: Tenant) -> TicketTarget | None:
-        try:
-            return target_for(tenant)
-        except ConfigError as exc:
-            log.error("[%s] ticket target is misconfigured: %s", tenant.name, exc.problems)
-            return None
+        return self.ctx.adapters.target(tenant.name)
+
+    # -- entry points: each asks Access first ----------------------------------------------------
+
+    async def ticket_view(
+        self, user_id: str, value: str, *, again: bool = False
+    ) -> dict[str, Any] | Answer:
+        """The modal to open, or (when a ticket exists) a question whether to open another."""
+        allowed = await self.access.to_alert(user_id, "ticket", value)
+        if isinstance(allowed, Answer):
+            return allowed
+        alert, person = allowed.alert, allowed.person
+        assert alert is not None and alert.id is not None
+        if alert.ticket_ref and not again:
+            question = ticket_again_question(alert.id, alert.ticket_ref, person.lang)
+            return Answer(question.text, question.blocks)
+        return self.modal(alert, allowed.tenant, person)
+
+    async def submit_ticket(
+        self, user_id: str, alert_id_text: str, subject: str, description: str
+    ) -> Submitted:
+        """Send the ticket the modal holds. An alert that resolved while the modal was open
+        still gets its ticket: the person decided to send it."""
+        allowed = await self.access.to_alert(user_id, "ticket", alert_id_text, resolved_ok=True)
+        if isinstance(allowed, Answer):
+            alert = None
+            if alert_id_text.isdigit():
+                alert = await asyncio.to_thread(self.store.get_alert, int(alert_id_text))
+            if alert is None:
+                return Submitted(allowed)
+            return Submitted(allowed, alert.channel, alert.message_ts)
+        alert, tenant, person = allowed.alert, allowed.tenant, allowed.person
+        assert alert is not None
+        result, text = await self.submit(alert, tenant, person, subject, description)
+        await self.ctx.audit(
+            "ticket", result, user_id=user_id, tenant=tenant.name, alert_id=alert.id
+        )
+        return Submitted(Answer(text), alert.channel, alert.message_ts)
+
+    # -- the work ----------------------------------------------------------------------------------
 
     def modal(self, alert: Alert, tenant: Tenant, person: Person) -> dict[str, Any]:
         """The ticket modal, prefilled in the tenant's language (support reads it)."""
         assert alert.id is not None
         lang = tenant.language
         subject, description = render_ticket(
-            facts(alert, tenant),
+            facts(alert, tenant, self.ctx.adapters),
             requester=person.name,
             requester_email=person.email,
             lang=lang,

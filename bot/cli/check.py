@@ -17,6 +17,7 @@ from typing import TYPE_CHECKING, Any, TextIO
 from slack_sdk.errors import SlackApiError
 from slack_sdk.web.async_client import AsyncWebClient
 
+from bot.adapters.registry import RERUN, TICKET, Adapters, Misconfigured
 from bot.core.domain import StepState
 from bot.core.errors import ConfigError, SourceError
 from bot.core.settings import Settings, Tenant, check_settings, load_settings
@@ -440,35 +441,34 @@ def _eadm_fix(message: str) -> str | None:
 
 
 async def _check_pluggable(
-    item: str, make: Callable[[], RerunRunner | TicketTarget | None], unset: str
+    item: str, plugged: RerunRunner | TicketTarget | None, problem: Misconfigured | None, unset: str
 ) -> Verdict:
-    """A rerun runner or ticket target: built from its settings, then asked if it can work."""
-    try:
-        plugged = make()
-    except ConfigError as exc:
-        return failed(item, "; ".join(exc.problems))
+    """A rerun runner or ticket target as the bot resolves it at start-up, asked if it can
+    work (probed, never fired)."""
+    if problem is not None:
+        return failed(item, "; ".join(problem.problems))
     if plugged is None:
         return skipped(item, unset)
     ok, detail = await plugged.check()
     return Verdict(item, ok, f"{plugged.describe}: {detail}")
 
 
-async def check_rerun(tenant: Tenant) -> Verdict:
-    from bot.adapters.runners import runner_for
-
+async def check_rerun(tenant: Tenant, adapters: Adapters | None = None) -> Verdict:
+    adapters = adapters or Adapters.resolve([tenant])
     return await _check_pluggable(
         f"[{tenant.name}] rerun runner",
-        lambda: runner_for(tenant),
+        adapters.runner(tenant.name),
+        adapters.problem(tenant.name, RERUN),
         "not configured, so no Rerun button (set RERUN_COMMAND or RERUN_WEBHOOK_URL to offer it)",
     )
 
 
-async def check_ticket(tenant: Tenant) -> Verdict:
-    from bot.adapters.ticket_targets import target_for
-
+async def check_ticket(tenant: Tenant, adapters: Adapters | None = None) -> Verdict:
+    adapters = adapters or Adapters.resolve([tenant])
     return await _check_pluggable(
         f"[{tenant.name}] ticket target",
-        lambda: target_for(tenant),
+        adapters.target(tenant.name),
+        adapters.problem(tenant.name, TICKET),
         "not configured, so tickets are prepared for copying, not sent (set "
         "TICKET_EMAIL_TO, TICKET_WEBHOOK_URL or ZENDESK_URL to send them)",
     )
@@ -478,10 +478,11 @@ async def check_tenant(
     settings: Settings, tenant: Tenant, client: AsyncWebClient, *, slack_works: bool
 ) -> list[Verdict]:
     channel_item = f"[{tenant.name}] alert channel {tenant.channel}"
+    adapters = Adapters.resolve([tenant])  # exactly as the running bot resolves them
     checks: list[tuple[str, Awaitable[Verdict]]] = [
         ("eAdm status API", check_eadm(tenant)),
-        ("rerun runner", check_rerun(tenant)),
-        ("ticket target", check_ticket(tenant)),
+        ("rerun runner", check_rerun(tenant, adapters)),
+        ("ticket target", check_ticket(tenant, adapters)),
     ]
     if slack_works:
         checks.insert(0, ("alert channel", check_channel(settings, tenant, client)))

@@ -30,8 +30,9 @@ from slack_sdk.http_retry.state import RetryState
 from slack_sdk.web.async_client import AsyncWebClient
 from slack_sdk.web.async_slack_response import AsyncSlackResponse
 
+from bot.adapters.registry import Adapters
 from bot.app.polling import Poller
-from bot.app.services import Services
+from bot.app.usecases import UseCases
 from bot.core import metrics
 from bot.core.playbook import Playbook, load_playbook
 from bot.core.settings import Settings
@@ -142,7 +143,11 @@ class Bot:
         self.store = store or Store(settings.database_url)
         self.playbook = playbook or load_playbook(settings.playbook_extra)
         self.client = slack_client(settings)
-        self.composer = Composer(settings, self.playbook)
+        # Runners and ticket targets, once per tenant; what is set up wrong is said once here.
+        self.adapters = Adapters.resolve(settings.tenants)
+        for problem in self.adapters.misconfigured:
+            log.error("%s", problem.line())
+        self.composer = Composer(settings, self.playbook, self.adapters)
         self.sources = {
             tenant.name: EadmSource(
                 tenant.eadm_url,
@@ -159,14 +164,10 @@ class Bot:
             retry_cap=settings.delivery_retry_cap,
         )
         self.poller = Poller(settings, self.store, self.sources, self.deliverer, owner=self.owner)
-        self.services = Services(
-            settings=settings,
-            store=self.store,
-            client=self.client,
-            sources=self.sources,
-            deliverer=self.deliverer,
+        self.cases = UseCases(
+            settings, self.store, self.client, self.sources, self.adapters, self.deliverer
         )
-        self.poller.listeners.extend(self.services.poll_listeners())
+        self.poller.listeners.extend(self.cases.poll_listeners())
         self.bolt = AsyncApp(
             client=self.client,
             signing_secret=(
@@ -180,7 +181,7 @@ class Bot:
         )
         from handlers import register_listeners
 
-        register_listeners(self.bolt, self.services)
+        register_listeners(self.bolt, self.cases)
         self.scheduler = AsyncIOScheduler(timezone=settings.tz)
         self.slack_auth = health.SlackAuth(self.client.auth_test)
         self._inflight: set[asyncio.Task[Any]] = set()
@@ -224,7 +225,7 @@ class Bot:
             coalesce=True,
         )
         self.scheduler.add_job(
-            self._tracked(self.services.tick),
+            self._tracked(self.cases.tick),
             IntervalTrigger(seconds=min(30.0, self.settings.poll_interval)),
             id="tick",
             name="timers (silences, reruns)",
@@ -268,7 +269,7 @@ class Bot:
             await self._socket_handler.close_async()
         if self._runner is not None:
             await self._runner.cleanup()
-        await self.services.aclose()
+        await self.cases.aclose()
         for source in self.sources.values():
             await source.aclose()
         self.store.dispose()

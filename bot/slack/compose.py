@@ -9,26 +9,22 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from bot.adapters.runners import runner_for
+from bot.adapters.registry import Adapters
 from bot.core.domain import Condition
-from bot.core.errors import ConfigError
 from bot.core.playbook import Playbook
 from bot.core.settings import Settings, Tenant
 from bot.slack.render import AlertFacts, Message, render_alert, render_reply
 from bot.store.tables import Alert, Outbox
 
 
-def rerun_target(tenant: Tenant) -> str | None:
+def rerun_target(adapters: Adapters | None, tenant: Tenant | None) -> str | None:
     """How the rerun confirmation names what will be started (the runner's own words, so the
     alert's button and `/eadm rerun` say the same); None hides the button."""
-    try:
-        runner = runner_for(tenant)
-    except ConfigError:
-        return None
+    runner = adapters.runner(tenant.name) if adapters and tenant else None
     return runner.describe if runner is not None else None
 
 
-def facts(alert: Alert, tenant: Tenant | None) -> AlertFacts:
+def facts(alert: Alert, tenant: Tenant | None, adapters: Adapters | None = None) -> AlertFacts:
     assert alert.id is not None
     return AlertFacts(
         id=alert.id,
@@ -47,20 +43,23 @@ def facts(alert: Alert, tenant: Tenant | None) -> AlertFacts:
         resolution=alert.resolution,
         ticket_ref=alert.ticket_ref,
         ticket_url=alert.ticket_url,
-        rerun_target=rerun_target(tenant) if tenant else None,
+        rerun_target=rerun_target(adapters, tenant),
     )
 
 
 class Composer:
-    def __init__(self, settings: Settings, playbook: Playbook) -> None:
+    def __init__(
+        self, settings: Settings, playbook: Playbook, adapters: Adapters | None = None
+    ) -> None:
         self.settings = settings
         self.playbook = playbook
+        self.adapters = adapters or Adapters.resolve(settings.tenants)
 
     def alert_message(self, alert: Alert, now: datetime) -> Message:
         tenant = self.settings.tenant(alert.tenant)
         entry = self.playbook.entry(alert.step, Condition(alert.condition))
         return render_alert(
-            facts(alert, tenant),
+            facts(alert, tenant, self.adapters),
             entry,
             alert.language,
             tz=self.settings.tz,

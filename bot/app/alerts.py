@@ -1,0 +1,71 @@
+"""Acknowledge and snooze an alert from its buttons."""
+
+from __future__ import annotations
+
+import asyncio
+from datetime import datetime, timedelta, tzinfo
+
+from bot.app.access import Access
+from bot.app.context import Answer, Context
+from bot.core.i18n import t
+from bot.slack.render import fmt_time
+
+SNOOZE_HOURS = {"1h": 1, "4h": 4}
+MORNING_HOUR = 8  # "until tomorrow" means 08:00 local time
+
+
+def snooze_until(choice: str, now: datetime, tz: tzinfo) -> datetime | None:
+    if choice in SNOOZE_HOURS:
+        return now + timedelta(hours=SNOOZE_HOURS[choice])
+    if choice == "tomorrow":
+        local = now.astimezone(tz)
+        return (local + timedelta(days=1)).replace(
+            hour=MORNING_HOUR, minute=0, second=0, microsecond=0
+        )
+    return None
+
+
+class Alerts:
+    def __init__(self, ctx: Context, access: Access) -> None:
+        self.ctx = ctx
+        self.access = access
+
+    async def acknowledge(self, user_id: str, value: str) -> Answer:
+        allowed = await self.access.to_alert(user_id, "ack", value)
+        if isinstance(allowed, Answer):
+            return allowed
+        alert, lang = allowed.alert, allowed.person.lang
+        assert alert is not None and alert.id is not None
+        if alert.state == "acknowledged" and alert.acked_by:
+            await self.ctx.audit(
+                "ack", "already", user_id=user_id, tenant=alert.tenant, alert_id=alert.id
+            )
+            return Answer(t(lang, "answer.already_acked", user=alert.acked_by))
+        await asyncio.to_thread(self.ctx.store.acknowledge, alert.id, user_id, self.ctx.clock())
+        await self.ctx.audit("ack", "done", user_id=user_id, tenant=alert.tenant, alert_id=alert.id)
+        self.ctx.kick()
+        return Answer(t(lang, "answer.acked"))
+
+    async def snooze(self, user_id: str, value: str) -> Answer:
+        """`value` is the select's option: "<alert id>:<1h|4h|tomorrow>"."""
+        allowed = await self.access.to_alert(user_id, "snooze", value)
+        if isinstance(allowed, Answer):
+            return allowed
+        alert, lang = allowed.alert, allowed.person.lang
+        assert alert is not None and alert.id is not None
+        now = self.ctx.clock()
+        choice = value.split(":", 1)[1] if ":" in value else ""
+        until = snooze_until(choice, now, self.ctx.settings.tz)
+        if until is None:
+            return Answer(t(lang, "answer.bad_value"))
+        await asyncio.to_thread(self.ctx.store.snooze, alert.id, user_id, until, now)
+        await self.ctx.audit(
+            "snooze",
+            "done",
+            user_id=user_id,
+            tenant=alert.tenant,
+            alert_id=alert.id,
+            detail=until.isoformat(),
+        )
+        self.ctx.kick()
+        return Answer(t(lang, "answer.snoozed", until=fmt_time(until, self.ctx.settings.tz, now)))

@@ -1,0 +1,79 @@
+"""Every use case, built once and wired to each other: what handlers and timers are given.
+
+Handlers call one method of one use case and answer with what it returns; each method that
+changes something asks `Access` first, so no entry point can skip it.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Sequence
+
+from slack_sdk.web.async_client import AsyncWebClient
+
+from bot.adapters.registry import Adapters
+from bot.app.access import Access
+from bot.app.alerts import Alerts
+from bot.app.context import Context
+from bot.app.dispatch import Dispatch
+from bot.app.polling import PollListener
+from bot.app.reruns import Reruns
+from bot.app.silences import Silences
+from bot.app.status import Status
+from bot.app.support import Support
+from bot.core.domain import Snapshot
+from bot.core.lifecycle import Decision, Keep
+from bot.core.settings import Settings, Tenant
+from bot.slack.delivery import Deliverer
+from bot.slack.people import People
+from bot.sources.api import EadmSource
+from bot.store import Store
+
+log = logging.getLogger(__name__)
+
+
+class UseCases:
+    def __init__(
+        self,
+        settings: Settings,
+        store: Store,
+        client: AsyncWebClient,
+        sources: dict[str, EadmSource],
+        adapters: Adapters,
+        deliverer: Deliverer | None = None,
+    ) -> None:
+        self.ctx = Context(settings, store, adapters)
+        self.access = Access(self.ctx, People(settings, client))
+        self.alerts = Alerts(self.ctx, self.access)
+        self.reruns = Reruns(self.ctx, self.access, sources)
+        self.support = Support(self.ctx, self.access)
+        self.silences = Silences(self.ctx, self.access)
+        self.status = Status(self.ctx, self.access, client)
+        self.dispatch = Dispatch(self.ctx, self.access, self.status, self.reruns, self.silences)
+        if deliverer is not None:
+            self.ctx.after_change.append(lambda: self.ctx.background(deliverer.run_once()))
+        self.ctx.after_change.append(self.status.refresh_homes)
+
+    async def aclose(self) -> None:
+        await self.ctx.aclose()
+
+    # -- timers and poll listeners -------------------------------------------------------------
+
+    async def tick(self) -> None:
+        """Timers that are not polls: maintenance windows that ended, rerun deadlines."""
+        for tenant in self.ctx.settings.tenants:
+            try:
+                await self.silences.end(tenant)
+                await self.reruns.verify(tenant, None)
+            except Exception:
+                log.exception("[%s] timer failed; trying again at the next tick", tenant.name)
+
+    def poll_listeners(self) -> list[PollListener]:
+        return [self.on_poll]
+
+    async def on_poll(
+        self, tenant: Tenant, snapshot: Snapshot | None, decisions: Sequence[Decision]
+    ) -> None:
+        await self.reruns.verify(tenant, snapshot)
+        if any(not isinstance(d, Keep) for d in decisions):
+            self.status.refresh_homes()
