@@ -42,27 +42,111 @@ def test_failed_step_is_one_failed_finding(index: int, step: str) -> None:
     assert finding.key == f"demo-kommune|c1|{step}"
 
 
-@pytest.mark.parametrize(
-    "state,message",
-    [
-        (StepState.STOPPED, None),
-        (StepState.STOPPED, "Stopped"),
-        (StepState.FAILED, "Import filter: 14 % of users would be deleted (limit 10 %)"),
-        (StepState.FAILED, "Safety threshold exceeded"),
-        (StepState.FAILED, "Too many changes in import"),
-        (StepState.FAILED, "Importfilteret stanset: for mange slettinger (12 %)"),
-        (StepState.FAILED, "Terskel for endringer overskredet"),
-    ],
-)
-def test_synchronization_stopped_by_import_filter(state: StepState, message: str | None) -> None:
-    snapshot = cycle({SYNCHRONIZATION: state}, upto=4, message=message)
+# How eAdm may word the import filter's stop, in English and Bokmål: a stop for review.
+THRESHOLD_WORDINGS = [
+    "Import filter: 14 % of users would be deleted (limit 10 %)",
+    "ImportFilter stopped the synchronization",
+    "import-filter limits exceeded",
+    "Safety threshold exceeded",
+    "Stopped with a safety threshold error",
+    "Too many changes in import",
+    "Too many deletions: 212 accounts would be removed",
+    "Too many deleted users in the newest import",
+    "Deletion limit exceeded (14 % > 10 %)",
+    "Change threshold reached: 1 311 changes",
+    "Limit for deletions exceeded",
+    "Share of deleted users 14 % is above the configured limit",
+    "Importfilteret stanset: for mange slettinger (12 %)",
+    "Importfilter: synkroniseringen er stanset",
+    "Stanset av sikkerhetsgrensen",
+    "Sikkerhetsterskel overskredet",
+    "For mange endringer i importen",
+    "For mange slettede brukere",
+    "Terskel for endringer overskredet",
+    "Grensen for sletting er nådd",
+    "Slettegrense overskredet: 14 %",
+    "Andelen slettede brukere (14 %) er over grensen",
+]
+
+# Errors that name a threshold, a limit or safety without the import filter: for support.
+FAILURE_WORDINGS = [
+    "Timeout threshold exceeded while waiting for the HR system",
+    "threshold exceeded",
+    "Safety check failed: certificate expired",
+    "Rate limit exceeded (429) from Microsoft Graph",
+    "Memory limit exceeded in rule engine",
+    "Too many requests",
+    "SQL error: too many connections",
+    "Deadlock in rule engine",
+    "Tidsavbrudd: terskel overskredet",
+    "Terskel for tidsavbrudd nådd",
+    "Sikkerhetskopi mangler",
+    "For mange forespørsler til HR-systemet",
+    "Grensen for minne er nådd",
+]
+
+
+@pytest.mark.parametrize("message", [None, "Stopped", *THRESHOLD_WORDINGS])
+def test_a_stopped_synchronization_is_a_threshold_stop(message: str | None) -> None:
+    snapshot = cycle({SYNCHRONIZATION: StepState.STOPPED}, upto=4, message=message)
     finding = only(run(snapshot, at(60)))
     assert (finding.step, finding.condition) == (SYNCHRONIZATION, Condition.SAFETY_THRESHOLD)
 
 
-def test_synchronization_other_error_is_failed() -> None:
-    snapshot = cycle({SYNCHRONIZATION: StepState.FAILED}, upto=4, message="Deadlock in rule engine")
+@pytest.mark.parametrize("message", THRESHOLD_WORDINGS)
+def test_a_failure_naming_the_import_filter_is_a_threshold_stop(message: str) -> None:
+    snapshot = cycle({SYNCHRONIZATION: StepState.FAILED}, upto=4, message=message)
+    finding = only(run(snapshot, at(60)))
+    assert (finding.step, finding.condition) == (SYNCHRONIZATION, Condition.SAFETY_THRESHOLD)
+    assert finding.error == message
+
+
+@pytest.mark.parametrize("message", FAILURE_WORDINGS)
+def test_any_other_error_of_synchronization_stays_a_failure(message: str) -> None:
+    snapshot = cycle({SYNCHRONIZATION: StepState.FAILED}, upto=4, message=message)
     assert only(run(snapshot, at(60))).condition is Condition.FAILED
+
+
+def test_the_import_filter_named_by_another_failed_step_is_its_failure() -> None:
+    # The guide places the threshold stop at Synchronization; elsewhere an error is an error.
+    snapshot = cycle({"Export AD": StepState.FAILED}, upto=5, message="Too many changes")
+    assert only(run(snapshot, at(60))).condition is Condition.FAILED
+
+
+def test_several_stopped_steps_are_one_threshold_stop() -> None:
+    # The import filter holds eAdm and every target system: the portal shows them all stopped.
+    held = ("Synchronization", "Export AD", "Export Azure", "Export eFeide")
+    snapshot = cycle(
+        {name: StepState.STOPPED for name in held}, upto=4, message="Import filter: 14 %"
+    )
+    finding = only(run(snapshot, at(60)))
+    assert (finding.step, finding.condition) == (SYNCHRONIZATION, Condition.SAFETY_THRESHOLD)
+    assert finding.error == "Import filter: 14 %"
+    assert finding.since == snapshot.step(SYNCHRONIZATION).finished_at
+
+
+def test_stopped_targets_without_synchronization_are_one_stop_on_the_first() -> None:
+    snapshot = cycle(
+        {"Export Azure": StepState.STOPPED, "Export eFeide": StepState.STOPPED}, upto=7
+    )
+    finding = only(run(snapshot, at(60)))
+    assert (finding.step, finding.condition) == ("Export Azure", Condition.SAFETY_THRESHOLD)
+
+
+def test_a_threshold_stop_beside_a_failure_is_told_apart() -> None:
+    snapshot = cycle(
+        {
+            SYNCHRONIZATION: StepState.STOPPED,
+            "Export AD": StepState.STOPPED,
+            "Export Azure": StepState.FAILED,
+        },
+        upto=4,
+    )
+    found = {(f.step, f.condition) for f in run(snapshot, at(60))}
+    assert found == {
+        (SYNCHRONIZATION, Condition.SAFETY_THRESHOLD),
+        ("Export Azure", Condition.FAILED),
+    }
 
 
 @pytest.mark.parametrize("index,step", list(enumerate(STEPS)))

@@ -15,10 +15,28 @@ from datetime import datetime
 from bot.core.domain import SYNCHRONIZATION, Condition, Finding, Snapshot, StepState
 from bot.core.settings import Thresholds
 
-# An error text that names the import filter, a threshold or too many changes (en and nb).
+# The import filter's stop, as eAdm words it in English or Bokmål: the filter itself, the
+# safety threshold by that name, its limits on changes or deletions, or too many of them.
+# "threshold", "safety", "limit" or "terskel" alone never match: "timeout threshold exceeded"
+# or "rate limit exceeded" is a failure for support, not a stop for review.
+_CHANGES_EN = r"(changes|changed|deletions|deletes|deleted|removals|removed)"
+_CHANGES_NB = r"(endringer|endrede|slettinger|sletting|slettede|slettet|fjernede|fjerning)"
 SAFETY_THRESHOLD_TEXT = re.compile(
-    r"import\s*-?filter|threshold|safety|too many (changes|deletions|deletes)"
-    r"|terskel|sikkerhetsgrense|for mange (endringer|slettinger|sletting)",
+    "|".join(
+        (
+            r"\bimport[\s_-]*filter",  # also Norwegian: importfilter, importfilteret
+            r"\bsafety[\s_-]*threshold",
+            r"\btoo\s+many\s+" + _CHANGES_EN,
+            r"\b(change|deletion|delete)s?[\s_-]*(limit|threshold)",
+            r"\b(limit|threshold)s?\s+(for|of|on)\s+(the\s+)?(number\s+of\s+)?" + _CHANGES_EN,
+            r"\b(share|percentage|proportion)\s+of\s+(deleted|removed)\b",
+            r"\bsikkerhets[\s-]*(grense|terskel)",
+            r"\bfor\s+mange\s+" + _CHANGES_NB,
+            r"\b(endrings|slette|slettings)[\s-]*(grense|terskel)",
+            r"\b(grense|terskel)(n|en)?\s+for\s+(antall\s+)?" + _CHANGES_NB,
+            r"\b(andel|andelen|prosentandel)\s+(av\s+)?(slettede|fjernede)\b",
+        )
+    ),
     re.IGNORECASE,
 )
 
@@ -65,15 +83,14 @@ def detect(
         return _source_findings(now, thresholds, health)
     normal = normal or {}
     findings: list[Finding] = []
+    held: list[tuple[str, datetime, str | None]] = []  # steps the import filter stopped
     for index, run in enumerate(snapshot.steps):
         if run.state in (StepState.FAILED, StepState.STOPPED):
-            condition = (
-                Condition.SAFETY_THRESHOLD
-                if is_safety_threshold(run.state, run.name, run.message)
-                else Condition.FAILED
-            )
             since = run.finished_at or run.started_at or snapshot.started_at or now
-            findings.append(_finding(snapshot, run.name, condition, since, run.message))
+            if is_safety_threshold(run.state, run.name, run.message):
+                held.append((run.name, since, run.message))
+            else:
+                findings.append(_finding(snapshot, run.name, Condition.FAILED, since, run.message))
         elif run.state is StepState.RUNNING and run.started_at:
             limit = max(thresholds.stuck_after, thresholds.stuck_factor * normal.get(run.name, 0))
             if (now - run.started_at).total_seconds() > limit:
@@ -82,10 +99,24 @@ def detect(
             ready_at = _ready_at(snapshot, index)
             if ready_at and (now - ready_at).total_seconds() > thresholds.not_started_after:
                 findings.append(_finding(snapshot, run.name, Condition.NOT_STARTED, ready_at))
+    if held:
+        findings.append(_threshold_finding(snapshot, held))
     ended = snapshot.ended_at
     if ended and not findings and (now - ended).total_seconds() > thresholds.cycle_due_after:
         findings.append(_finding(snapshot, None, Condition.NO_NEW_CYCLE, ended))
     return findings
+
+
+def _threshold_finding(snapshot: Snapshot, held: list[tuple[str, datetime, str | None]]) -> Finding:
+    """One alert for one stop: the import filter holds eAdm and every target system at once,
+    so the portal may show several steps as stopped. The alert sits on Synchronization when it
+    is among them (where the guide places the stop), else on the first; it carries the first
+    error text eAdm gave and the earliest time."""
+    names = [name for name, _, _ in held]
+    step = SYNCHRONIZATION if SYNCHRONIZATION in names else names[0]
+    since = min(when for _, when, _ in held)
+    message = next((text for _, _, text in held if text), None)
+    return _finding(snapshot, step, Condition.SAFETY_THRESHOLD, since, message)
 
 
 def _ready_at(snapshot: Snapshot, index: int) -> datetime | None:
