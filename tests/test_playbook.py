@@ -24,6 +24,7 @@ RERUN, TICKET = "rerun", "ticket"
 GUIDE = [
     ("Import HR", F, False, True, False),
     ("Import HR Future", F, False, True, False),
+    ("Import HR Future", NS, False, True, False),  # "you cannot resolve this yourself"
     ("Import Hierarchy", NS, True, True, True),
     ("Import Hierarchy", F, False, True, False),
     ("Import AD", NS, True, True, True),
@@ -156,3 +157,71 @@ def test_a_broken_extra_file_says_what_is_wrong(tmp_path: Path, text: str, words
 def test_a_broken_entry_is_named() -> None:
     with pytest.raises(ValueError, match=r"entry 1 .*unknown action"):
         parse_entries({"entry": [{"step": "*", "condition": "failed", "actions": ["reboot"]}]})
+
+
+def test_a_rerun_mark_needs_a_rerun_action() -> None:
+    raw = {
+        "step": "*",
+        "condition": "failed",
+        "admin_can_fix": False,
+        "actions": ["ticket", "ack", "snooze"],
+        "en": {"meaning": "m", "steps": ["Run it. {rerun}"]},
+        "nb": {"meaning": "m", "steps": ["Kjør den."]},
+    }
+    with pytest.raises(ValueError, match=r"entry 1 .*\[en\] points at the Rerun button"):
+        parse_entries({"entry": [raw]})
+
+
+# -- the words: one name for each thing, in each language ---------------------------------
+
+DATA = Path(__file__).parents[1] / "bot" / "core" / "data"
+TEXTS = {
+    name: (DATA / name).read_text(encoding="utf-8") for name in ("playbook.toml", "messages.toml")
+}
+DOCS = Path(__file__).parents[1]
+
+
+@pytest.mark.parametrize("name", sorted(TEXTS))
+def test_bokmal_says_ny_kjoring_and_one_word_for_event_viewer(name: str) -> None:
+    text = TEXTS[name]
+    assert "omkjøring" not in text.lower()
+    assert "Hendelseslogg" not in text
+    # Event Viewer in a Norwegian text always beside its Norwegian name, and the other way round.
+    for match in re.finditer(r"Hendelsesliste|Event Viewer", text):
+        line = text[text.rfind("\n", 0, match.start()) : text.find("\n", match.end())]
+        if any(word in line for word in ("Hendelsesliste", "feil", "Se ", "Starter")):
+            assert "Hendelsesliste (Event Viewer)" in line, line
+    for match in re.finditer(r"Oppgaveplanlegging", text):
+        assert text[match.end() :].startswith(" (Task Scheduler)"), text[match.start() :][:80]
+
+
+def test_every_norwegian_advice_names_event_viewer_the_same_way() -> None:
+    for step in GUIDE_STEPS:
+        for condition in Condition:
+            nb = " ".join(PLAYBOOK.entry(step, condition).advice("nb").steps_to_take)
+            if "Event Viewer" in nb or "Hendelsesliste" in nb:
+                assert nb.count("Hendelsesliste (Event Viewer)") == nb.count("Event Viewer")
+
+
+def test_the_task_runs_on_the_eadm_client_server() -> None:
+    paths = [DATA / "playbook.toml", DATA / "messages.toml", DOCS / "README.md"]
+    paths += sorted((DOCS / "deploy").rglob("*.md")) + sorted((DOCS / "deploy").rglob("*.xml"))
+    for path in paths:
+        text = path.read_text(encoding="utf-8")
+        assert not re.search(r"eAdm server|eAdm-serveren|eadm-server", text), path.name
+
+
+@pytest.mark.parametrize("step", ["Import HR", "Synchronization"])  # the general one, its own
+def test_the_threshold_names_the_portals_resume_button(step: str) -> None:
+    entry = PLAYBOOK.entry(step, T)
+    assert "«Gjenoppta synkroniseringssyklus»" in " ".join(entry.advice("nb").steps_to_take)
+    assert '"Resume synchronization cycle"' in " ".join(entry.advice("en").steps_to_take)
+
+
+@pytest.mark.parametrize("condition", [F, NS])
+def test_other_integrations_use_eadms_own_step_names(condition: Condition) -> None:
+    entry = PLAYBOOK.entry("Other Integrations", condition)
+    for lang in LANGUAGES:
+        meaning = entry.advice(lang).meaning
+        for word in ("Export Azure", "Entra ID", "Export eFeide", "Feide"):
+            assert word in meaning, (lang, word)

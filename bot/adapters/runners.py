@@ -282,7 +282,7 @@ def _excerpt(response: httpx.Response, limit: int = 150) -> str:
 
 class WebhookRunner:
     """POSTs a signed JSON request to an automation runbook (Azure Automation, a Logic App,
-    a small service next to the eAdm server) that starts the sync there."""
+    a small service next to the eAdm client server) that starts the sync there."""
 
     def __init__(self, url: str, secret: str | bytes | None = None, timeout: float = 30.0) -> None:
         self.url = url

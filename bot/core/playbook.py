@@ -22,6 +22,8 @@ Action = Literal["rerun", "ticket", "ack", "snooze"]
 ACTIONS: tuple[str, ...] = get_args(Action)
 LINKS = ("status", "import_history")
 ANY_STEP = "*"
+# Where a step's text may point at the Rerun button; see `Advice.steps`.
+RERUN_MARK = "{rerun}"
 
 
 @dataclass(frozen=True, slots=True)
@@ -29,6 +31,15 @@ class Advice:
     meaning: str
     steps_to_take: tuple[str, ...]
     extra: tuple[str, ...] = ()
+
+    def steps(self, rerun_hint: str | None) -> tuple[str, ...]:
+        """The steps as a person reads them: the rerun mark becomes `rerun_hint` when the
+        alert shows the Rerun button, and disappears when it does not (no runner set up),
+        leaving the manual Task Scheduler route alone."""
+        return tuple(
+            " ".join(line.replace(RERUN_MARK, rerun_hint or "").split())
+            for line in self.steps_to_take
+        )
 
 
 @dataclass(frozen=True, slots=True)
@@ -121,6 +132,14 @@ def parse_entries(data: dict[str, Any]) -> list[Entry]:
             if not isinstance(block, dict) or not block.get("meaning") or not block.get("steps"):
                 raise ValueError(f"playbook {where}: needs [{lang}] with meaning and steps")
             text[lang] = Advice(meaning=block["meaning"], steps_to_take=tuple(block["steps"]))
+            marked = RERUN_MARK in block["meaning"] or any(
+                RERUN_MARK in line for line in block["steps"]
+            )
+            if marked and "rerun" not in actions:
+                raise ValueError(
+                    f"playbook {where}: [{lang}] points at the Rerun button ({RERUN_MARK}), "
+                    'but its actions have no "rerun"'
+                )
         entries.append(
             Entry(
                 step=step,
