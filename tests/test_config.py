@@ -24,6 +24,7 @@ def clean_env(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
     for name in list(os.environ):
         if name.startswith(("SLACK_", "EADM_", "ALERT_", "RERUN_", "TICKET_", "SMTP_", "ADMIN_")):
             monkeypatch.delenv(name)
+    monkeypatch.delenv("MENTION", raising=False)
     monkeypatch.chdir(tmp_path)  # no stray .env
 
 
@@ -127,3 +128,85 @@ def test_a_broken_tenant_file_says_so(monkeypatch: pytest.MonkeyPatch, tmp_path:
 def test_no_tenants_is_an_empty_list_not_a_surprise() -> None:
     settings = load_settings(require_slack=False, require_tenants=False, _env_file=None)
     assert settings.tenants == []
+
+
+# -- who a new alert notifies, and the portal's pages ---------------------------------------
+
+
+@pytest.mark.parametrize(
+    "value,kept",
+    [
+        ("S0123ABCD", "S0123ABCD"),
+        ("U0123ABCD", "U0123ABCD"),
+        ("W0123ABCD", "W0123ABCD"),
+        ("here", "here"),
+        ("@here", "here"),
+        ("!Channel", "channel"),
+    ],
+)
+def test_mention_takes_a_group_a_person_here_or_channel(
+    monkeypatch: pytest.MonkeyPatch, value: str, kept: str
+) -> None:
+    assert settle(monkeypatch, **GOOD, MENTION=value).mention == kept
+
+
+@pytest.mark.parametrize("value", ["@eadm-admins", "eadm-admins", "s0123abcd", "U1 U2", "everyone"])
+def test_a_wrong_mention_is_named_with_its_fix(monkeypatch: pytest.MonkeyPatch, value: str) -> None:
+    (problem,) = problems(monkeypatch, **GOOD, MENTION=value)
+    assert problem.startswith(f"MENTION: {value!r} is not a Slack user group ID")
+    assert "S0123ABCD" in problem and "not its @handle" in problem
+
+
+def tenants_file(tmp_path: Path, extra: str) -> Path:
+    config = tmp_path / "tenants.toml"
+    config.write_text(
+        '[[tenants]]\nname = "bergen"\neadm_url = "https://a.example.no"\nchannel = "C1"\n'
+        + extra
+        + '[[tenants]]\nname = "voss"\neadm_url = "https://b.example.no"\nchannel = "C2"\n'
+    )
+    return config
+
+
+def test_a_tenants_mention_and_portal_pages(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    config = tenants_file(
+        tmp_path,
+        'mention = "none"\nportal_url = "https://bergen.eadm.no"\n'
+        'portal_status_url = "https://bergen.eadm.no/#/sync/status/"\n',
+    )
+    settings = settle(
+        monkeypatch,
+        SLACK_BOT_TOKEN="xoxb-1",
+        SLACK_SIGNING_SECRET="s",
+        EADM_BOT_CONFIG=str(config),
+        MENTION="S0ADMINS",
+    )
+    bergen, voss = settings.tenants
+    assert (bergen.mention, voss.mention, settings.mention) == ("none", None, "S0ADMINS")
+    assert bergen.portal_pages == {"status": "https://bergen.eadm.no/#/sync/status/"}
+    assert voss.portal_pages == {}
+
+
+def test_a_tenants_wrong_mention_names_the_tenant_and_the_field(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    config = tenants_file(tmp_path, 'mention = "@it-drift"\n')
+    (problem,) = problems(
+        monkeypatch, SLACK_BOT_TOKEN="xoxb-1", SLACK_SIGNING_SECRET="s", EADM_BOT_CONFIG=str(config)
+    )
+    assert problem.startswith("EADM_BOT_CONFIG: tenant 'bergen', mention: '@it-drift' is not")
+    assert '"none" for nobody' in problem and problem.count("; ") == 1
+
+
+def test_portal_page_addresses_from_the_environment(monkeypatch: pytest.MonkeyPatch) -> None:
+    settings = settle(
+        monkeypatch,
+        **GOOD,
+        EADM_PORTAL_URL="https://eadm.example.no",
+        EADM_PORTAL_IMPORT_HISTORY_URL="https://eadm.example.no/#/import-history",
+    )
+    (tenant,) = settings.tenants
+    assert tenant.portal_pages == {"import_history": "https://eadm.example.no/#/import-history"}
+    (problem,) = problems(monkeypatch, EADM_PORTAL_STATUS_URL="eadm.example.no/status")
+    assert problem.startswith("EADM_PORTAL_STATUS_URL: must start with http")

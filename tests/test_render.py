@@ -9,7 +9,15 @@ from zoneinfo import ZoneInfo
 import pytest
 from slack_sdk.models.blocks import Block
 
-from bot.core.domain import EXPORT_AD, SYNCHRONIZATION, Condition, StepState, snapshot_to_dict
+from bot.core.domain import (
+    EXPORT_AD,
+    GUIDE_STEPS,
+    SYNCHRONIZATION,
+    Condition,
+    StepState,
+    snapshot_to_dict,
+)
+from bot.core.i18n import LANGUAGES, t
 from bot.core.playbook import load_playbook
 from bot.slack import ids
 from bot.slack.render import (
@@ -20,7 +28,9 @@ from bot.slack.render import (
     fmt_duration,
     fmt_time,
     history_lines,
+    mention_markup,
     outcome,
+    portal_line,
     render_alert,
     render_history,
     render_home,
@@ -51,10 +61,26 @@ def facts(**overrides: Any) -> AlertFacts:
     return AlertFacts(**base)
 
 
-def render(lang: str = "en", **overrides: Any) -> dict[str, Any]:
+def render(
+    lang: str = "en",
+    *,
+    portal_url: str | None = "https://p.no",
+    portal_pages: dict[str, str] | None = None,
+    mention: str | None = None,
+    **overrides: Any,
+) -> dict[str, Any]:
     alert = facts(**overrides)
     entry = PLAYBOOK.entry(alert.step, alert.condition)
-    message = render_alert(alert, entry, lang, tz=OSLO, now=at(30), portal_url="https://p.no")
+    message = render_alert(
+        alert,
+        entry,
+        lang,
+        tz=OSLO,
+        now=at(30),
+        portal_url=portal_url,
+        portal_pages=portal_pages,
+        mention=mention,
+    )
     return {"text": message.text, "blocks": message.blocks}
 
 
@@ -70,7 +96,10 @@ def test_the_alert_reads_like_the_cycle_view() -> None:
     body = str(blocks)
     assert "Client did not answer" in body
     assert ":white_check_mark: *Import HR*" in body and ":x: *Export AD*" in body
-    assert "https://p.no/synchronization/status" in body
+    assert (
+        "In the eAdm portal at <https://p.no|p.no>: Synchronization > Synchronization Status"
+        in (body)
+    )
     assert msg["text"].startswith(":x: Export AD failed (demo-kommune)")
     for block in blocks:
         Block.parse(block).validate_json()  # slack_sdk checks Slack's own limits
@@ -270,3 +299,130 @@ def test_home_view_is_a_valid_home_tab() -> None:
     body = str(view)
     assert "*demo-kommune*" in body and "*asker*" in body and "Recent cycles" in body
     assert view["blocks"][-1]["elements"][0]["action_id"] == ids.ACTION_HOME_REFRESH
+
+
+# -- what the texts promise, against what the alert shows ------------------------------------
+
+
+# Words by which a text points at a button, per language: the button's own label, and the
+# phrases the advice uses for it.
+POINTERS = {
+    "rerun": {lang: [t(lang, "button.rerun")] for lang in LANGUAGES},
+    "ticket": {
+        "en": [t("en", "button.ticket"), "ticket button", "ticket here"],
+        "nb": [t("nb", "button.ticket"), "knappen for supportsak", "saken her"],
+    },
+}
+ACTION_IDS = {"rerun": ids.ACTION_RERUN, "ticket": ids.ACTION_TICKET}
+
+
+@pytest.mark.parametrize("lang", LANGUAGES)
+@pytest.mark.parametrize("runner", [True, False], ids=["runner", "no-runner"])
+@pytest.mark.parametrize("step", [*GUIDE_STEPS, None])
+@pytest.mark.parametrize("condition", list(Condition))
+def test_no_text_offers_a_button_the_alert_does_not_show(
+    condition: Condition, step: str | None, runner: bool, lang: str
+) -> None:
+    target = 'schtasks /Run /TN "eAdm synkronisering"' if runner else None
+    msg = render(lang, step=step, condition=condition, rerun_target=target, error=None)
+    shown = {e["action_id"] for e in actions(msg["blocks"])}
+    sections = [b for b in msg["blocks"] if b["type"] in ("section", "context")]
+    text = "\n".join(str(b) for b in sections[1:])  # the status line names no button
+    for action, words in POINTERS.items():
+        pointed = [w for w in words[lang] if w.lower() in text.lower()]
+        if ACTION_IDS[action] not in shown:
+            assert not pointed, f"{step} x {condition}, {lang}: {pointed} without the button"
+    if ids.ACTION_RERUN in shown:
+        assert t(lang, "button.rerun") in text, "the button is there: the advice says so"
+
+
+@pytest.mark.parametrize("lang", LANGUAGES)
+def test_without_a_runner_the_advice_is_the_manual_task_scheduler_route(lang: str) -> None:
+    msg = render(lang, step="Import AD", condition=Condition.NOT_STARTED, rerun_target=None)
+    body = str(msg["blocks"])
+    assert "Task Scheduler" in body and "eAdm synkronisering" in body
+    assert t(lang, "button.rerun") not in body
+    assert "{rerun}" not in body and "  " not in body.replace("\n", " ")
+
+
+def test_with_a_runner_the_advice_points_at_the_button_once() -> None:
+    msg = render(step="Import AD", condition=Condition.NOT_STARTED)
+    advice = next(b for b in msg["blocks"] if "What to do" in str(b))["text"]["text"]
+    assert advice.count("Or press *Rerun sync* here") == 1
+    assert "1. Run the eAdm sync task from Task Scheduler on the eAdm client server" in advice
+
+
+def test_import_hr_future_that_does_not_start_is_for_support() -> None:
+    msg = render(step="Import HR Future", condition=Condition.NOT_STARTED)
+    body = str(msg["blocks"])
+    assert "Identum support has to help" in body and "fix this yourself" not in body
+    shown = [e["action_id"] for e in actions(msg["blocks"])]
+    assert shown[0] == ids.ACTION_TICKET and ids.ACTION_RERUN not in shown
+
+
+# -- the portal: its address, and pages by menu path -----------------------------------------
+
+SYNC = ("status", "import_history")
+
+
+def test_the_portal_is_linked_and_pages_named_by_their_menu_path() -> None:
+    line = portal_line(SYNC, "en", "https://bergen.eadm.no/", {})
+    assert line == (
+        "In the eAdm portal at <https://bergen.eadm.no/|bergen.eadm.no>: "
+        "Synchronization > Synchronization Status · Synchronization > Import History"
+    )
+
+
+def test_pages_with_an_address_of_their_own_are_linked() -> None:
+    pages = {"import_history": "https://bergen.eadm.no/#/import/history"}
+    line = portal_line(SYNC, "nb", "https://bergen.eadm.no", pages)
+    assert line == (
+        "I eAdm-portalen på <https://bergen.eadm.no|bergen.eadm.no>: "
+        "Synkronisering > Synkroniseringsstatus · "
+        "<https://bergen.eadm.no/#/import/history|Synkronisering > Importhistorikk>"
+    )
+
+
+def test_page_addresses_alone_are_enough() -> None:
+    line = portal_line(("status",), "en", None, {"status": "https://p.no/s"})
+    assert line == "In the eAdm portal: <https://p.no/s|Synchronization > Synchronization Status>"
+
+
+def test_no_portal_address_no_portal_line_and_no_invented_paths() -> None:
+    assert portal_line(SYNC, "en", None, {}) is None
+    assert render(portal_url=None)["blocks"][-2]["type"] != "context"
+    threshold = str(render(step=SYNCHRONIZATION, condition=Condition.SAFETY_THRESHOLD)["blocks"])
+    assert "<https://p.no|p.no>" in threshold and "https://p.no/" not in threshold
+
+
+# -- the mention on a new alert --------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    "value,markup",
+    [
+        ("S0123ABCD", "<!subteam^S0123ABCD>"),
+        ("U0123ABCD", "<@U0123ABCD>"),
+        ("W0123ABCD", "<@W0123ABCD>"),
+        ("here", "<!here>"),
+        ("channel", "<!channel>"),
+        ("none", None),
+        (None, None),
+    ],
+)
+def test_mention_markup(value: str | None, markup: str | None) -> None:
+    assert mention_markup(value) == markup
+
+
+def test_a_mention_leads_the_new_alerts_text_and_first_section() -> None:
+    msg = render(mention="<!subteam^S0123ABCD>")
+    assert msg["text"].startswith("<!subteam^S0123ABCD> :x: Export AD failed")
+    assert msg["blocks"][1]["text"]["text"].startswith("<!subteam^S0123ABCD> :x: ")
+
+
+def test_no_mention_without_one_or_on_a_resolved_alert() -> None:
+    assert "subteam" not in str(render())
+    resolved = render(
+        mention="<!here>", state="resolved", resolved_at=at(40), resolution="recovered"
+    )
+    assert "<!here>" not in str(resolved)

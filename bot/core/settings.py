@@ -8,6 +8,7 @@ is wrong, and how to fix it.
 from __future__ import annotations
 
 import json
+import re
 import tomllib
 from datetime import tzinfo
 from pathlib import Path
@@ -23,6 +24,7 @@ from pydantic import (
     field_validator,
     model_validator,
 )
+from pydantic_core import PydanticCustomError
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
 from bot.core.errors import ConfigError
@@ -51,7 +53,32 @@ _FIXES: dict[str, str] = {
     "TIMEZONE": "set it to an IANA time zone name, e.g. Europe/Oslo",
     "EADM_BOT_CONFIG": "point it at a readable TOML file with [[tenants]] tables, or unset it",
     "DATABASE_URL": "set it to sqlite:///path/to/eadm-bot.db or postgresql+psycopg://user@host/db",
+    "MENTION": "set it to a Slack user group ID (S0123ABCD: the group's ID, not its @handle), "
+    "a user ID (U0123ABCD or W0123ABCD), here or channel, or leave it unset",
+    "EADM_PORTAL_STATUS_URL": "set it to the exact address of the portal's Synchronization "
+    "Status page as your browser shows it, or leave it unset",
+    "EADM_PORTAL_IMPORT_HISTORY_URL": "set it to the exact address of the portal's Import "
+    "History page as your browser shows it, or leave it unset",
 }
+
+_MENTION = re.compile(r"S[A-Z0-9]{2,}|[UW][A-Z0-9]{2,}|here|channel|none")
+
+
+def normalize_mention(value: str | None) -> str | None:
+    """Who a new alert notifies: a user group ID (S...), a user ID (U.../W...), here or channel
+    (a leading @ or ! is forgiven), or "none" (a tenant's way to turn the global one off).
+    Raises ValueError naming what is accepted."""
+    if value is None:
+        return None
+    word = value.strip().lstrip("@!")
+    if word.lower() in ("here", "channel", "none"):
+        word = word.lower()
+    if not _MENTION.fullmatch(word):
+        raise ValueError(
+            f"{value!r} is not a Slack user group ID (S...), a user ID (U... or W...), "
+            "here or channel"
+        )
+    return word
 
 
 class RerunConfig(BaseModel):
@@ -86,6 +113,10 @@ class Tenant(BaseModel):
     channel: str
     language: Language = "en"
     portal_url: str | None = None
+    # The exact addresses of portal pages, when the admin knows them; else the menu path is named.
+    portal_status_url: str | None = None
+    portal_import_history_url: str | None = None
+    mention: str | None = None  # who a new alert notifies; None: the global MENTION
     log_dir: Path | None = None
     rerun: RerunConfig = Field(default_factory=RerunConfig)
     ticket: TicketConfig = Field(default_factory=TicketConfig)
@@ -96,6 +127,24 @@ class Tenant(BaseModel):
         if not value.startswith(("http://", "https://")):
             raise ValueError("must start with http:// or https://")
         return value.rstrip("/")
+
+    @field_validator("portal_url", "portal_status_url", "portal_import_history_url")
+    @classmethod
+    def _page(cls, value: str | None) -> str | None:
+        if value is not None and not value.startswith(("http://", "https://")):
+            raise ValueError("must start with http:// or https://")
+        return value
+
+    @field_validator("mention")
+    @classmethod
+    def _mention(cls, value: str | None) -> str | None:
+        return normalize_mention(value)
+
+    @property
+    def portal_pages(self) -> dict[str, str]:
+        """The portal pages the admin gave exact addresses for, by playbook link name."""
+        pages = {"status": self.portal_status_url, "import_history": self.portal_import_history_url}
+        return {link: url for link, url in pages.items() if url}
 
 
 class Thresholds(BaseModel):
@@ -126,6 +175,7 @@ class Settings(BaseSettings):
     host: str = "0.0.0.0"
     delivery_retry_cap: float = Field(default=300, gt=0)
     alert_channel: str | None = None
+    mention: str | None = None
     admin_users: Annotated[list[str], NoDecode] = Field(default_factory=list)
     admin_group: str | None = None
 
@@ -133,6 +183,8 @@ class Settings(BaseSettings):
     eadm_url: str | None = None
     eadm_api_token: SecretStr | None = None
     eadm_portal_url: str | None = None
+    eadm_portal_status_url: str | None = None
+    eadm_portal_import_history_url: str | None = None
     eadm_log_dir: Path | None = None
     playbook_extra: Path | None = None
     tenant_name: str = "eadm"
@@ -199,6 +251,19 @@ class Settings(BaseSettings):
                 raise ValueError("must be a non-empty JSON list of strings")
         return value
 
+    @field_validator("mention")
+    @classmethod
+    def _mention(cls, value: str | None) -> str | None:
+        return normalize_mention(value)
+
+    @field_validator("eadm_portal_status_url", "eadm_portal_import_history_url")
+    @classmethod
+    def _portal_page(cls, value: str | None) -> str | None:
+        # An exact page address, kept as given (a trailing slash or fragment may matter).
+        if value is not None and not value.startswith(("http://", "https://")):
+            raise ValueError("must start with http:// or https://")
+        return value
+
     @field_validator("slack_api_url")
     @classmethod
     def _api_url(cls, value: str) -> str:
@@ -207,7 +272,11 @@ class Settings(BaseSettings):
         return value if value.endswith("/") else value + "/"
 
     @field_validator(
-        "eadm_url", "eadm_portal_url", "rerun_webhook_url", "ticket_webhook_url", "zendesk_url"
+        "eadm_url",
+        "eadm_portal_url",
+        "rerun_webhook_url",
+        "ticket_webhook_url",
+        "zendesk_url",
     )
     @classmethod
     def _http_url(cls, value: str | None) -> str | None:
@@ -288,6 +357,8 @@ class Settings(BaseSettings):
             channel=self.alert_channel or "",
             language=self.language,
             portal_url=self.eadm_portal_url,
+            portal_status_url=self.eadm_portal_status_url,
+            portal_import_history_url=self.eadm_portal_import_history_url,
             log_dir=self.eadm_log_dir,
             rerun=rerun,
             ticket=ticket,
@@ -331,11 +402,32 @@ def _tenants_from_file(path: Path, settings: Settings) -> list[Tenant]:
     for entry in raw:
         entry = dict(entry)
         entry.setdefault("language", settings.language)
-        tenants.append(Tenant.model_validate(entry))
+        try:
+            tenants.append(Tenant.model_validate(entry))
+        except ValidationError as exc:
+            raise _tenant_error(entry.get("name"), exc) from None
     names = [t.name for t in tenants]
     if len(set(names)) != len(names):
         raise ValueError("names a tenant twice; every tenant needs its own name")
     return tenants
+
+
+# What to tell an admin for a tenant's own setting in EADM_BOT_CONFIG.
+_TENANT_FIXES: dict[str, str] = {
+    "mention": "set it to a Slack user group ID (S0123ABCD), a user ID (U0123ABCD or "
+    'W0123ABCD), "here", "channel", or "none" for nobody',
+}
+
+
+def _tenant_error(name: object, exc: ValidationError) -> PydanticCustomError:
+    """A tenant's wrong setting, named by tenant and field, with its own fix."""
+    problems = []
+    for err in exc.errors():
+        field = ".".join(str(part) for part in err["loc"]) or "?"
+        message = err["msg"].removeprefix("Value error, ")
+        fix = _TENANT_FIXES.get(field, "see the README's Many tenants section")
+        problems.append(f"tenant {name!r}, {field}: {message}; {fix}")
+    return PydanticCustomError("tenant_setting", "{text}", {"text": ". ".join(problems)})
 
 
 def _env_name(loc: tuple[Any, ...]) -> str:
@@ -355,6 +447,9 @@ def load_settings(
         for err in exc.errors():
             name = _env_name(err["loc"])
             message = err["msg"].removeprefix("Value error, ")
+            if err["type"] == "tenant_setting":  # names the tenant's field and its fix itself
+                problems.append(f"{name}: {message}.")
+                continue
             fix = _FIXES.get(name, "see .env.example for the expected form")
             problems.append(f"{name}: {message}; {fix}.")
         raise ConfigError(problems) from None

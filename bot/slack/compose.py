@@ -13,7 +13,7 @@ from bot.adapters.registry import Adapters
 from bot.core.domain import Condition
 from bot.core.playbook import Playbook
 from bot.core.settings import Settings, Tenant
-from bot.slack.render import AlertFacts, Message, render_alert, render_reply
+from bot.slack.render import AlertFacts, Message, mention_markup, render_alert, render_reply
 from bot.store.tables import Alert, Outbox
 
 
@@ -55,7 +55,9 @@ class Composer:
         self.playbook = playbook
         self.adapters = adapters or Adapters.resolve(settings.tenants)
 
-    def alert_message(self, alert: Alert, now: datetime) -> Message:
+    def alert_message(self, alert: Alert, now: datetime, *, new: bool = False) -> Message:
+        """The alert as it is now. `new` for the post that first tells the channel: only it
+        carries the mention, so updates, reminders and resolutions notify nobody again."""
         tenant = self.settings.tenant(alert.tenant)
         entry = self.playbook.entry(alert.step, Condition(alert.condition))
         return render_alert(
@@ -65,7 +67,15 @@ class Composer:
             tz=self.settings.tz,
             now=now,
             portal_url=tenant.portal_url if tenant else None,
+            portal_pages=tenant.portal_pages if tenant else None,
+            mention=mention_markup(self.mention(tenant)) if new else None,
         )
+
+    def mention(self, tenant: Tenant | None) -> str | None:
+        """Who a new alert of this tenant notifies: its own `mention`, else MENTION."""
+        if tenant is not None and tenant.mention is not None:
+            return tenant.mention
+        return self.settings.mention
 
     def reply_text(self, row: Outbox, alert: Alert, now: datetime) -> str:
         payload = row.payload or {}

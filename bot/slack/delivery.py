@@ -130,7 +130,7 @@ class Deliverer:
             assert alert is not None
             if retrying and (found := await self._find(row.tenant, row.channel, row.id)):
                 return found
-            message = self.composer.alert_message(alert, now)
+            message = self.composer.alert_message(alert, now, new=True)
             response = await self._call(
                 "chat.postMessage",
                 channel=row.channel,

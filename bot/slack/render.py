@@ -7,6 +7,8 @@ Imports no I/O: no Slack client, no store session.
 
 from __future__ import annotations
 
+import re
+from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import datetime, tzinfo
 from typing import Any
@@ -28,7 +30,7 @@ from slack_sdk.models.views import View
 
 from bot.core.domain import Condition, Snapshot, StepState, snapshot_from_dict
 from bot.core.i18n import t
-from bot.core.playbook import Entry
+from bot.core.playbook import LINKS, Entry
 from bot.slack import ids
 
 # Slack's limits (https://api.slack.com/reference/block-kit/blocks).
@@ -55,8 +57,17 @@ CONDITION_ICONS: dict[Condition, str] = {
 }
 RESOLVED_ICON = ":white_check_mark:"
 
-# The portal pages a playbook entry may link to, relative to EADM_PORTAL_URL.
-PORTAL_PAGES = {"status": "/synchronization/status", "import_history": "/synchronization/history"}
+
+def mention_markup(mention: str | None) -> str | None:
+    """A checked MENTION value (see `bot.core.settings.normalize_mention`) as Slack's message
+    syntax writes it: a user group, a person, or @here / @channel. None for nobody."""
+    if not mention or mention == "none":
+        return None
+    if mention in ("here", "channel"):
+        return f"<!{mention}>"
+    if mention.startswith("S"):
+        return f"<!subteam^{mention}>"
+    return f"<@{mention}>"
 
 
 @dataclass(frozen=True, slots=True)
@@ -177,16 +188,27 @@ def render_alert(
     tz: tzinfo,
     now: datetime,
     portal_url: str | None = None,
+    portal_pages: Mapping[str, str] | None = None,
+    mention: str | None = None,
 ) -> Message:
-    """The alert message: header, state, error, advice, the cycle, and the allowed buttons."""
+    """The alert message: header, state, error, advice, the cycle, and the allowed buttons.
+
+    `portal_pages` are the exact addresses the admin gave for portal pages (by link name);
+    without them the portal's address is linked and the page named by its menu path, since
+    the portal's own URL paths are not documented. `mention` (Slack's markup, see
+    `mention_markup`) leads the text of a new alert so the right people are notified; the
+    caller leaves it out of updates."""
     resolved = alert.state == "resolved"
+    lead = f"{mention} " if mention and not resolved else ""
     headline = title(alert.condition, alert.step, lang)
     icon = RESOLVED_ICON if resolved else CONDITION_ICONS[alert.condition]
     prefix = t(lang, "alert.resolved_prefix") + " " if resolved else ""
     header_text = truncate(f"{prefix}{headline} · {alert.tenant}", HEADER_MAX, lang)
     blocks: list[Block] = [HeaderBlock(text=header_text)]
     blocks.append(
-        SectionBlock(text=MarkdownTextObject(text=f"{icon} {_status_line(alert, lang, tz, now)}"))
+        SectionBlock(
+            text=MarkdownTextObject(text=f"{lead}{icon} {_status_line(alert, lang, tz, now)}")
+        )
     )
     if alert.error:
         error = truncate(alert.error.strip(), ERROR_MAX, lang).replace("```", "'''")
@@ -194,7 +216,9 @@ def render_alert(
             SectionBlock(text=MarkdownTextObject(text=f"*{t(lang, 'alert.error')}*\n```{error}```"))
         )
     if not resolved:
-        blocks.extend(_advice_blocks(entry, lang, portal_url))
+        blocks.extend(
+            _advice_blocks(entry, lang, portal_url, portal_pages or {}, _rerun_shown(alert, entry))
+        )
     snapshot = _snapshot(alert)
     if snapshot is not None and snapshot.steps:
         lines = "\n".join(cycle_lines(snapshot, lang, tz, now))
@@ -208,7 +232,7 @@ def render_alert(
         actions = _buttons(alert, entry, lang)
         if actions:
             blocks.append(ActionsBlock(block_id=f"alert-{alert.id}", elements=actions))
-    fallback = f"{icon} {prefix}{headline} ({alert.tenant})"
+    fallback = f"{lead}{icon} {prefix}{headline} ({alert.tenant})"
     if alert.error:
         fallback += ": " + _one_line(alert.error)[:300]
     return Message(text=fallback[:TEXT_MAX], blocks=[b.to_dict() for b in blocks])
@@ -254,9 +278,22 @@ def _status_line(alert: AlertFacts, lang: str, tz: tzinfo, now: datetime) -> str
     return line
 
 
-def _advice_blocks(entry: Entry, lang: str, portal_url: str | None) -> list[Block]:
+def _rerun_shown(alert: AlertFacts, entry: Entry) -> bool:
+    """Whether the alert shows Rerun sync: the guide's advice calls for it and a runner is set
+    up. The advice text says "press Rerun sync here" on exactly the same terms."""
+    return "rerun" in entry.actions and alert.rerun_target is not None
+
+
+def _advice_blocks(
+    entry: Entry,
+    lang: str,
+    portal_url: str | None,
+    portal_pages: Mapping[str, str],
+    rerun_shown: bool,
+) -> list[Block]:
     advice = entry.advice(lang)
-    steps = "\n".join(f"{n}. {step}" for n, step in enumerate(advice.steps_to_take, start=1))
+    hint = t(lang, "alert.rerun_here", button=t(lang, "button.rerun")) if rerun_shown else None
+    steps = "\n".join(f"{n}. {step}" for n, step in enumerate(advice.steps(hint), start=1))
     extra = "\n".join(f"• {line}" for line in advice.extra)
     who = t(lang, "alert.admin_can_fix" if entry.admin_can_fix else "alert.contact_support")
     text = (
@@ -268,16 +305,30 @@ def _advice_blocks(entry: Entry, lang: str, portal_url: str | None) -> list[Bloc
     blocks: list[Block] = [
         SectionBlock(text=MarkdownTextObject(text=truncate(text, SECTION_MAX, lang)))
     ]
-    if portal_url and entry.links:
-        links = " · ".join(
-            f"<{portal_url.rstrip('/')}{PORTAL_PAGES[link]}|{t(lang, f'link.{link}')}>"
-            for link in entry.links
-            if link in PORTAL_PAGES
-        )
-        blocks.append(
-            ContextBlock(elements=[MarkdownTextObject(text=t(lang, "alert.portal", links=links))])
-        )
+    if line := portal_line(entry.links, lang, portal_url, portal_pages):
+        blocks.append(ContextBlock(elements=[MarkdownTextObject(text=line)]))
     return blocks
+
+
+def portal_line(
+    links: tuple[str, ...], lang: str, portal_url: str | None, portal_pages: Mapping[str, str]
+) -> str | None:
+    """Where in the portal to look: each page by its menu path, linked only to an address the
+    admin configured for that page, after a link to the portal itself. None when no portal
+    address is configured at all."""
+    wanted = [link for link in LINKS if link in links]
+    if not wanted or not (portal_url or any(portal_pages.get(link) for link in wanted)):
+        return None
+    named = []
+    for link in wanted:
+        words = t(lang, f"link.{link}")
+        page = portal_pages.get(link)
+        named.append(f"<{page}|{words}>" if page else words)
+    pages = " · ".join(named)
+    if portal_url:
+        shown = re.sub(r"^https?://", "", portal_url).rstrip("/")
+        return t(lang, "alert.portal_at", portal=f"<{portal_url}|{shown}>", links=pages)
+    return t(lang, "alert.portal", links=pages)
 
 
 def _buttons(alert: AlertFacts, entry: Entry, lang: str) -> list[Any]:
@@ -285,8 +336,9 @@ def _buttons(alert: AlertFacts, entry: Entry, lang: str) -> list[Any]:
     elements: list[Any] = []
     for action in entry.actions:
         if action == "rerun":
-            if alert.rerun_target is None:
-                continue  # no runner configured: the advice still says how to do it by hand
+            if not _rerun_shown(alert, entry):
+                continue  # no runner configured: the advice says how to do it by hand
+            assert alert.rerun_target is not None
             elements.append(rerun_button(ids.ACTION_RERUN, value, alert.rerun_target, lang))
         elif action == "ticket":
             elements.append(
