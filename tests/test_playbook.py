@@ -206,6 +206,7 @@ def test_every_norwegian_advice_names_event_viewer_the_same_way() -> None:
 def test_the_task_runs_on_the_eadm_client_server() -> None:
     paths = [DATA / "playbook.toml", DATA / "messages.toml", DOCS / "README.md"]
     paths += sorted((DOCS / "deploy").rglob("*.md")) + sorted((DOCS / "deploy").rglob("*.xml"))
+    paths += sorted((DOCS / "docs").rglob("*.md"))
     for path in paths:
         text = path.read_text(encoding="utf-8")
         assert not re.search(r"eAdm server|eAdm-serveren|eadm-server", text), path.name
