@@ -1,7 +1,9 @@
 """`eadm-bot demo`: the simulator, a local Slack and the bot, all on this machine.
 
 The bot runs exactly as in production (real HTTP to both sides); only Slack is the local
-double, which prints each message the bot posts, updates or threads.
+double, which prints each message the bot posts, updates or threads. With `--web`, the
+double's channel is also a page in the browser, where a person clicks, types `/eadm` and
+opens the App Home as in Slack.
 """
 
 from __future__ import annotations
@@ -9,57 +11,65 @@ from __future__ import annotations
 import shutil
 import tempfile
 from pathlib import Path
+from typing import Any
 
 from bot.cli.main import run_until_stopped
 from bot.core.settings import load_settings
 from bot.sim import eadm
 from bot.sim.slack import Call, SlackDouble, render_terminal
+from bot.sim.web import DemoPage, Person, Playing
 
 TOKEN = "xoxb-demo-token"
+SIGNING_SECRET = "demo-signing-secret"
 CHANNEL = "#eadm-alerts"
+# Who the page lets you be: an admin, who may act, and a colleague, who is refused.
+PEOPLE = [
+    Person("U0ADMIN", "Kari Nordmann", admin=True),
+    Person("U0COLLEAGUE", "Ola Hansen", admin=False),
+]
 
 
 def _print(call: Call) -> None:
     print(render_terminal(call), flush=True)
 
 
-def run_demo(
-    *,
-    scenario: str = "tour",
-    speed: float = 60.0,
-    language: str = "en",
-    port: int = 0,
-    duration: float = 0,
-) -> int:
-    try:
-        eadm.find_scenario(scenario)
-    except ValueError as exc:
-        print(f"eadm-bot demo: {exc}")
-        return 2
-    workdir = Path(tempfile.mkdtemp(prefix="eadm-bot-demo-"))
-    double = SlackDouble(token=TOKEN, on_message=_print)
-    state: dict[str, object] = {}
+class DemoStack:
+    """The simulator and the bot, started against one Slack double; started again from
+    scratch (a fresh database, an empty channel) when the page picks another scenario."""
 
-    async def start() -> None:
+    def __init__(self, double: SlackDouble, *, language: str, port: int, workdir: Path) -> None:
+        self.double = double
+        self.language = language
+        self.port = port
+        self.workdir = workdir
+        self.bot: Any = None
+        self.sim: Any = None
+        self.runs = 0
+
+    @property
+    def bot_url(self) -> str:
+        return f"http://127.0.0.1:{self.bot.port if self.bot else self.port}"
+
+    async def start(self, scenario: str | eadm.Scenario, speed: float) -> None:
         from bot.runtime.wiring import Bot
 
         runner, sim_port = await eadm.serve("127.0.0.1", 0, scenario_name=scenario, speed=speed)
-        state["sim"] = runner
-        await double.start()
+        self.sim = runner
+        self.runs += 1
         # The guide's clock, compressed as much as the simulator compresses eAdm's.
         settings = load_settings(
             _env_file=None,
             slack_bot_token=TOKEN,
-            slack_signing_secret="demo-signing-secret",
-            slack_api_url=double.api_url,
+            slack_signing_secret=SIGNING_SECRET,
+            slack_api_url=self.double.api_url,
             eadm_url=f"http://127.0.0.1:{sim_port}",
             eadm_portal_url="https://demo-kommune.eadm.example.no",
             alert_channel=CHANNEL,
             tenant_name="demo-kommune",
-            language=language,
-            database_url=f"sqlite:///{workdir / 'demo.db'}",
+            language=self.language,
+            database_url=f"sqlite:///{self.workdir / f'demo-{self.runs}.db'}",
             host="127.0.0.1",
-            port=port,
+            port=self.port,
             poll_interval=2,
             not_started_after=900 / speed,
             stuck_after=1800 / speed,
@@ -69,25 +79,93 @@ def run_demo(
             delivery_retry_cap=5,
             rerun_cooldown=60,
             rerun_grace=600 / speed,
+            admin_users=[p.id for p in PEOPLE if p.admin],
         )
         settings.tenants[0].rerun.kind = "simulator"
-        bot = Bot(settings)
-        state["bot"] = bot
-        await bot.start()
+        self.bot = Bot(settings)
+        await self.bot.start()
+
+    async def stop(self) -> None:
+        if self.bot is not None:
+            await self.bot.stop()
+            self.bot = None
+        if self.sim is not None:
+            await self.sim.cleanup()
+            self.sim = None
+
+    async def restart(self, scenario: str, speed: float) -> None:
+        await self.stop()
+        self.double.reset()
+        await self.start(scenario, speed)
+
+
+def slack_double(on_message: Any = None) -> SlackDouble:
+    users = {p.id: {"name": p.name.split()[0].lower(), "real_name": p.name} for p in PEOPLE}
+    return SlackDouble(token=TOKEN, users=users, on_message=on_message)
+
+
+def demo_page(double: SlackDouble, stack: DemoStack, scenario: str, speed: float) -> DemoPage:
+    return DemoPage(
+        double,
+        bot_url=lambda: stack.bot_url,
+        signing_secret=SIGNING_SECRET,
+        channel=CHANNEL,
+        people=PEOPLE,
+        playing=Playing(scenario, speed, dict(eadm.SCENARIOS)),
+        restart=stack.restart,
+    )
+
+
+def run_demo(
+    *,
+    scenario: str = "tour",
+    speed: float = 60.0,
+    language: str = "en",
+    port: int = 0,
+    duration: float = 0,
+    web: bool = False,
+    web_port: int = 8765,
+) -> int:
+    try:
+        eadm.find_scenario(scenario)
+    except ValueError as exc:
+        print(f"eadm-bot demo: {exc}")
+        return 2
+    workdir = Path(tempfile.mkdtemp(prefix="eadm-bot-demo-"))
+    double = slack_double(on_message=None if web else _print)
+    stack = DemoStack(double, language=language, port=port, workdir=workdir)
+    page = demo_page(double, stack, scenario, speed) if web else None
+
+    async def start() -> None:
+        await double.start()
+        await stack.start(scenario, speed)
+        if page is not None:
+            try:
+                await page.start(port=web_port)
+            except OSError as exc:
+                raise SystemExit(
+                    f"eadm-bot demo: port {web_port} is taken ({exc.strerror}); "
+                    "choose another with --web-port, or 0 for any free one"
+                ) from None
+            print(
+                f"eadm-bot demo: open {page.url} in a browser. The simulator plays "
+                f"'{scenario}' at {speed:g}x; the bot polls every 2 s and posts to {CHANNEL} "
+                "in a local Slack, shown on that page. Ctrl-C stops.",
+                flush=True,
+            )
+            return
         print(
             f"eadm-bot demo: the simulator plays '{scenario}' at {speed:g}x; the bot polls every "
-            f"2 s and posts to {CHANNEL} in a local Slack. Messages follow; Ctrl-C stops.\n",
+            f"2 s and posts to {CHANNEL} in a local Slack. Messages follow; Ctrl-C stops. "
+            "(`eadm-bot demo --web` shows them in a browser, with buttons that work.)\n",
             flush=True,
         )
 
     async def stop() -> None:
-        bot = state.get("bot")
-        if bot is not None:
-            await bot.stop()  # type: ignore[attr-defined]
+        if page is not None:
+            await page.stop()
+        await stack.stop()
         await double.stop()
-        sim = state.get("sim")
-        if sim is not None:
-            await sim.cleanup()  # type: ignore[attr-defined]
 
     try:
         run_until_stopped(start, stop, duration=duration)

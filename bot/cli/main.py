@@ -53,6 +53,12 @@ def _parser() -> argparse.ArgumentParser:
     demo.add_argument(
         "--duration", type=float, default=0, help="stop after this many seconds (default: never)"
     )
+    demo.add_argument(
+        "--web", action="store_true", help="show the channel as a page in the browser, to click"
+    )
+    demo.add_argument(
+        "--web-port", type=int, default=8765, help="the page's port with --web (default: 8765)"
+    )
     demo.set_defaults(func=_demo)
 
     sim = sub.add_parser("simulator", help="serve the simulated eAdm status API over HTTP")
@@ -146,6 +152,8 @@ def _demo(args: argparse.Namespace) -> int:
         language=args.language,
         port=args.port,
         duration=args.duration,
+        web=args.web,
+        web_port=args.web_port,
     )
 
 

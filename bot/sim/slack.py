@@ -3,12 +3,15 @@
 The real slack_sdk client talks to it at `http://127.0.0.1:PORT/api/`. It records every call,
 keeps each channel's messages (with threads, updates and metadata) and can be told to fail:
 rate limits with Retry-After, server errors, invalid_auth, or hanging. The test suite drives
-it; `eadm-bot demo` uses it to show the bot's messages in a terminal.
+it; `eadm-bot demo` uses it to show the bot's messages in a terminal, and `demo --web` shows
+what it holds (messages, ephemeral answers, open modals, App Home tabs) as a Slack client
+would, through `bot.sim.web`.
 """
 
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import itertools
 import json
 import re
@@ -19,6 +22,16 @@ from typing import Any
 from urllib.parse import parse_qsl
 
 from aiohttp import web
+
+# The methods whose effect a person sees.
+SEEN = (
+    "chat.postMessage",
+    "chat.update",
+    "chat.postEphemeral",
+    "views.publish",
+    "views.open",
+    "views.update",
+)
 
 # What the demo and the tests see of Slack's answers; shapes follow Slack's documentation.
 TEAM = {"team": "Demo kommune", "team_id": "T0DEMO", "url": "https://demo-kommune.slack.com/"}
@@ -66,6 +79,16 @@ class SlackDouble:
         self.views: dict[str, dict[str, Any]] = {}
         self.responses: list[dict[str, Any]] = []  # what respond() sent to response_urls
         self.faults: dict[str, Fault] = {}
+        # What a person sees besides the channel: answers only they see (chat.postEphemeral
+        # and ephemeral response_url posts), and whose screen a modal opened on.
+        self.ephemeral: list[dict[str, Any]] = []
+        self.response_targets: dict[str, dict[str, Any]] = {}  # response_url name -> context
+        self.trigger_users: dict[str, str] = {}  # trigger_id -> the person who clicked
+        self.view_users: dict[str, str] = {}  # view ID -> the person it was opened for
+        self.closed_views: set[str] = set()
+        self.posted_at: dict[str, float] = {}  # ts -> wall-clock time (the ts are made up)
+        self.version = 0  # grows with every change a person could see
+        self._changed = asyncio.Event()
         self._ts = itertools.count(1)
         self._runner: web.AppRunner | None = None
         self.port = 0
@@ -124,6 +147,36 @@ class SlackDouble:
     def clear_faults(self) -> None:
         self.faults.clear()
 
+    def touch(self) -> None:
+        """Something a person could see changed: wake whoever waits in `wait_change`."""
+        self.version += 1
+        self._changed.set()
+        self._changed = asyncio.Event()
+
+    async def wait_change(self, after: int, timeout: float) -> int:
+        """The version once it is past `after`, or as it is after `timeout` seconds."""
+        if self.version <= after:
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(self._changed.wait(), timeout)
+        return self.version
+
+    def expect_response(self, name: str, **context: Any) -> str:
+        """A response_url that answers in `context` (channel, user, message_ts): ephemeral
+        answers go to that user, replace_original and delete_original act on that message."""
+        self.response_targets[name] = context
+        return self.response_url(name)
+
+    def open_modals(self, user: str) -> list[dict[str, Any]]:
+        return [
+            view
+            for view_id, view in self.views.items()
+            if self.view_users.get(view_id) == user and view_id not in self.closed_views
+        ]
+
+    def close_view(self, view_id: str) -> None:
+        self.closed_views.add(view_id)
+        self.touch()
+
     async def wait_for(self, method: str, count: int = 1, timeout: float = 5.0) -> list[Call]:
         deadline = time.monotonic() + timeout
         while len(self.calls(method)) < count:
@@ -162,6 +215,7 @@ class SlackDouble:
             if fault.mode == "accept_then_error":
                 handler = getattr(self, "_m_" + method.replace(".", "_"))
                 handler(params)
+                self.touch()
                 return web.json_response({"ok": False, "error": "internal_error"}, status=500)
             return web.json_response({"ok": False, "error": fault.mode})
         token = request.headers.get("Authorization", "").removeprefix("Bearer ").strip()
@@ -175,22 +229,16 @@ class SlackDouble:
             return web.json_response({"ok": False, "error": "unknown_method"})
         body = handler(params)
         headers = {"x-oauth-scopes": SCOPES} if method == "auth.test" else None
-        if (
-            method
-            in (
-                "chat.postMessage",
-                "chat.update",
-                "chat.postEphemeral",
-                "views.publish",
-                "views.open",
-            )
-            and self.on_message is not None
-        ):
-            self.on_message(self.recorded[-1])
+        if method in SEEN:
+            self.touch()
+            if self.on_message is not None:
+                self.on_message(self.recorded[-1])
         return web.json_response(body, headers=headers)
 
     def _next_ts(self) -> str:
-        return f"{1764000000 + next(self._ts)}.000100"
+        ts = f"{1764000000 + next(self._ts)}.000100"
+        self.posted_at[ts] = time.time()
+        return ts
 
     def _channel_id(self, channel: str) -> str:
         # Slack answers with the channel's ID even when a name was given.
@@ -239,7 +287,25 @@ class SlackDouble:
         return {"ok": False, "error": "message_not_found"}
 
     def _m_chat_postEphemeral(self, params: dict[str, Any]) -> dict[str, Any]:
-        return {"ok": True, "message_ts": self._next_ts()}
+        channel = self._channel_id(str(params.get("channel", "")))
+        message = self._ephemeral(channel, str(params.get("user", "")), params)
+        return {"ok": True, "message_ts": message["ts"]}
+
+    def _ephemeral(self, channel: str, user: str, params: dict[str, Any]) -> dict[str, Any]:
+        message: dict[str, Any] = {
+            "type": "message",
+            "subtype": "ephemeral",
+            "channel": channel,
+            "user": user,  # the one person who sees it
+            "bot_id": BOT["bot_id"],
+            "ts": self._next_ts(),
+            "text": params.get("text", ""),
+            "blocks": _json(params.get("blocks")) or [],
+        }
+        if params.get("thread_ts"):
+            message["thread_ts"] = params["thread_ts"]
+        self.ephemeral.append(message)
+        return message
 
     def _m_chat_getPermalink(self, params: dict[str, Any]) -> dict[str, Any]:
         ts = str(params.get("message_ts", "")).replace(".", "")
@@ -285,6 +351,9 @@ class SlackDouble:
     def _m_views_open(self, params: dict[str, Any]) -> dict[str, Any]:
         view = {"id": f"V{len(self.views) + 1:04d}", **(_json(params.get("view")) or {})}
         self.views[view["id"]] = view
+        user = self.trigger_users.get(str(params.get("trigger_id", "")))
+        if user:
+            self.view_users[view["id"]] = user
         return {"ok": True, "view": view}
 
     def _m_views_update(self, params: dict[str, Any]) -> dict[str, Any]:
@@ -343,17 +412,52 @@ class SlackDouble:
         return web.json_response(self.messages(request.query.get("channel", "")))
 
     async def _control_reset(self, request: web.Request) -> web.Response:
-        self.recorded.clear()
-        self.channels.clear()
-        self.faults.clear()
+        self.reset()
         return web.json_response({"ok": True})
+
+    def reset(self) -> None:
+        """An empty workspace again: no calls, messages, answers, views or faults."""
+        for kept in (
+            self.recorded,
+            self.channels,
+            self.faults,
+            self.views,
+            self.responses,
+            self.ephemeral,
+            self.response_targets,
+            self.trigger_users,
+            self.view_users,
+            self.closed_views,
+            self.posted_at,
+        ):
+            kept.clear()
+        self.touch()
 
     async def _response_url(self, request: web.Request) -> web.Response:
         body = await request.json()
-        self.responses.append({"id": request.match_info["id"], **body})
+        name = request.match_info["id"]
+        self.responses.append({"id": name, **body})
+        target = self.response_targets.get(name)
+        if target is not None:
+            self._answer(target, body)
+            self.touch()
         if self.on_message is not None:
             self.on_message(Call("respond", body))
         return web.Response(text="ok")
+
+    def _answer(self, target: dict[str, Any], body: dict[str, Any]) -> None:
+        """What Slack does with a response_url post, as its documentation describes."""
+        channel = str(target.get("channel", ""))
+        original = target.get("message_ts")
+        if _truthy(body.get("delete_original")) and original:
+            messages = self.channels.get(channel, [])
+            self.channels[channel] = [m for m in messages if m["ts"] != original]
+        elif _truthy(body.get("replace_original")) and original:
+            self._m_chat_update({"channel": channel, "ts": original, **body})
+        elif body.get("response_type") == "in_channel":
+            self._m_chat_postMessage({"channel": channel, **body})
+        else:
+            self._ephemeral(channel, str(target.get("user", "")), body)
 
 
 async def _params(request: web.Request) -> dict[str, Any]:
