@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: demo test lint run simulator bench clean
+.PHONY: demo test lint run simulator bench clean chromium
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -13,6 +13,7 @@ $(STAMP): pyproject.toml
 	touch $(STAMP)
 
 demo: $(STAMP)
+	@echo "The same demo in a browser, with buttons that work: $(BIN)/eadm-bot demo --web (then open http://127.0.0.1:8765/)"
 	$(BIN)/eadm-bot demo
 
 run: $(STAMP)
@@ -21,7 +22,17 @@ run: $(STAMP)
 simulator: $(STAMP)
 	$(BIN)/eadm-bot simulator
 
-test: $(STAMP)
+# The browser tests drive Debian's Chromium (never a browser of Playwright's own). Installed
+# here only where it is missing, apt-get exists and we are root; elsewhere those tests skip.
+# The emoji font draws the cycle view's icons in the screenshots.
+chromium:
+	@if [ ! -x /usr/bin/chromium ] && command -v apt-get >/dev/null 2>&1 && [ "$$(id -u)" = 0 ]; then \
+		echo "installing Debian's chromium for the browser tests"; \
+		apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq \
+			chromium fonts-noto-color-emoji >/dev/null; \
+	fi
+
+test: $(STAMP) chromium
 	$(BIN)/ruff check .
 	$(BIN)/lint-imports
 	$(BIN)/pytest -q
