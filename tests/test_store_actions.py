@@ -159,3 +159,37 @@ def test_a_new_condition_speaks_up_through_a_snooze(store: Store) -> None:
     assert alert.state == "open" and alert.condition == "failed" and alert.snoozed_until is None
     kinds = [(m.kind, (m.payload or {}).get("msg")) for m in store.messages()]
     assert ("reply", "reply.changed") in kinds
+
+
+def test_a_window_summary_leaves_out_what_an_earlier_window_hid(store: Store) -> None:
+    target = Target("C1", "en")
+    store.silence(TENANT, at(30), "first", "U1", at(0))
+    failed = cycle({"Import AD": StepState.FAILED}, upto=3, message="LDAP bind failed")
+    finding = Finding(TENANT, "c1", "Import AD", Condition.FAILED, since=at(10))
+    store.apply_findings(TENANT, target, [finding], failed, now=at(11), remind_after=7200)
+    fixed = cycle(cycle_id="c2", start=at(20))
+    store.apply_findings(TENANT, target, [], fixed, now=at(25), remind_after=7200)
+    assert store.end_silence(TENANT, "C1", at(31), summary)
+    store.silence(TENANT, at(90), "second", "U1", at(60))
+    assert store.end_silence(TENANT, "C1", at(91), summary)
+    first, second = (m.payload for m in store.messages())
+    assert first == {"text": "first: ['Import AD']"}, "resolved inside: listed, not posted"
+    assert second == {"text": "second: []"}
+
+
+def test_a_reminder_after_a_snooze_ran_out_opens_the_alert_again(store: Store) -> None:
+    target = Target("C1", "en")
+    failed = cycle({"Export AD": StepState.FAILED}, upto=5, message="LDAP error 52")
+    finding = Finding(TENANT, "c1", "Export AD", Condition.FAILED, since=at(15))
+    store.apply_findings(TENANT, target, [finding], failed, now=at(16), remind_after=3600)
+    (alert,) = store.alerts()
+    assert alert.id is not None
+    store.snooze(alert.id, "U1", at(76), at(17))
+    store.apply_findings(TENANT, target, [finding], failed, now=at(100), remind_after=3600)
+    assert store.get_alert(alert.id).state == "snoozed", "an hour has not passed since"
+    store.apply_findings(TENANT, target, [finding], failed, now=at(136), remind_after=3600)
+    alert = store.get_alert(alert.id)
+    assert alert.state == "open" and alert.snoozed_until is None
+    assert alert.last_reminded_at == at(136)
+    replies = [(m.payload or {}).get("msg") for m in store.messages() if m.kind == "reply"]
+    assert replies == ["reply.snoozed", "reply.reminder"]

@@ -3,26 +3,12 @@
 from __future__ import annotations
 
 import asyncio
-from datetime import datetime, timedelta, tzinfo
 
 from bot.app.access import Access
 from bot.app.context import Answer, Context
 from bot.core.i18n import t
+from bot.core.snooze import snooze_until
 from bot.slack.render import fmt_time
-
-SNOOZE_HOURS = {"1h": 1, "4h": 4}
-MORNING_HOUR = 8  # "until tomorrow" means 08:00 local time
-
-
-def snooze_until(choice: str, now: datetime, tz: tzinfo) -> datetime | None:
-    if choice in SNOOZE_HOURS:
-        return now + timedelta(hours=SNOOZE_HOURS[choice])
-    if choice == "tomorrow":
-        local = now.astimezone(tz)
-        return (local + timedelta(days=1)).replace(
-            hour=MORNING_HOUR, minute=0, second=0, microsecond=0
-        )
-    return None
 
 
 class Alerts:

@@ -1,7 +1,8 @@
-"""Alert lifecycle decisions: open, change, remind, resolve. Pure.
+"""Alert lifecycle decisions: open, change, keep, remind, resolve. Pure.
 
 Given the tenant's unresolved alerts, this poll's findings and snapshot, and the clock, `plan`
-says what changes. The store applies the plan and writes the messages it owes in the same
+says what happened to each alert. `bot.core.notify` then says what each decision owes (a snooze
+ended, a window's silence, the messages to Slack), and the store writes both in one
 transaction. Imports only the domain.
 """
 
@@ -32,7 +33,7 @@ class Resolution(StrEnum):
 
 @dataclass(frozen=True, slots=True)
 class AlertView:
-    """What lifecycle decisions need to know of an unresolved alert."""
+    """What lifecycle and notification decisions need to know of an alert."""
 
     id: int
     key: str
@@ -43,6 +44,9 @@ class AlertView:
     opened_at: datetime
     last_reminded_at: datetime | None = None
     snoozed_until: datetime | None = None
+    since: datetime | None = None  # when the trouble began, as detect saw it
+    silenced: bool = False  # opened inside a maintenance window and not posted since
+    resolved_at: datetime | None = None
 
 
 @dataclass(frozen=True, slots=True)

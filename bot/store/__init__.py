@@ -1,4 +1,6 @@
-"""Persistence: tables (`tables`), the named operations on them (`repo`) and the migrations.
+"""Persistence: tables (`tables`), one module of named operations per aggregate (`polls`,
+`cycles`, `alerts`, `outbox`, `silences`, `reruns`, `audit`) on one database (`db`), put
+together as `Store` (`repo`), and the migrations.
 
 May import: the core only. The store writes what it is told; it decides nothing.
 """

@@ -1,6 +1,7 @@
 """The tables: what the bot remembers between polls, restarts and replicas.
 
-SQLModel classes only; the functions that read and write them live in `bot.store.repo`.
+SQLModel classes only; the operations that read and write them live in one module per
+aggregate beside this one, put together as `bot.store.repo.Store`.
 Alembic migrations in `bot/store/migrations` create these tables; keep the two in step.
 """
 
