@@ -179,6 +179,7 @@ async def test_support_ticket_modal_is_prefilled_and_sent(demo: Demo) -> None:
 
 async def test_status_command_app_home_and_a_colleagues_refusal(demo: Demo) -> None:
     page = demo.browser_page
+    message = await alert(demo)  # the cycle has come to rest: the status reads the same each run
     await page.get_by_label("Message").fill("/eadm status")
     await page.get_by_label("Message").press("Enter")
     status = page.locator(".msg.ephemeral", has_text="eAdm status")
@@ -192,8 +193,6 @@ async def test_status_command_app_home_and_a_colleagues_refusal(demo: Demo) -> N
     await expect(home).to_contain_text("demo-kommune")
     await shoot(page.locator("#home-pane"), "app-home.png")
     await page.locator("#nav-channel").click()
-
-    message = await alert(demo)
     await page.get_by_label("Who am I").select_option(COLLEAGUE.id)
     await expect(status).to_have_count(0)  # another person sees none of Kari's answers
     await message.get_by_role("button", name="Rerun sync").click()
@@ -221,3 +220,13 @@ async def test_block_kit_the_page_does_not_know_shows_as_raw_json(demo: Demo) ->
     message = demo.browser_page.locator('.msg[data-ts="1764000999.000100"]')
     await expect(message.locator(".section b")).to_have_text("known", timeout=WAIT)
     await expect(message.locator(".raw-json")).to_contain_text('"rich_text_section"')
+
+
+async def test_snooze_with_its_choices_and_acknowledge(demo: Demo) -> None:
+    message = await alert(demo)
+    await message.locator("select").select_option(label="1 hour")
+    thread = message.locator(".thread")
+    await expect(thread).to_contain_text(f"@{ADMIN.name} snoozed this until", timeout=WAIT)
+    await message.get_by_role("button", name="Acknowledge").click()
+    await expect(thread).to_contain_text(f"@{ADMIN.name} acknowledged this", timeout=WAIT)
+    await all_from_slack(demo)
