@@ -58,3 +58,22 @@ async def test_a_person_is_answered_in_their_slack_language(slack: SlackDouble) 
     assert (await folks.person("UOLA")).lang == "en"
     stranger = await folks.person("UGHOST", fallback_lang="nb")
     assert stranger.lang == "nb" and stranger.email is None
+
+
+async def test_a_tenants_admins_act_on_it_alone_and_global_ones_everywhere(
+    slack: SlackDouble,
+) -> None:
+    from bot.core.settings import Tenant
+
+    folks = people(slack, admin_users="UGLOBAL")
+    north = Tenant(
+        name="north", eadm_url="http://n", channel="CN", admin_users=["UNORTH"], admin_group=None
+    )
+    south = Tenant(name="south", eadm_url="http://s", channel="CS", admin_group="SADMINS")
+    assert await folks.is_admin("UNORTH", north) and not await folks.is_admin("UNORTH", south)
+    assert await folks.is_admin("UKARI", south) and not await folks.is_admin("UKARI", north)
+    assert not await folks.is_admin("UNORTH") and not await folks.is_admin("UKARI")
+    for tenant in (north, south, None):
+        assert await folks.is_admin("UGLOBAL", tenant)
+    assert folks.who_may_act("en", north) == "<@UGLOBAL>, <@UNORTH>"
+    assert folks.who_may_act("en", south) == "<@UGLOBAL>, members of <!subteam^SADMINS>"

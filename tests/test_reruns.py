@@ -16,6 +16,7 @@ from bot.adapters.registry import Adapters
 from bot.app.access import Access
 from bot.app.context import Context
 from bot.app.reruns import Reruns
+from bot.core.playbook import load_playbook
 from bot.core.settings import RerunConfig, Tenant, load_settings
 from bot.sim.eadm import build_app
 from bot.sources.api import EadmSource
@@ -41,7 +42,7 @@ def reruns_for(store: Store, tenant: Tenant) -> Reruns:
     settings = load_settings(require_slack=False, require_tenants=False, rerun_cooldown=0)
     sources = {tenant.name: EadmSource(tenant.eadm_url, tenant.name)}
     ctx = Context(settings, store, Adapters.resolve([tenant]), utcnow)
-    return Reruns(ctx, Access(ctx, None), sources)  # type: ignore[arg-type]
+    return Reruns(ctx, Access(ctx, None), sources, load_playbook())  # type: ignore[arg-type]
 
 
 def tenant(url: str, rerun: RerunConfig | None = None) -> Tenant:
@@ -65,7 +66,7 @@ async def test_what_the_vendor_warns_against_is_refused(
     await asyncio.sleep(0.3)  # let the simulated cycle reach its trouble
     reruns = reruns_for(store, tenant(url))
     got, answer = await reruns.start(tenant(url), user_id="U1", lang="en")
-    assert (got, words in answer) == (result, True), answer
+    assert (got, words in answer.text) == (result, True), answer
     assert store.reruns() == []
     async with httpx.AsyncClient() as client:
         if scenario != "api-down":
@@ -77,7 +78,7 @@ async def test_no_runner_configured(sim: Any, store: Store) -> None:
     url = await sim("healthy")
     t = tenant(url, RerunConfig(kind="none"))
     got, answer = await reruns_for(store, t).start(t, user_id="U1", lang="nb")
-    assert got == "not_configured" and "Oppgaveplanlegging" in answer
+    assert got == "not_configured" and "Oppgaveplanlegging" in answer.text
 
 
 async def test_a_failing_command_says_why_in_the_channel(sim: Any, store: Store) -> None:
@@ -90,7 +91,7 @@ async def test_a_failing_command_says_why_in_the_channel(sim: Any, store: Store)
     ]
     t = tenant(url, RerunConfig(kind="command", command=argv, timeout=10))
     got, answer = await reruns_for(store, t).start(t, user_id="U1", lang="en")
-    assert got == "failed" and "cannot find the file" in answer
+    assert got == "failed" and "cannot find the file" in answer.text
     (rerun,) = store.reruns()
     assert rerun.status == "failed"
     (notice,) = store.messages()

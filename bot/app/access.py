@@ -57,6 +57,9 @@ class Access:
         if alert is None:
             return Answer(t(person.lang, "answer.gone"))
         if alert.resolved_at is not None and not resolved_ok:
+            await self.ctx.audit(
+                action, "refused_resolved", user_id=user_id, tenant=alert.tenant, alert_id=alert_id
+            )
             return Answer(t(person.lang, "answer.resolved"))
         tenant = self.ctx.settings.tenant(alert.tenant)
         if tenant is None:
@@ -66,9 +69,9 @@ class Access:
     async def _decide(
         self, person: Person, action: str, tenant: Tenant, alert: Alert | None
     ) -> Allowed | Answer:
-        if await self.people.is_admin(person.id):
+        if await self.people.is_admin(person.id, tenant):
             return Allowed(person, tenant, alert)
-        who = self.people.who_may_act(person.lang)
+        who = self.people.who_may_act(person.lang, tenant)
         text = t(person.lang, "auth.refused", who=who) if who else t(person.lang, "auth.nobody")
         await self.ctx.audit(
             action,

@@ -1,10 +1,10 @@
 """Rerunning the sync by hand, guarded as the vendor asks, and checking that it worked.
 
-Before the sync starts the status is read again: a running step refuses (never start a sync
-over a running one), a step held by the safety threshold refuses with the review procedure
-(resume in the portal, never rerun). A rerun already under way or one started within the
-cool-down refuses politely; the store's unique index makes that hold across replicas too.
-After the start, each poll of the tenant looks for the new cycle until `RERUN_GRACE` ends.
+Every entry point asks `Access`, then the guard: the facts are gathered here (the status read
+afresh, the clicked alert as it reads now, the tenant's open alerts and reruns) and judged by
+the pure rules in `bot.core.rerun_guard`. A refusal says why and what to do instead. The
+store's unique index refuses a second active rerun across replicas too. After the start, each
+poll of the tenant looks for the new cycle until `RERUN_GRACE` ends.
 """
 
 from __future__ import annotations
@@ -13,18 +13,23 @@ import asyncio
 import logging
 from datetime import timedelta
 
+from slack_sdk.web.async_client import AsyncWebClient
+
 from bot.adapters.runners import RerunRunner
 from bot.app.access import Access
 from bot.app.context import Answer, Context
-from bot.core.detect import is_safety_threshold
-from bot.core.domain import Snapshot, StepState, snapshot_from_dict
+from bot.core.domain import Condition, Snapshot, snapshot_from_dict
 from bot.core.errors import SourceError
 from bot.core.i18n import t
+from bot.core.playbook import Playbook
+from bot.core.rerun_guard import AlertFact, Refusal, RerunFacts, Verdict, judge
 from bot.core.settings import Tenant
 from bot.slack import ids
-from bot.slack.render import fmt_time, render_question, rerun_button, step_name
+from bot.slack.calls import permalink
+from bot.slack.questions import ticket_offer
+from bot.slack.render import fmt_time, render_question, rerun_button, step_name, title
 from bot.sources.api import EadmSource
-from bot.store.tables import Rerun
+from bot.store.tables import Alert, Rerun
 
 log = logging.getLogger(__name__)
 
@@ -33,9 +38,23 @@ log = logging.getLogger(__name__)
 START_SLACK_S = 60
 
 
+# Rerun statuses: one still under way, and one whose sync really started (the cool-down).
+ACTIVE = ("requested", "started")
+RAN = ("started", "confirmed", "no_cycle")
+
+
 class Reruns:
-    def __init__(self, ctx: Context, access: Access, sources: dict[str, EadmSource]) -> None:
+    def __init__(
+        self,
+        ctx: Context,
+        access: Access,
+        sources: dict[str, EadmSource],
+        playbook: Playbook,
+        client: AsyncWebClient | None = None,
+    ) -> None:
         self.ctx = ctx
+        self.playbook = playbook
+        self.client = client
         self.access = access
         self.settings = ctx.settings
         self.store = ctx.store
@@ -54,9 +73,16 @@ class Reruns:
         if isinstance(allowed, Answer):
             return allowed
         tenant, lang = allowed.tenant, allowed.person.lang
+        # Judged now too, so a refusal comes before the question rather than after it.
+        facts, error = await self.facts(tenant, None)
+        verdict = judge(facts, self.advised)
+        if verdict.refusal is not None:
+            await self.ctx.audit(
+                "rerun", verdict.refusal.value, user_id=user_id, tenant=tenant.name
+            )
+            return await self.refusal(verdict, tenant, lang, error)
         runner = self.runner(tenant)
-        if runner is None:
-            return Answer(t(lang, "rerun.none", tenant=tenant.name))
+        assert runner is not None
         button = rerun_button(ids.ACTION_RERUN_TENANT, tenant.name, runner.describe, lang)
         question = render_question(t(lang, "rerun.ask", tenant=tenant.name), button)
         return Answer(question.text, question.blocks)
@@ -77,29 +103,95 @@ class Reruns:
         return await self._run(allowed.tenant, user_id, allowed.person.lang, None)
 
     async def _run(self, tenant: Tenant, user_id: str, lang: str, alert_id: int | None) -> Answer:
-        result, text = await self.start(tenant, user_id=user_id, lang=lang, alert_id=alert_id)
+        result, reply = await self.start(tenant, user_id=user_id, lang=lang, alert_id=alert_id)
         await self.ctx.audit(
             "rerun", result, user_id=user_id, tenant=tenant.name, alert_id=alert_id
         )
-        return Answer(text)
+        return reply
 
     # -- the guard and the run -----------------------------------------------------------------
 
+    async def facts(self, tenant: Tenant, alert_id: int | None) -> tuple[RerunFacts, str | None]:
+        """What the guard judges, read now; and the status's error text when it is unreadable."""
+        error = None
+        try:
+            snapshot: Snapshot | None = await self.sources[tenant.name].current()
+        except SourceError as exc:
+            snapshot, error = None, str(exc)
+
+        def read() -> tuple[Alert | None, list[Alert], list[Rerun]]:
+            clicked = self.store.get_alert(alert_id) if alert_id is not None else None
+            return (
+                clicked,
+                self.store.unresolved_alerts(tenant.name),
+                self.store.reruns(tenant.name),
+            )
+
+        clicked, alerts, reruns = await asyncio.to_thread(read)
+        ran = [r.requested_at for r in reruns if r.status in RAN and r.requested_at is not None]
+        facts = RerunFacts(
+            has_runner=self.runner(tenant) is not None,
+            snapshot=snapshot,
+            now=self.clock(),
+            cooldown_s=self.settings.rerun_cooldown,
+            clicked=_fact(clicked) if clicked is not None else None,
+            open_alerts=tuple(_fact(a) for a in alerts),
+            rerun_active=any(r.status in ACTIVE for r in reruns),
+            last_ran_at=max(ran) if ran else None,
+        )
+        return facts, error
+
+    def advised(self, step: str | None, condition: Condition) -> bool:
+        return "rerun" in self.playbook.entry(step, condition).actions
+
+    async def refusal(
+        self, verdict: Verdict, tenant: Tenant, lang: str, error: str | None
+    ) -> Answer:
+        """What to tell the person the guard refused: why, and what to do instead."""
+        step = step_name(verdict.step, lang) if verdict.step else ""
+        minutes = max(1, round(self.settings.rerun_cooldown / 60))
+        texts = {
+            Refusal.NO_RUNNER: ("rerun.none", {"tenant": tenant.name}),
+            Refusal.RESOLVED: ("answer.resolved", {}),
+            Refusal.PENDING: ("rerun.pending", {"tenant": tenant.name}),
+            Refusal.COOLDOWN: ("rerun.cooldown", {"tenant": tenant.name, "minutes": minutes}),
+            Refusal.UNREADABLE: ("rerun.unreadable", {"error": error or "?"}),
+            Refusal.THRESHOLD: ("rerun.stopped", {"step": step}),
+            Refusal.RUNNING: ("rerun.running", {"step": step}),
+            Refusal.QUEUED: ("rerun.queued", {"step": step}),
+        }
+        if verdict.refusal in texts:
+            key, params = texts[verdict.refusal]  # type: ignore[index]
+            return Answer(t(lang, key, **params))
+        alert = verdict.alert
+        if verdict.refusal is Refusal.ADVICE and alert is not None:
+            text = t(lang, "rerun.advice_changed", title=title(alert.condition, alert.step, lang))
+            offers_ticket = "ticket" in self.playbook.entry(alert.step, alert.condition).actions
+        else:
+            text = t(lang, "rerun.failed_step", step=step)
+            offers_ticket = True
+        if alert is None:
+            return Answer(text)
+        row = await asyncio.to_thread(self.store.get_alert, alert.id)
+        link = await permalink(self.client, row.channel, row.message_ts) if row else None
+        if link:
+            text += " " + t(lang, "rerun.see_alert", link=link)
+        if not offers_ticket:
+            return Answer(text)
+        question = ticket_offer(text, alert.id, lang)
+        return Answer(question.text, question.blocks)
+
     async def start(
         self, tenant: Tenant, *, user_id: str, lang: str, alert_id: int | None = None
-    ) -> tuple[str, str]:
-        """Start the sync if it is safe to. Returns (result word for the audit, answer)."""
+    ) -> tuple[str, Answer]:
+        """Start the sync if the guard allows. Returns (result word for the audit, answer)."""
+        facts, error = await self.facts(tenant, alert_id)
+        verdict = judge(facts, self.advised)
+        if verdict.refusal is not None:
+            return verdict.refusal.value, await self.refusal(verdict, tenant, lang, error)
         runner = self.runner(tenant)
-        if runner is None:
-            return "not_configured", t(lang, "rerun.none", tenant=tenant.name)
-        try:
-            snapshot = await self.sources[tenant.name].current()
-        except SourceError as exc:
-            return "refused_unreadable", t(lang, "rerun.unreadable", error=str(exc))
-        if (held := _threshold_stop(snapshot)) is not None:
-            return "refused_threshold", t(lang, "rerun.stopped", step=step_name(held, lang))
-        if (running := _held(snapshot, StepState.RUNNING)) is not None:
-            return "refused_running", t(lang, "rerun.running", step=step_name(running, lang))
+        snapshot = facts.snapshot
+        assert runner is not None and snapshot is not None
         now = self.clock()
         begun = await asyncio.to_thread(
             self.store.begin_rerun,
@@ -112,13 +204,9 @@ class Reruns:
             grace=self.settings.rerun_grace,
             cooldown=self.settings.rerun_cooldown,
         )
-        if begun == "pending":
-            return "refused_pending", t(lang, "rerun.pending", tenant=tenant.name)
-        if begun == "cooldown":
-            minutes = max(1, round(self.settings.rerun_cooldown / 60))
-            return "refused_cooldown", t(
-                lang, "rerun.cooldown", tenant=tenant.name, minutes=minutes
-            )
+        if begun in ("pending", "cooldown"):  # another click or replica was first
+            late = Verdict(Refusal.PENDING if begun == "pending" else Refusal.COOLDOWN)
+            return late.refusal.value, await self.refusal(late, tenant, lang, None)  # type: ignore[union-attr]
         assert isinstance(begun, Rerun) and begun.id is not None
         result = await runner.run(tenant=tenant.name, requested_by=user_id, alert_id=alert_id)
         channel_lang = tenant.language
@@ -140,11 +228,11 @@ class Reruns:
                 runner=runner.describe,
             )
             await self._say(tenant, alert_id, text)
-            return "started", t(lang, "rerun.started_answer", tenant=tenant.name)
+            return "started", Answer(t(lang, "rerun.started_answer", tenant=tenant.name))
         await asyncio.to_thread(self.store.finish_rerun, begun.id, "failed", detail=result.detail)
         text = t(channel_lang, "rerun.failed", user=user_id, detail=result.detail)
         await self._say(tenant, alert_id, text)
-        return "failed", t(lang, "rerun.failed_answer", detail=result.detail)
+        return "failed", Answer(t(lang, "rerun.failed_answer", detail=result.detail))
 
     async def verify(self, tenant: Tenant, snapshot: Snapshot | None) -> None:
         """After a poll: did a rerun's new cycle start? Past its deadline: say it did not."""
@@ -200,16 +288,11 @@ class Reruns:
         self.kick()
 
 
-def _threshold_stop(snapshot: Snapshot) -> str | None:
-    """The step held by the safety threshold, however eAdm words it (see detect)."""
-    return next(
-        (r.name for r in snapshot.steps if is_safety_threshold(r.state, r.name, r.message)),
-        None,
+def _fact(alert: Alert) -> AlertFact:
+    assert alert.id is not None
+    return AlertFact(
+        alert.id, alert.step, Condition(alert.condition), resolved=alert.resolved_at is not None
     )
-
-
-def _held(snapshot: Snapshot, state: StepState) -> str | None:
-    return next((run.name for run in snapshot.steps if run.state is state), None)
 
 
 def _is_new_cycle(rerun: Rerun, snapshot: Snapshot) -> bool:

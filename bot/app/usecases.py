@@ -23,6 +23,7 @@ from bot.app.status import Status
 from bot.app.support import Support
 from bot.core.domain import Snapshot
 from bot.core.lifecycle import Decision, Keep
+from bot.core.playbook import Playbook, load_playbook
 from bot.core.settings import Settings, Tenant
 from bot.slack.delivery import Deliverer
 from bot.slack.people import People
@@ -41,11 +42,13 @@ class UseCases:
         sources: dict[str, EadmSource],
         adapters: Adapters,
         deliverer: Deliverer | None = None,
+        playbook: Playbook | None = None,
     ) -> None:
         self.ctx = Context(settings, store, adapters)
         self.access = Access(self.ctx, People(settings, client))
         self.alerts = Alerts(self.ctx, self.access)
-        self.reruns = Reruns(self.ctx, self.access, sources)
+        playbook = playbook or load_playbook(settings.playbook_extra)
+        self.reruns = Reruns(self.ctx, self.access, sources, playbook, client)
         self.support = Support(self.ctx, self.access)
         self.silences = Silences(self.ctx, self.access)
         self.status = Status(self.ctx, self.access, client)

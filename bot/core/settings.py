@@ -120,6 +120,14 @@ class Tenant(BaseModel):
     log_dir: Path | None = None
     rerun: RerunConfig = Field(default_factory=RerunConfig)
     ticket: TicketConfig = Field(default_factory=TicketConfig)
+    # Who may act on this tenant alone, beside the global ADMIN_USERS / ADMIN_GROUP.
+    admin_users: list[str] = Field(default_factory=list)
+    admin_group: str | None = None
+
+    @field_validator("admin_users", mode="before")
+    @classmethod
+    def _users(cls, value: Any) -> Any:
+        return _user_list(value)
 
     @field_validator("eadm_url")
     @classmethod
@@ -145,6 +153,13 @@ class Tenant(BaseModel):
         """The portal pages the admin gave exact addresses for, by playbook link name."""
         pages = {"status": self.portal_status_url, "import_history": self.portal_import_history_url}
         return {link: url for link, url in pages.items() if url}
+
+
+def _user_list(value: Any) -> Any:
+    """Slack user IDs as a list, or one string separated by commas or semicolons."""
+    if isinstance(value, str):
+        return [part.strip() for part in value.replace(";", ",").split(",") if part.strip()]
+    return value
 
 
 class Thresholds(BaseModel):
@@ -229,9 +244,7 @@ class Settings(BaseSettings):
     @field_validator("admin_users", mode="before")
     @classmethod
     def _split_users(cls, value: Any) -> Any:
-        if isinstance(value, str):
-            return [part.strip() for part in value.replace(";", ",").split(",") if part.strip()]
-        return value
+        return _user_list(value)
 
     @field_validator("rerun_command", mode="before")
     @classmethod

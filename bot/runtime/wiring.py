@@ -165,7 +165,13 @@ class Bot:
         )
         self.poller = Poller(settings, self.store, self.sources, self.deliverer, owner=self.owner)
         self.cases = UseCases(
-            settings, self.store, self.client, self.sources, self.adapters, self.deliverer
+            settings,
+            self.store,
+            self.client,
+            self.sources,
+            self.adapters,
+            self.deliverer,
+            self.playbook,
         )
         self.poller.listeners.extend(self.cases.poll_listeners())
         self.bolt = AsyncApp(

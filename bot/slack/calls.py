@@ -12,9 +12,9 @@ from slack_sdk.web.async_client import AsyncWebClient
 log = logging.getLogger(__name__)
 
 
-async def permalink(client: AsyncWebClient, channel: str, ts: str | None) -> str | None:
+async def permalink(client: AsyncWebClient | None, channel: str, ts: str | None) -> str | None:
     """The link to a posted message, or None when it is not posted or Slack will not say."""
-    if not ts:
+    if not ts or client is None:
         return None
     try:
         response = await client.chat_getPermalink(channel=channel, message_ts=ts)

@@ -1,7 +1,9 @@
 """Who is asking: their name, e-mail and language from Slack, and whether they are an admin.
 
-Slack is asked once per person and group every few minutes, not on every click: a click must
-be answered within three seconds and Slack rate-limits users.info.
+Admins are global (ADMIN_USERS, ADMIN_GROUP: every tenant) or a tenant's own (its
+`admin_users`, `admin_group`: that tenant alone). Slack is asked once per person and group
+every few minutes, not on every click: a click must be answered within three seconds and
+Slack rate-limits users.info.
 """
 
 from __future__ import annotations
@@ -14,7 +16,7 @@ from slack_sdk.errors import SlackApiError
 from slack_sdk.web.async_client import AsyncWebClient
 
 from bot.core.i18n import language, t
-from bot.core.settings import Settings
+from bot.core.settings import Settings, Tenant
 
 log = logging.getLogger(__name__)
 
@@ -34,7 +36,7 @@ class People:
         self.settings = settings
         self.client = client
         self._people: dict[str, tuple[float, Person]] = {}
-        self._group: tuple[float, frozenset[str]] | None = None
+        self._groups: dict[str, tuple[float, frozenset[str]]] = {}
 
     async def person(self, user_id: str, fallback_lang: str | None = None) -> Person:
         """The person behind a user ID; answers in the channel's language if Slack is silent."""
@@ -58,34 +60,48 @@ class People:
         self._people[user_id] = (time.monotonic(), person)
         return person
 
-    async def is_admin(self, user_id: str) -> bool:
-        if user_id in self.settings.admin_users:
+    async def is_admin(self, user_id: str, tenant: Tenant | None = None) -> bool:
+        """A global admin, or (with `tenant`) one of that tenant's own admins."""
+        users = list(self.settings.admin_users)
+        groups = [self.settings.admin_group]
+        if tenant is not None:
+            users += tenant.admin_users
+            groups.append(tenant.admin_group)
+        if user_id in users:
             return True
-        if not self.settings.admin_group:
-            return False
-        return user_id in await self._group_members()
+        for group in groups:
+            if group and user_id in await self._group_members(group):
+                return True
+        return False
 
-    async def _group_members(self) -> frozenset[str]:
-        if self._group and time.monotonic() - self._group[0] < CACHE_SECONDS:
-            return self._group[1]
+    async def _group_members(self, group: str) -> frozenset[str]:
+        cached = self._groups.get(group)
+        if cached and time.monotonic() - cached[0] < CACHE_SECONDS:
+            return cached[1]
         try:
-            response = await self.client.usergroups_users_list(usergroup=self.settings.admin_group)
+            response = await self.client.usergroups_users_list(usergroup=group)
             members = frozenset(response.get("users") or [])
         except (SlackApiError, OSError) as exc:
             log.warning(
-                "cannot read the members of ADMIN_GROUP %s (%s); check the group ID and the "
-                "usergroups:read scope",
-                self.settings.admin_group,
+                "cannot read the members of the admin group %s (%s); check the group ID "
+                "(ADMIN_GROUP, or a tenant's admin_group) and the usergroups:read scope",
+                group,
                 exc,
             )
-            return self._group[1] if self._group else frozenset()
-        self._group = (time.monotonic(), members)
+            return cached[1] if cached else frozenset()
+        self._groups[group] = (time.monotonic(), members)
         return members
 
-    def who_may_act(self, lang: str) -> str:
-        """The admins, as Slack mentions, for a refusal; empty when none are set up."""
-        parts = [f"<@{user}>" for user in self.settings.admin_users]
-        if self.settings.admin_group:
-            group = f"<!subteam^{self.settings.admin_group}>"
-            parts.append(t(lang, "auth.group", group=group))
+    def who_may_act(self, lang: str, tenant: Tenant | None = None) -> str:
+        """The admins (of this tenant too), as Slack mentions, for a refusal; empty when none
+        are set up."""
+        users = list(self.settings.admin_users)
+        groups = [self.settings.admin_group]
+        if tenant is not None:
+            users += [u for u in tenant.admin_users if u not in users]
+            groups.append(tenant.admin_group)
+        parts = [f"<@{user}>" for user in users]
+        for group in groups:
+            if group:
+                parts.append(t(lang, "auth.group", group=f"<!subteam^{group}>"))
         return ", ".join(parts)

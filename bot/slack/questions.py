@@ -15,3 +15,11 @@ def ticket_again_question(alert_id: int, ref: str, lang: str) -> Message:
         text=t(lang, "ticket.again"), action_id=ids.ACTION_TICKET_AGAIN, value=str(alert_id)
     )
     return render_question(t(lang, "ticket.exists", ref=ref), button)
+
+
+def ticket_offer(text: str, alert_id: int, lang: str) -> Message:
+    """A refusal that offers the support ticket for the alert it names instead."""
+    button = ButtonElement(
+        text=t(lang, "button.ticket"), action_id=ids.ACTION_TICKET, value=str(alert_id)
+    )
+    return render_question(text, button)

@@ -374,11 +374,22 @@ def rerun_button(action_id: str, value: str, target: str, lang: str) -> ButtonEl
         style="primary",
         confirm=ConfirmObject(
             title=t(lang, "confirm.rerun.title"),
-            text=MarkdownTextObject(text=t(lang, "confirm.rerun.text", target=target)),
+            text=MarkdownTextObject(text=_confirm_text(target, lang)),
             confirm=t(lang, "confirm.rerun.yes"),
             deny=t(lang, "confirm.no"),
         ),
     )
+
+
+CONFIRM_TEXT_LIMIT = 300  # Slack's limit for a confirmation dialog's text
+
+
+def _confirm_text(target: str, lang: str) -> str:
+    """The rerun confirmation, with a long command shortened so the dialog stays valid."""
+    room = CONFIRM_TEXT_LIMIT - len(t(lang, "confirm.rerun.text", target=""))
+    if len(target) > room:
+        target = target[: max(room - 1, 0)] + "…"
+    return t(lang, "confirm.rerun.text", target=target)
 
 
 def render_question(text: str, button: ButtonElement) -> Message:
