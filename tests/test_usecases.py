@@ -210,6 +210,9 @@ async def test_snooze_for_an_hour_and_a_bad_choice(world: World) -> None:
 
 
 async def test_rerun_asks_first_with_the_runner_named(world: World) -> None:
+    await eventually(
+        lambda: _cycle_done(world, "north"), timeout=15, what="the simulated cycle to complete"
+    )
     reply = await world.cases.reruns.ask(ADMIN, "north")
     assert isinstance(reply, Answer) and reply.blocks
     assert ids.ACTION_RERUN_TENANT in json.dumps(reply.blocks)
@@ -348,3 +351,14 @@ def test_the_running_bot_says_once_at_start_up_what_is_misconfigured(
     assert "RERUN_WEBHOOK_URL" in line and "set the runbook's URL" in line
     assert bot.adapters.runner("south") is None
     assert bot.composer.adapters is bot.adapters
+
+
+def test_a_tenants_admins_are_read_from_the_file(tmp_path: Path) -> None:
+    config = tmp_path / "tenants.toml"
+    extra = 'admin_users = "U1, U2"\nadmin_group = "S9"'
+    config.write_text(tenants_toml("http://127.0.0.1:9", extra), encoding="utf-8")
+    settings = load_settings(require_slack=False, eadm_bot_config=config, admin_users="U0")
+    south, north = settings.tenant("south"), settings.tenant("north")
+    assert south is not None and (south.admin_users, south.admin_group) == (["U1", "U2"], "S9")
+    assert north is not None and (north.admin_users, north.admin_group) == ([], None)
+    assert settings.admin_users == ["U0"]
