@@ -362,3 +362,12 @@ def test_a_tenants_admins_are_read_from_the_file(tmp_path: Path) -> None:
     assert south is not None and (south.admin_users, south.admin_group) == (["U1", "U2"], "S9")
     assert north is not None and (north.admin_users, north.admin_group) == ([], None)
     assert settings.admin_users == ["U0"]
+
+
+@pytest.mark.parametrize("lang", ["en", "nb"])
+def test_a_long_rerun_command_still_fits_the_confirmation(lang: str) -> None:
+    from bot.slack.render import rerun_button
+
+    button = rerun_button(ids.ACTION_RERUN, "1", "schtasks /Run /S eadm01 " + "x" * 400, lang)
+    text = button.to_dict()["confirm"]["text"]["text"]
+    assert len(text) <= 300 and "schtasks /Run /S eadm01" in text and "…" in text
