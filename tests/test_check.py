@@ -409,3 +409,19 @@ def test_postgres_database_before_and_after_migrating(postgres_url: str) -> None
     store.dispose()
     after = check_database(postgres_url)
     assert after.ok and after.item == "database reachable and migrated", after
+
+
+async def test_a_misconfigured_runner_and_target_fail_as_the_bot_resolves_them() -> None:
+    from bot.cli.check import check_rerun, check_ticket
+    from bot.core.settings import RerunConfig, Tenant, TicketConfig
+
+    tenant = Tenant(
+        name="voss",
+        eadm_url="http://127.0.0.1:9",
+        channel="C1",
+        rerun=RerunConfig(kind="webhook"),
+        ticket=TicketConfig(kind="email", email_to="support@example.no"),
+    )
+    rerun, ticket = await check_rerun(tenant), await check_ticket(tenant)
+    assert not rerun.ok and "RERUN_WEBHOOK_URL: missing for tenant voss" in rerun.detail
+    assert not ticket.ok and "SMTP_URL: missing for tenant voss" in ticket.detail
