@@ -39,7 +39,7 @@ from bot.core.settings import Settings
 from bot.runtime import health
 from bot.slack.compose import Composer
 from bot.slack.delivery import Deliverer
-from bot.sources.api import EadmSource
+from bot.sources.api import EadmSource, status_client
 from bot.store import Store, utcnow
 
 log = logging.getLogger(__name__)
@@ -148,11 +148,13 @@ class Bot:
         for problem in self.adapters.misconfigured:
             log.error("%s", problem.line())
         self.composer = Composer(settings, self.playbook, self.adapters)
+        self.http = status_client()  # one pool and TLS context for every tenant's status reads
         self.sources = {
             tenant.name: EadmSource(
                 tenant.eadm_url,
                 tenant.name,
                 tenant.eadm_api_token.get_secret_value() if tenant.eadm_api_token else None,
+                client=self.http,
             )
             for tenant in settings.tenants
         }
@@ -278,6 +280,7 @@ class Bot:
         await self.cases.aclose()
         for source in self.sources.values():
             await source.aclose()
+        await self.http.aclose()
         self.store.dispose()
         log.info("eadm-bot stopped")
 
