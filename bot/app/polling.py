@@ -103,7 +103,7 @@ class Poller:
         )
         _count(findings, decisions)
         if self.deliverer is not None and any(not _quiet(d) for d in decisions):
-            await self.deliverer.run_once()
+            self.deliverer.kick()  # not awaited: a busy channel's pace must not hold up polls
         for listener in self.listeners:
             try:
                 await listener(tenant, snapshot, decisions)

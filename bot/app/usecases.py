@@ -54,7 +54,7 @@ class UseCases:
         self.status = Status(self.ctx, self.access, client)
         self.dispatch = Dispatch(self.ctx, self.access, self.status, self.reruns, self.silences)
         if deliverer is not None:
-            self.ctx.after_change.append(lambda: self.ctx.background(deliverer.run_once()))
+            self.ctx.after_change.append(deliverer.kick)
         self.ctx.after_change.append(self.status.refresh_homes)
 
     async def aclose(self) -> None:

@@ -189,6 +189,9 @@ class Settings(BaseSettings):
     port: int = Field(default=3000, ge=0, le=65535)
     host: str = "0.0.0.0"
     delivery_retry_cap: float = Field(default=300, gt=0)
+    # Slack's pace per channel (messages per second after a short burst); 0 turns it off.
+    slack_channel_rate: float = Field(default=1.0, ge=0)
+    slack_channel_burst: int = Field(default=3, ge=1)
     alert_channel: str | None = None
     mention: str | None = None
     admin_users: Annotated[list[str], NoDecode] = Field(default_factory=list)

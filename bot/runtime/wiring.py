@@ -38,7 +38,7 @@ from bot.core.playbook import Playbook, load_playbook
 from bot.core.settings import Settings
 from bot.runtime import health
 from bot.slack.compose import Composer
-from bot.slack.delivery import Deliverer
+from bot.slack.delivery import ChannelPace, Deliverer
 from bot.sources.api import EadmSource, status_client
 from bot.store import Store, utcnow
 
@@ -164,6 +164,7 @@ class Bot:
             self.composer,
             owner=self.owner,
             retry_cap=settings.delivery_retry_cap,
+            pace=ChannelPace(settings.slack_channel_rate, settings.slack_channel_burst),
         )
         self.poller = Poller(settings, self.store, self.sources, self.deliverer, owner=self.owner)
         self.cases = UseCases(
@@ -278,6 +279,7 @@ class Bot:
         if self._runner is not None:
             await self._runner.cleanup()
         await self.cases.aclose()
+        await self.deliverer.aclose()
         for source in self.sources.values():
             await source.aclose()
         await self.http.aclose()

@@ -14,6 +14,7 @@ import asyncio
 import contextlib
 import itertools
 import json
+import math
 import re
 import time
 from collections.abc import Callable
@@ -48,6 +49,27 @@ class Call:
     params: dict[str, Any]
     at: float = field(default_factory=time.time)
     fault: str | None = None  # the fault this call was answered with, if any
+
+
+@dataclass
+class Pace:
+    """Slack's documented limit for chat.postMessage: about one message per second per
+    channel, short bursts allowed. Each channel is a token bucket; an empty one answers 429
+    with Retry-After, in whole seconds as Slack sends it."""
+
+    per_second: float = 1.0
+    burst: int = 4
+    buckets: dict[str, tuple[float, float]] = field(default_factory=dict)  # tokens, at
+
+    def retry_after(self, channel: str, now: float) -> int | None:
+        """None when a message may go now (and takes its token); else seconds to wait."""
+        tokens, at = self.buckets.get(channel, (float(self.burst), now))
+        tokens = min(float(self.burst), tokens + (now - at) * self.per_second)
+        if tokens >= 1:
+            self.buckets[channel] = (tokens - 1, now)
+            return None
+        self.buckets[channel] = (tokens, now)
+        return max(1, math.ceil((1 - tokens) / self.per_second))
 
 
 @dataclass
@@ -89,6 +111,7 @@ class SlackDouble:
         self.posted_at: dict[str, float] = {}  # ts -> wall-clock time (the ts are made up)
         self.version = 0  # grows with every change a person could see
         self._changed = asyncio.Event()
+        self.pace: Pace | None = None
         self._ts = itertools.count(1)
         self._runner: web.AppRunner | None = None
         self.port = 0
@@ -177,6 +200,14 @@ class SlackDouble:
         self.closed_views.add(view_id)
         self.touch()
 
+    def limit_rate(self, per_second: float = 1.0, burst: int = 4) -> None:
+        """Keep Slack's pace for chat.postMessage per channel (thread replies included),
+        answering 429 with Retry-After when a channel gets more."""
+        self.pace = Pace(per_second, burst)
+
+    def rate_limited(self, method: str = "chat.postMessage") -> list[Call]:
+        return [c for c in self.calls(method) if c.fault == "ratelimited"]
+
     async def wait_for(self, method: str, count: int = 1, timeout: float = 5.0) -> list[Call]:
         deadline = time.monotonic() + timeout
         while len(self.calls(method)) < count:
@@ -218,6 +249,15 @@ class SlackDouble:
                 self.touch()
                 return web.json_response({"ok": False, "error": "internal_error"}, status=500)
             return web.json_response({"ok": False, "error": fault.mode})
+        if self.pace is not None and method == "chat.postMessage":
+            channel = self._channel_id(str(params.get("channel", "")))
+            if (wait := self.pace.retry_after(channel, time.monotonic())) is not None:
+                call.fault = "ratelimited"
+                return web.json_response(
+                    {"ok": False, "error": "ratelimited"},
+                    status=429,
+                    headers={"Retry-After": str(wait)},
+                )
         token = request.headers.get("Authorization", "").removeprefix("Bearer ").strip()
         token = token or str(params.get("token", ""))
         if not token:

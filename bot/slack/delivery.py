@@ -4,6 +4,11 @@ A message is claimed (one process at a time), sent, and marked delivered. A fail
 tried again later with backoff, honouring Slack's Retry-After. A post carries its outbox ID in
 Slack message metadata, so a retry after a crash or a timeout first looks in the channel for
 the message it may already have posted, and adopts it instead of posting twice.
+
+Each channel is paced (`ChannelPace`): Slack takes about one message per second per channel
+with short bursts, and answers 429 beyond that. Posts, thread replies and updates all count.
+Channels are delivered side by side, so one busy channel does not hold up the others; a
+message whose channel has no room in this pass waits for the next one.
 """
 
 from __future__ import annotations
@@ -29,6 +34,8 @@ log = logging.getLogger(__name__)
 
 EVENT_TYPE = "eadm_bot_message"
 CLAIM_TTL = 60.0
+PASS_WAIT = 2.0  # seconds a pass may wait for a channel's pace before leaving it to the next
+SENDERS = 8  # messages in flight at once, across channels
 # Errors that no retry soon will cure; the admin has to change something.
 _CONFIG_ERRORS = {
     "invalid_auth": "Slack rejected the bot token; check SLACK_BOT_TOKEN",
@@ -48,6 +55,47 @@ def backoff(attempts: int, cap: float) -> float:
     return float(min(cap, 2 ** max(1, attempts)))
 
 
+class ChannelPace:
+    """How fast each channel may be written to: `rate` messages per second, after a burst of
+    `burst`. A generic cell rate algorithm: each channel keeps the time its next message is
+    due in steady state; a message may go once that time is at most `burst - 1` intervals
+    ahead. `rate` 0 turns pacing off.
+
+    This process's own pace: several replicas each keep theirs, and Slack's Retry-After
+    (`hold`) still tells each of them when it has been too fast.
+    """
+
+    def __init__(
+        self, rate: float, burst: int, clock: Callable[[], float] = time.monotonic
+    ) -> None:
+        self.interval = 1.0 / rate if rate > 0 else 0.0
+        self.slack = max(0, burst - 1) * self.interval  # how far ahead a burst may run
+        self.clock = clock
+        self._due: dict[str, float] = {}
+
+    def reserve(self, channel: str, max_wait: float) -> float | None:
+        """Take the channel's next turn if it comes within `max_wait` seconds; returns how
+        long to wait for it, or None (and takes nothing) when it is further off."""
+        if not self.interval:
+            return 0.0
+        now = self.clock()
+        due = max(self._due.get(channel, now), now)
+        wait = max(0.0, due - self.slack - now)
+        if wait > max_wait:
+            return None
+        self._due[channel] = due + self.interval
+        if len(self._due) > 1000:  # forget channels that have been quiet for a while
+            self._due = {c: t for c, t in self._due.items() if t > now}
+        return wait
+
+    def hold(self, channel: str, seconds: float) -> None:
+        """Slack said wait `seconds` (Retry-After): nothing goes to the channel before."""
+        if not self.interval:
+            return
+        now = self.clock()
+        self._due[channel] = max(self._due.get(channel, now), now + seconds + self.slack)
+
+
 class Deliverer:
     def __init__(
         self,
@@ -58,6 +106,7 @@ class Deliverer:
         owner: str,
         retry_cap: float = 300.0,
         clock: Callable[[], datetime] = utcnow,
+        pace: ChannelPace | None = None,
     ) -> None:
         self.store = store
         self.client = client
@@ -65,18 +114,63 @@ class Deliverer:
         self.owner = owner
         self.retry_cap = retry_cap
         self.clock = clock
+        self.pace = pace or ChannelPace(rate=0, burst=1)
         self._lock = asyncio.Lock()
+        self._senders = asyncio.Semaphore(SENDERS)
         self._said: set[str] = set()  # configuration problems already logged
+        self._ids: dict[str, str] = {}  # channel names as given -> the IDs Slack answered
+        self._again = False
+        self._drain: asyncio.Task[None] | None = None
+
+    def kick(self) -> None:
+        """Deliver what was just owed soon, without waiting for it: a pass starts now, or
+        the running one goes round once more."""
+        self._again = True
+        if self._drain is None or self._drain.done():
+            self._drain = asyncio.ensure_future(self._drain_all())
+
+    async def _drain_all(self) -> None:
+        while self._again:
+            self._again = False
+            try:
+                await self.run_once()
+            except Exception:
+                log.exception("delivery pass failed; the next sweep tries again")
+
+    async def aclose(self, grace: float = 10.0) -> None:
+        """Let a pass that was kicked finish."""
+        if self._drain is not None and not self._drain.done():
+            await asyncio.wait({self._drain}, timeout=grace)
 
     async def run_once(self) -> int:
         """Deliver every message that is due. Returns how many Slack accepted."""
         async with self._lock:  # one pass at a time in this process; claims guard the rest
-            delivered = 0
-            for row in await asyncio.to_thread(self.store.due_messages, self.clock()):
+            rows = await asyncio.to_thread(self.store.due_messages, self.clock())
+            by_channel: dict[str, list[Outbox]] = {}
+            for row in rows:
+                by_channel.setdefault(self._paced(row.channel), []).append(row)
+            counts = await asyncio.gather(
+                *(self._deliver_channel(key, queue) for key, queue in by_channel.items())
+            )
+            metrics.OUTBOX_DEPTH.set(await asyncio.to_thread(self.store.outbox_depth))
+            return sum(counts)
+
+    def _paced(self, channel: str) -> str:
+        return self._ids.get(channel, channel)
+
+    async def _deliver_channel(self, channel: str, rows: list[Outbox]) -> int:
+        """One channel's due messages in order, at the channel's pace."""
+        delivered = 0
+        for row in rows:
+            wait = self.pace.reserve(channel, PASS_WAIT)
+            if wait is None:
+                break  # the channel is busy: the rest goes in a later pass, in order
+            if wait:
+                await asyncio.sleep(wait)
+            async with self._senders:
                 if await self._deliver(row):
                     delivered += 1
-            metrics.OUTBOX_DEPTH.set(await asyncio.to_thread(self.store.outbox_depth))
-            return delivered
+        return delivered
 
     async def _deliver(self, row: Outbox) -> bool:
         assert row.id is not None
@@ -94,6 +188,8 @@ class Deliverer:
             ts, channel = await self._send(row, alert, retrying=attempts > 1)
         except DeliveryError as exc:
             wait = exc.retry_after or backoff(attempts, self.retry_cap)
+            if exc.retry_after:
+                self.pace.hold(self._paced(row.channel), exc.retry_after)
             if exc.permanent:
                 wait = max(wait, self.retry_cap)
             retry_at = self.clock() + timedelta(seconds=wait)
@@ -111,6 +207,8 @@ class Deliverer:
                 wait,
             )
             return False
+        if channel and channel != row.channel:
+            self._ids[row.channel] = channel  # pace a channel's name and its ID as one
         await asyncio.to_thread(self.store.delivered, row.id, ts, channel, self.clock())
         metrics.DELIVERY_LATENCY.observe(time.perf_counter() - started)
         if row.created_at:
