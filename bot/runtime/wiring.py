@@ -13,6 +13,7 @@ import random
 import socket
 import uuid
 from collections.abc import Awaitable, Callable
+from concurrent.futures import ThreadPoolExecutor
 from datetime import timedelta
 from typing import Any
 
@@ -37,6 +38,7 @@ from bot.core import metrics
 from bot.core.playbook import Playbook, load_playbook
 from bot.core.settings import Settings
 from bot.runtime import health
+from bot.runtime.acks import AckFirst
 from bot.slack.compose import Composer
 from bot.slack.delivery import ChannelPace, Deliverer
 from bot.sources.api import EadmSource, status_client
@@ -45,6 +47,9 @@ from bot.store import Store, utcnow
 log = logging.getLogger(__name__)
 
 DELIVERY_INTERVAL = 2.0  # seconds between outbox sweeps (retries; fresh alerts go at once)
+# Threads for blocking work (the database, mostly). Few on purpose: each holds the GIL while it
+# runs Python, and every thread more takes turns from the event loop that answers Slack.
+WORKER_THREADS = 2
 
 
 def process_owner() -> str:
@@ -188,6 +193,9 @@ class Bot:
             process_before_response=False,
             logger=_bolt_logger(),
         )
+        self.bolt.use(
+            AckFirst(lambda: self.client.session)
+        )  # Slack hears every ack before listeners' work goes on
         from handlers import register_listeners
 
         register_listeners(self.bolt, self.cases)
@@ -201,6 +209,14 @@ class Bot:
     # -- lifecycle ---------------------------------------------------------------------------
 
     async def start(self, *, migrate: bool = True, serve_http: bool = True) -> None:
+        asyncio.get_running_loop().set_default_executor(
+            ThreadPoolExecutor(max_workers=WORKER_THREADS, thread_name_prefix="eadm-bot")
+        )
+        # One session (connection pool) for every Web API call and every respond(): without
+        # it slack_sdk opens and closes a connection per call.
+        self.client.session = aiohttp.ClientSession(
+            timeout=aiohttp.ClientTimeout(total=self.client.timeout)
+        )
         if migrate:
             await asyncio.to_thread(self.store.migrate)
         if self.settings.socket_mode:
@@ -283,6 +299,8 @@ class Bot:
         for source in self.sources.values():
             await source.aclose()
         await self.http.aclose()
+        if self.client.session is not None:
+            await self.client.session.close()
         self.store.dispose()
         log.info("eadm-bot stopped")
 
