@@ -45,6 +45,7 @@ lint: $(STAMP)
 bench: $(STAMP)
 	$(BIN)/python -m bench.latency
 	$(BIN)/python -m bench.memory
+	$(BIN)/python -m bench.scale
 
 clean:
 	rm -rf $(VENV) *.egg-info .pytest_cache .ruff_cache
