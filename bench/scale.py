@@ -43,9 +43,9 @@ from aiohttp import web
 
 from bot.core.domain import EXPORT_AD
 from bot.sim.eadm import Fault, Scenario, build_app
+from bot.sim.signing import block_actions_body, form_headers, slash_command_body
 from bot.sim.slack import SlackDouble
 from bot.slack.ids import ACTION_ACK, COMMAND
-from tests.doubles.signing import block_actions_body, form_headers, slash_command_body
 from tests.e2e import BOT_TOKEN, SIGNING_SECRET, BotProcess, bot_env, eventually, free_port
 
 EADM_DELAY = 0.1  # seconds each simulated eAdm takes to answer

@@ -15,8 +15,8 @@ from slack_bolt.request.async_request import AsyncBoltRequest
 from slack_sdk.web.async_client import AsyncWebClient
 
 from bot.runtime.acks import AckFirst
+from bot.sim.signing import form_headers, slash_command_body
 from bot.sim.slack import SlackDouble
-from tests.doubles.signing import form_headers, slash_command_body
 from tests.e2e import BOT_TOKEN, SIGNING_SECRET, eventually
 
 
