@@ -26,6 +26,7 @@ from bot.core.domain import EXPORT_AD
 from bot.sim.eadm import Fault, Scenario
 from bot.sim.slack import SlackDouble
 from bot.sim.web import DemoPage
+from tests.e2e import eventually
 
 playwright_api = pytest.importorskip(
     "playwright.async_api", reason="Playwright's Python package is not installed (pip .[dev])"
@@ -192,6 +193,11 @@ async def test_status_command_app_home_and_a_colleagues_refusal(demo: Demo) -> N
     await expect(home.locator(".header").first).to_be_visible(timeout=WAIT)
     await expect(home).to_contain_text("demo-kommune")
     await shoot(page.locator("#home-pane"), "app-home.png")
+    published = len(demo.double.calls("views.publish"))
+    await home.get_by_role("button", name="Refresh").click()  # a click inside a view
+    await eventually(
+        lambda: len(demo.double.calls("views.publish")) > published, timeout=WAIT / 1000
+    )
     await page.locator("#nav-channel").click()
     await page.get_by_label("Who am I").select_option(COLLEAGUE.id)
     await expect(status).to_have_count(0)  # another person sees none of Kari's answers
