@@ -69,3 +69,25 @@ async def test_the_picker_starts_again_with_an_empty_channel(
     assert state["playing"]["scenario"] == "healthy" and state["playing"]["speed"] == 120
     assert state["messages"] == [] and demo.double.calls("chat.postMessage") == []
     assert stack.runs == 2
+
+
+async def test_response_url_answers_land_where_slack_puts_them() -> None:
+    """Ephemeral to the one who clicked, in_channel as a message, replace_original and
+    delete_original on the message clicked."""
+    double = slack_double()
+    await double.start()
+    try:
+        channel = "CEADMALERTS"
+        posted = double._m_chat_postMessage({"channel": channel, "text": "alert"})
+        url = double.expect_response("a1", channel=channel, user="U0ADMIN", message_ts=posted["ts"])
+        async with httpx.AsyncClient() as client:
+            await client.post(url, json={"text": "only you", "response_type": "ephemeral"})
+            await client.post(url, json={"text": "everyone", "response_type": "in_channel"})
+            await client.post(url, json={"text": "new alert text", "replace_original": True})
+        assert [(m["user"], m["text"]) for m in double.ephemeral] == [("U0ADMIN", "only you")]
+        assert [m["text"] for m in double.messages(channel)] == ["new alert text", "everyone"]
+        async with httpx.AsyncClient() as client:
+            await client.post(url, json={"delete_original": True})
+        assert [m["text"] for m in double.messages(channel)] == ["everyone"]
+    finally:
+        await double.stop()

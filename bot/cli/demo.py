@@ -137,16 +137,18 @@ def run_demo(
     page = demo_page(double, stack, scenario, speed) if web else None
 
     async def start() -> None:
+        if page is not None:
+            try:  # the page's port first: a taken port stops the demo before anything runs
+                await page.start(port=web_port)
+            except OSError:
+                await page.stop()
+                raise SystemExit(
+                    f"eadm-bot demo: port {web_port} is taken; choose another with "
+                    "--web-port, or --web-port 0 for any free one"
+                ) from None
         await double.start()
         await stack.start(scenario, speed)
         if page is not None:
-            try:
-                await page.start(port=web_port)
-            except OSError as exc:
-                raise SystemExit(
-                    f"eadm-bot demo: port {web_port} is taken ({exc.strerror}); "
-                    "choose another with --web-port, or 0 for any free one"
-                ) from None
             print(
                 f"eadm-bot demo: open {page.url} in a browser. The simulator plays "
                 f"'{scenario}' at {speed:g}x; the bot polls every 2 s and posts to {CHANNEL} "
