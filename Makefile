@@ -13,8 +13,7 @@ $(STAMP): pyproject.toml
 	touch $(STAMP)
 
 demo: $(STAMP)
-	@echo "The same demo in a browser, with buttons that work: $(BIN)/eadm-bot demo --web (then open http://127.0.0.1:8765/)"
-	$(BIN)/eadm-bot demo
+	$(BIN)/eadm-bot demo --web
 
 run: $(STAMP)
 	$(BIN)/eadm-bot run

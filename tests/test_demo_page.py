@@ -2,7 +2,11 @@
 
 from __future__ import annotations
 
+import os
+import re
 import shutil
+import subprocess
+import sys
 import tempfile
 from collections.abc import AsyncIterator
 from pathlib import Path
@@ -91,3 +95,31 @@ async def test_response_url_answers_land_where_slack_puts_them() -> None:
         assert [m["text"] for m in double.messages(channel)] == ["everyone"]
     finally:
         await double.stop()
+
+
+def test_eadm_bot_demo_web_prints_the_page_and_serves_it(tmp_path: Path) -> None:
+    root = Path(__file__).resolve().parents[1]
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("SLACK_", "EADM_"))}
+    env["PYTHONPATH"] = str(root)
+    args = ["demo", "--web", "--web-port", "0", "--duration", "20", "--speed", "600"]
+    with subprocess.Popen(
+        [sys.executable, "-m", "bot.cli", *args],
+        cwd=tmp_path,
+        env=env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
+    ) as demo:
+        try:
+            assert demo.stdout is not None
+            first = demo.stdout.readline()  # blocks until the demo has started, or ended
+            found = re.search(r"open (http://127\.0\.0\.1:\d+/) in a browser", first)
+            assert found, first
+            page = httpx.get(found.group(1), timeout=10)
+            assert page.status_code == 200 and "/static/app.js" in page.text
+            state = httpx.get(found.group(1) + "api/state", timeout=10).json()
+            assert state["channel"]["name"] == "eadm-alerts"
+        finally:
+            demo.terminate()
+            demo.wait(timeout=30)
+    assert list(tmp_path.iterdir()) == [], "the demo leaves the working folder as it was"

@@ -132,27 +132,24 @@ def run_demo(
         print(f"eadm-bot demo: {exc}")
         return 2
     workdir = Path(tempfile.mkdtemp(prefix="eadm-bot-demo-"))
-    double = slack_double(on_message=None if web else _print)
+    double = slack_double(on_message=_print)
     stack = DemoStack(double, language=language, port=port, workdir=workdir)
     page = demo_page(double, stack, scenario, speed) if web else None
 
     async def start() -> None:
         if page is not None:
-            try:  # the page's port first: a taken port stops the demo before anything runs
+            try:
                 await page.start(port=web_port)
-            except OSError:
-                await page.stop()
-                raise SystemExit(
-                    f"eadm-bot demo: port {web_port} is taken; choose another with "
-                    "--web-port, or --web-port 0 for any free one"
-                ) from None
+            except OSError:  # taken: any free port will do, the address is printed below
+                print(f"eadm-bot demo: port {web_port} is taken; the page takes a free one.")
+                await page.start(port=0)
         await double.start()
         await stack.start(scenario, speed)
         if page is not None:
             print(
                 f"eadm-bot demo: open {page.url} in a browser. The simulator plays "
                 f"'{scenario}' at {speed:g}x; the bot polls every 2 s and posts to {CHANNEL} "
-                "in a local Slack, shown on that page. Ctrl-C stops.",
+                "in a local Slack, shown on that page and below. Ctrl-C stops.\n",
                 flush=True,
             )
             return

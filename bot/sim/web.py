@@ -91,11 +91,17 @@ class DemoPage:
         return app
 
     async def start(self, host: str = "127.0.0.1", port: int = 0) -> None:
+        """Serve the page; an OSError (a taken port) leaves nothing behind."""
+        runner = web.AppRunner(self.app(), access_log=None, shutdown_timeout=1)
+        await runner.setup()
+        site = web.TCPSite(runner, host, port)
+        try:
+            await site.start()
+        except OSError:
+            await runner.cleanup()
+            raise
+        self._runner = runner
         self._session = aiohttp.ClientSession(timeout=aiohttp.ClientTimeout(total=30))
-        self._runner = web.AppRunner(self.app(), access_log=None, shutdown_timeout=1)
-        await self._runner.setup()
-        site = web.TCPSite(self._runner, host, port)
-        await site.start()
         sockets = getattr(site._server, "sockets", None) or []
         self.port = sockets[0].getsockname()[1] if sockets else port
 
