@@ -38,6 +38,11 @@ GUIDE = [
     ("Other Integrations", NS, True, True, True),
     ("Other Integrations", F, False, True, False),
     (None, Condition.NO_NEW_CYCLE, True, True, True),  # the guide's Import HR row
+    # The sync task: run it again where the guide says run the sync script; never over a
+    # running one; a disabled task is enabled by hand, not rerun.
+    ("Sync task", F, True, True, True),
+    ("Sync task", ST, False, True, False),
+    (None, Condition.DISABLED, False, False, True),
 ]
 
 

@@ -19,7 +19,7 @@ from bot.core.errors import SourceError
 from bot.core.lifecycle import Change, Decision, Keep, Open, Resolve
 from bot.core.settings import Settings, Tenant
 from bot.slack.delivery import Deliverer
-from bot.sources.api import EadmSource
+from bot.sources import Source
 from bot.store import Store, Target, utcnow
 
 log = logging.getLogger(__name__)
@@ -36,7 +36,7 @@ class Poller:
         self,
         settings: Settings,
         store: Store,
-        sources: dict[str, EadmSource],
+        sources: dict[str, Source],
         deliverer: Deliverer | None,
         *,
         owner: str,
@@ -111,7 +111,7 @@ class Poller:
                 log.exception("[%s] a poll listener failed", tenant.name)
         return decisions
 
-    async def _learn(self, tenant: Tenant, source: EadmSource, now: datetime) -> None:
+    async def _learn(self, tenant: Tenant, source: Source, now: datetime) -> None:
         """Read recent cycles once per process, so normal step durations are known at once."""
         if tenant.name in self._learned:
             return

@@ -28,7 +28,7 @@ from bot.slack import ids
 from bot.slack.calls import permalink
 from bot.slack.questions import ticket_offer
 from bot.slack.render import fmt_time, render_question, rerun_button, step_name, title
-from bot.sources.api import EadmSource
+from bot.sources import Source
 from bot.store.tables import Alert, Rerun
 
 log = logging.getLogger(__name__)
@@ -48,7 +48,7 @@ class Reruns:
         self,
         ctx: Context,
         access: Access,
-        sources: dict[str, EadmSource],
+        sources: dict[str, Source],
         playbook: Playbook,
         client: AsyncWebClient | None = None,
     ) -> None:

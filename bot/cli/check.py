@@ -434,6 +434,45 @@ async def check_eadm(tenant: Tenant) -> Verdict:
     return passed(item, detail)
 
 
+async def check_task(settings: Settings, tenant: Tenant) -> Verdict:
+    """The sync task, read once through the tenant's task or exporter source."""
+    from bot.core.task import describe_result
+    from bot.sources import task_reader
+
+    kind = tenant.task_source
+    item = f"[{tenant.name}] sync task ({kind})"
+    try:
+        reader = task_reader(tenant, settings.tz)
+    except ValueError as exc:
+        return failed(item, str(exc), "set EADM_TASK_COMMAND")
+    assert reader is not None
+    try:
+        task = await reader.read()
+    except SourceError as exc:
+        return failed(item, str(exc))
+    finally:
+        await reader.aclose()
+    where = (
+        " ".join(tenant.task_command or ["the shipped PowerShell script"])
+        if kind == "task"
+        else tenant.exporter_url
+    )
+    parts = [f'"{task.path}{task.name}" is {task.state.value}']
+    if task.last_run_at:
+        parts.append(f"last run {task.last_run_at.astimezone(settings.tz):%Y-%m-%d %H:%M}")
+    elif kind == "task":
+        parts.append("it has not run yet")
+    if task.last_result is not None:
+        parts.append(f"result {describe_result(task.last_result)}")
+    elif task.last_ok is not None:
+        parts.append("last run " + ("succeeded" if task.last_ok else "did not succeed"))
+    if task.next_run_at:
+        parts.append(f"next run {task.next_run_at.astimezone(settings.tz):%Y-%m-%d %H:%M}")
+    if task.missed_runs:
+        parts.append(f"{task.missed_runs} missed run(s)")
+    return passed(item, f"{where}: " + "; ".join(parts))
+
+
 def _eadm_fix(message: str) -> str | None:
     if "not the status contract" in message:
         return "point EADM_URL at a server that serves the README's status contract"
@@ -480,10 +519,13 @@ async def check_tenant(
     channel_item = f"[{tenant.name}] alert channel {tenant.channel}"
     adapters = Adapters.resolve([tenant])  # exactly as the running bot resolves them
     checks: list[tuple[str, Awaitable[Verdict]]] = [
-        ("eAdm status API", check_eadm(tenant)),
         ("rerun runner", check_rerun(tenant, adapters)),
         ("ticket target", check_ticket(tenant, adapters)),
     ]
+    if tenant.task_source is not None:
+        checks.insert(0, ("sync task", check_task(settings, tenant)))
+    if "api" in tenant.sources:
+        checks.insert(0, ("eAdm status API", check_eadm(tenant)))
     if slack_works:
         checks.insert(0, ("alert channel", check_channel(settings, tenant, client)))
     results = await asyncio.gather(

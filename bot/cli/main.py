@@ -84,6 +84,11 @@ def _parser() -> argparse.ArgumentParser:
     manifest.add_argument("--url", help="the bot's public HTTPS address, for HTTP mode")
     manifest.add_argument("--file", type=Path, help="the manifest (default: deploy/'s)")
     manifest.set_defaults(func=_manifest)
+    script = sub.add_parser(
+        "task-script",
+        help="print the PowerShell script that prints the sync task as JSON (for the task source)",
+    )
+    script.set_defaults(func=_task_script)
 
     db = sub.add_parser("db", help="database maintenance")
     db_sub = db.add_subparsers(dest="db_command", metavar="ACTION", required=True)
@@ -183,6 +188,13 @@ def _check(_args: argparse.Namespace) -> int:
     from bot.cli.check import run_check
 
     return run_check()
+
+
+def _task_script(_args: argparse.Namespace) -> int:
+    from bot.sources.task import script_path
+
+    sys.stdout.write(script_path().read_text(encoding="utf-8"))
+    return 0
 
 
 def _db_upgrade(_args: argparse.Namespace) -> int:

@@ -9,11 +9,12 @@ from __future__ import annotations
 import re
 import statistics
 from collections.abc import Iterable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime
 
-from bot.core.domain import SYNCHRONIZATION, Condition, Finding, Snapshot, StepState
+from bot.core.domain import SYNCHRONIZATION, TASK_STEP, Condition, Finding, Snapshot, StepState
 from bot.core.settings import Thresholds
+from bot.core.task import task_findings
 
 # The import filter's stop, as eAdm words it in English or Bokmål: the filter itself, the
 # safety threshold by that name, its limits on changes or deletions, or too many of them.
@@ -81,7 +82,26 @@ def detect(
     """What is wrong with this tenant's cycle now. `snapshot` is None when the poll failed."""
     if snapshot is None:
         return _source_findings(now, thresholds, health)
-    normal = normal or {}
+    if snapshot.task is None:
+        return _step_findings(snapshot, now, thresholds, normal or {})
+    # The sync task's row has rules of its own (bot.core.task); the status API's steps, when
+    # the tenant combines both, keep theirs. "No new cycle" is one alert whichever saw it.
+    for_task = task_findings(snapshot, now=now, thresholds=thresholds, normal=normal)
+    steps = tuple(run for run in snapshot.steps if run.name != TASK_STEP)
+    for_steps = (
+        _step_findings(replace(snapshot, steps=steps, task=None), now, thresholds, normal or {})
+        if steps
+        else []
+    )
+    findings = [f for f in for_steps + for_task if f.condition is not Condition.NO_NEW_CYCLE]
+    if not findings:
+        findings = [f for f in for_task + for_steps if f.condition is Condition.NO_NEW_CYCLE][:1]
+    return findings
+
+
+def _step_findings(
+    snapshot: Snapshot, now: datetime, thresholds: Thresholds, normal: dict[str, float]
+) -> list[Finding]:
     findings: list[Finding] = []
     held: list[tuple[str, datetime, str | None]] = []  # steps the import filter stopped
     for index, run in enumerate(snapshot.steps):

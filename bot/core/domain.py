@@ -10,6 +10,7 @@ import re
 from dataclasses import dataclass, field
 from datetime import datetime
 from enum import StrEnum
+from typing import Any
 
 
 class StepState(StrEnum):
@@ -28,6 +29,17 @@ class Condition(StrEnum):
     STUCK = "stuck"
     NO_NEW_CYCLE = "no_new_cycle"
     SOURCE_UNREACHABLE = "source_unreachable"
+    DISABLED = "disabled"  # the sync task is disabled in Task Scheduler
+
+
+class TaskState(StrEnum):
+    """Task Scheduler's state of the sync task (the enum's names, in lower case)."""
+
+    UNKNOWN = "unknown"
+    DISABLED = "disabled"
+    QUEUED = "queued"
+    READY = "ready"
+    RUNNING = "running"
 
 
 # The seven named steps of a cycle, in order. Anything else eAdm shows is an integration.
@@ -39,6 +51,8 @@ SYNCHRONIZATION = "Synchronization"
 EXPORT_AD = "Export AD"
 IMPORT_AD_RESULTS = "Import AD Results"
 OTHER_INTEGRATIONS = "Other Integrations"
+# The sync script's scheduled task, shown as a row of its own beside (or instead of) the steps.
+TASK_STEP = "Sync task"
 
 CORE_STEPS: tuple[str, ...] = (
     IMPORT_HR,
@@ -49,8 +63,8 @@ CORE_STEPS: tuple[str, ...] = (
     EXPORT_AD,
     IMPORT_AD_RESULTS,
 )
-# Every step the guide has advice for: the seven, plus integrations as one group.
-GUIDE_STEPS: tuple[str, ...] = (*CORE_STEPS, OTHER_INTEGRATIONS)
+# Every step the guide has advice for: the seven, integrations as one group, and the task.
+GUIDE_STEPS: tuple[str, ...] = (*CORE_STEPS, OTHER_INTEGRATIONS, TASK_STEP)
 
 
 def _squash(text: str) -> str:
@@ -122,7 +136,7 @@ def canonical_step(name: str) -> str:
 def guide_step(name: str) -> str:
     """The guide row that advises a step: one of the seven, or Other Integrations."""
     canonical = canonical_step(name)
-    return canonical if canonical in CORE_STEPS else OTHER_INTEGRATIONS
+    return canonical if canonical in (*CORE_STEPS, TASK_STEP) else OTHER_INTEGRATIONS
 
 
 def parse_state(word: str) -> StepState | None:
@@ -147,6 +161,24 @@ class StepRun:
 
 
 @dataclass(frozen=True, slots=True)
+class TaskInfo:
+    """The sync task as Task Scheduler (or windows_exporter) shows it, plus what the source
+    itself saw across polls: when a run ended, and missed runs since the last one."""
+
+    name: str
+    state: TaskState
+    path: str = "\\"
+    last_run_at: datetime | None = None  # None: it never ran (or, from the exporter, not seen)
+    next_run_at: datetime | None = None
+    last_result: int | None = None  # LastTaskResult; None where the source does not tell it
+    last_ok: bool | None = None  # None: no run to judge
+    missed_runs: int | None = None
+    missed_since_run: int = 0  # NumberOfMissedRuns grew by this much since the last run
+    finished_at: datetime | None = None  # when the source saw the last run end
+    watched_since: datetime | None = None  # when this process began watching the task
+
+
+@dataclass(frozen=True, slots=True)
 class Snapshot:
     """One cycle as eAdm shows it, read at `fetched_at`."""
 
@@ -158,6 +190,8 @@ class Snapshot:
     fetched_at: datetime | None = None
     # Per-step problems met while parsing (an unknown state word, say): step name -> text.
     problems: tuple[tuple[str, str], ...] = field(default=())
+    # The sync task, for the task and exporter sources; its row is also one of `steps`.
+    task: TaskInfo | None = None
 
     def step(self, name: str) -> StepRun | None:
         for run in self.steps:
@@ -231,7 +265,40 @@ def snapshot_to_dict(snapshot: Snapshot) -> dict[str, object]:
             }
             for run in snapshot.steps
         ],
+        "task": _task_to_dict(snapshot.task) if snapshot.task else None,
     }
+
+
+def _task_to_dict(task: TaskInfo) -> dict[str, object]:
+    return {
+        "name": task.name,
+        "state": task.state.value,
+        "path": task.path,
+        "last_run_at": _iso(task.last_run_at),
+        "next_run_at": _iso(task.next_run_at),
+        "last_result": task.last_result,
+        "last_ok": task.last_ok,
+        "missed_runs": task.missed_runs,
+        "missed_since_run": task.missed_since_run,
+        "finished_at": _iso(task.finished_at),
+        "watched_since": _iso(task.watched_since),
+    }
+
+
+def _task_from_dict(data: dict[str, Any]) -> TaskInfo:
+    return TaskInfo(
+        name=str(data["name"]),
+        state=TaskState(data["state"]),
+        path=str(data.get("path") or "\\"),
+        last_run_at=_dt(data.get("last_run_at")),
+        next_run_at=_dt(data.get("next_run_at")),
+        last_result=data.get("last_result"),
+        last_ok=data.get("last_ok"),
+        missed_runs=data.get("missed_runs"),
+        missed_since_run=int(data.get("missed_since_run") or 0),
+        finished_at=_dt(data.get("finished_at")),
+        watched_since=_dt(data.get("watched_since")),
+    )
 
 
 def snapshot_from_dict(data: dict[str, object]) -> Snapshot:
@@ -253,4 +320,5 @@ def snapshot_from_dict(data: dict[str, object]) -> Snapshot:
             )
             for step in steps
         ),
+        task=_task_from_dict(task) if isinstance(task := data.get("task"), dict) else None,
     )

@@ -9,10 +9,11 @@ from __future__ import annotations
 
 import json
 import re
+import sys
 import tomllib
 from datetime import tzinfo
 from pathlib import Path
-from typing import Annotated, Any, Literal
+from typing import Annotated, Any, Literal, cast
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from pydantic import (
@@ -30,6 +31,8 @@ from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 from bot.core.errors import ConfigError
 
 Language = Literal["en", "nb"]
+SourceKind = Literal["api", "task", "exporter"]
+DEFAULT_TASK_NAME = "eAdm synkronisering"
 
 # What to tell an admin for each setting that can be wrong.
 _FIXES: dict[str, str] = {
@@ -59,6 +62,16 @@ _FIXES: dict[str, str] = {
     "Status page as your browser shows it, or leave it unset",
     "EADM_PORTAL_IMPORT_HISTORY_URL": "set it to the exact address of the portal's Import "
     "History page as your browser shows it, or leave it unset",
+    "EADM_SOURCE": "set it to api, task or exporter, or to api,task or api,exporter to combine "
+    "the status API with the sync task",
+    "EADM_TASK_COMMAND": "set it to a JSON list that prints the sync task as JSON, e.g. "
+    '["ssh", "eadm01", "powershell -NoProfile -File C:/eadm-bot/get-sync-task.ps1"] '
+    '(see README, "Connect to your eAdm")',
+    "EADM_TASK_TIMEOUT": "set it to a number of seconds above 0 (default 30)",
+    "EADM_EXPORTER_URL": "set it to windows_exporter's metrics URL, e.g. "
+    "http://eadm01:9182/metrics",
+    "AGENT_START_COMMAND": "set it to a JSON list, e.g. "
+    '["schtasks", "/Run", "/TN", "eAdm synkronisering"]',
 }
 
 _MENTION = re.compile(r"S[A-Z0-9]{2,}|[UW][A-Z0-9]{2,}|here|channel|none")
@@ -79,6 +92,40 @@ def normalize_mention(value: str | None) -> str | None:
             "here or channel"
         )
     return word
+
+
+def parse_argv(value: Any) -> Any:
+    """A command given as a JSON list of strings (as the environment carries it)."""
+    if isinstance(value, str):
+        if not value.strip():
+            return None
+        try:
+            value = json.loads(value)
+        except json.JSONDecodeError as exc:
+            raise ValueError(f"is not valid JSON ({exc.msg})") from None
+        if not isinstance(value, list) or not value or not all(isinstance(p, str) for p in value):
+            raise ValueError("must be a non-empty JSON list of strings")
+    return value
+
+
+def parse_sources(value: Any) -> Any:
+    """`api`, `task`, `exporter`, or a combination (`api,task`, ["api", "exporter"])."""
+    if isinstance(value, str):
+        value = [part.strip().lower() for part in value.split(",") if part.strip()]
+    if isinstance(value, list):
+        kinds = [str(v).lower() for v in value]
+        if len(set(kinds)) != len(kinds) or not kinds:
+            raise ValueError("must name each source once")
+        if "task" in kinds and "exporter" in kinds:
+            raise ValueError("combines task and exporter; use one of them (with api if wanted)")
+        if len(kinds) > 1 and "api" not in kinds:
+            raise ValueError("only api combines with task or exporter")
+        return kinds
+    return value
+
+
+def on_windows() -> bool:
+    return sys.platform == "win32"
 
 
 class RerunConfig(BaseModel):
@@ -108,8 +155,13 @@ class Tenant(BaseModel):
     """One eAdm installation being watched."""
 
     name: str
-    eadm_url: str
+    eadm_url: str = ""  # needed when `sources` has api
     eadm_api_token: SecretStr | None = None
+    sources: list[SourceKind] = Field(default_factory=lambda: ["api"])
+    task_name: str = DEFAULT_TASK_NAME
+    task_command: list[str] | None = None  # None: the shipped script, on Windows
+    task_timeout: float = Field(default=30.0, gt=0)
+    exporter_url: str | None = None
     channel: str
     language: Language = "en"
     portal_url: str | None = None
@@ -129,12 +181,41 @@ class Tenant(BaseModel):
     def _users(cls, value: Any) -> Any:
         return _user_list(value)
 
-    @field_validator("eadm_url")
+    @model_validator(mode="before")
     @classmethod
-    def _url(cls, value: str) -> str:
-        if not value.startswith(("http://", "https://")):
+    def _source_word(cls, data: Any) -> Any:
+        if isinstance(data, dict) and "source" in data:
+            data = dict(data)
+            data.setdefault("sources", data.pop("source"))
+        return data
+
+    _sources = field_validator("sources", mode="before")(lambda v: parse_sources(v))
+    _command = field_validator("task_command", mode="before")(lambda v: parse_argv(v))
+
+    @field_validator("eadm_url", "exporter_url")
+    @classmethod
+    def _url(cls, value: str | None) -> str | None:
+        if value and not value.startswith(("http://", "https://")):
             raise ValueError("must start with http:// or https://")
-        return value.rstrip("/")
+        return value.rstrip("/") if value else value
+
+    @model_validator(mode="after")
+    def _source_needs(self) -> Tenant:
+        if "api" in self.sources and not self.eadm_url:
+            raise ValueError(f"tenant {self.name}: source api needs eadm_url")
+        if "exporter" in self.sources and not self.exporter_url:
+            raise ValueError(f"tenant {self.name}: source exporter needs exporter_url")
+        if "task" in self.sources and not self.task_command and not on_windows():
+            raise ValueError(
+                f"tenant {self.name}: source task needs task_command here (only on Windows "
+                "does the bot run the shipped PowerShell script by itself)"
+            )
+        return self
+
+    @property
+    def task_source(self) -> SourceKind | None:
+        """task or exporter, when the tenant watches the sync task."""
+        return next((s for s in self.sources if s != "api"), None)
 
     @field_validator("portal_url", "portal_status_url", "portal_import_history_url")
     @classmethod
@@ -207,6 +288,11 @@ class Settings(BaseSettings):
     playbook_extra: Path | None = None
     tenant_name: str = "eadm"
     poll_interval: float = Field(default=60, gt=0)
+    eadm_source: str = "api"
+    eadm_task_name: str = DEFAULT_TASK_NAME
+    eadm_task_command: Annotated[list[str] | None, NoDecode] = None
+    eadm_task_timeout: float = Field(default=30, gt=0)
+    eadm_exporter_url: str | None = None
 
     # Detection and reminders
     not_started_after: float = Field(default=900, gt=0)
@@ -249,23 +335,23 @@ class Settings(BaseSettings):
     def _split_users(cls, value: Any) -> Any:
         return _user_list(value)
 
-    @field_validator("rerun_command", mode="before")
+    @field_validator("rerun_command", "eadm_task_command", mode="before")
     @classmethod
     def _argv(cls, value: Any) -> Any:
-        if isinstance(value, str):
-            if not value.strip():
-                return None
-            try:
-                value = json.loads(value)
-            except json.JSONDecodeError as exc:
-                raise ValueError(f"is not valid JSON ({exc.msg})") from None
-            if (
-                not isinstance(value, list)
-                or not value
-                or not all(isinstance(part, str) for part in value)
-            ):
-                raise ValueError("must be a non-empty JSON list of strings")
-        return value
+        return parse_argv(value)
+
+    @field_validator("eadm_source")
+    @classmethod
+    def _sources(cls, value: str) -> str:
+        kinds = parse_sources(value)
+        if bad := [k for k in kinds if k not in ("api", "task", "exporter")]:
+            raise ValueError(f"names an unknown source {bad[0]!r}")
+        return ",".join(kinds)
+
+    @property
+    def source_kinds(self) -> list[SourceKind]:
+        """EADM_SOURCE as a list: api, task, exporter, or api with one of the others."""
+        return cast(list[SourceKind], self.eadm_source.split(","))
 
     @field_validator("mention")
     @classmethod
@@ -293,6 +379,7 @@ class Settings(BaseSettings):
         "rerun_webhook_url",
         "ticket_webhook_url",
         "zendesk_url",
+        "eadm_exporter_url",
     )
     @classmethod
     def _http_url(cls, value: str | None) -> str | None:
@@ -323,7 +410,7 @@ class Settings(BaseSettings):
     def _read_tenants(self) -> Settings:
         if self.eadm_bot_config:
             self._tenants = _tenants_from_file(self.eadm_bot_config, self)
-        elif self.eadm_url and self.alert_channel:
+        elif self.alert_channel and self._env_source_complete():
             self._tenants = [self._env_tenant()]
         return self
 
@@ -331,6 +418,16 @@ class Settings(BaseSettings):
     def tenants(self) -> list[Tenant]:
         """Every tenant watched: one from the variables above, or those of EADM_BOT_CONFIG."""
         return self._tenants
+
+    def _env_source_complete(self) -> bool:
+        """Whether the variables name every source EADM_SOURCE asks for (check_settings says
+        which one is missing otherwise)."""
+        kinds = self.source_kinds
+        return not (
+            ("api" in kinds and not self.eadm_url)
+            or ("exporter" in kinds and not self.eadm_exporter_url)
+            or ("task" in kinds and not self.eadm_task_command and not on_windows())
+        )
 
     def _env_tenant(self) -> Tenant:
         if self.rerun_command:
@@ -370,6 +467,11 @@ class Settings(BaseSettings):
             name=self.tenant_name,
             eadm_url=self.eadm_url or "",
             eadm_api_token=self.eadm_api_token,
+            sources=self.source_kinds,
+            task_name=self.eadm_task_name,
+            task_command=self.eadm_task_command,
+            task_timeout=self.eadm_task_timeout,
+            exporter_url=self.eadm_exporter_url,
             channel=self.alert_channel or "",
             language=self.language,
             portal_url=self.eadm_portal_url,
@@ -418,6 +520,7 @@ def _tenants_from_file(path: Path, settings: Settings) -> list[Tenant]:
     for entry in raw:
         entry = dict(entry)
         entry.setdefault("language", settings.language)
+        entry.setdefault("task_timeout", settings.eadm_task_timeout)
         try:
             tenants.append(Tenant.model_validate(entry))
         except ValidationError as exc:
@@ -496,14 +599,18 @@ def check_settings(
                 need("SLACK_APP_TOKEN", "does not look like an app-level token (xapp-...)")
         elif settings.slack_signing_secret is None:
             need("SLACK_SIGNING_SECRET", "missing (needed in HTTP mode)")
-    if not require_tenants:
-        pass
-    elif not settings.tenants:
-        need("EADM_URL", "missing")
-        need("ALERT_CHANNEL", "missing")
-    elif not settings.eadm_bot_config:
-        if not settings.eadm_url:
+    if require_tenants and not settings.eadm_bot_config:
+        kinds = settings.source_kinds
+        if "api" in kinds and not settings.eadm_url:
             need("EADM_URL", "missing")
+        if "exporter" in kinds and not settings.eadm_exporter_url:
+            need("EADM_EXPORTER_URL", "missing (needed for EADM_SOURCE=exporter)")
+        if "task" in kinds and not settings.eadm_task_command and not on_windows():
+            need(
+                "EADM_TASK_COMMAND",
+                "missing (needed for EADM_SOURCE=task where the bot does not run on the "
+                "Windows server itself)",
+            )
         if not settings.alert_channel:
             need("ALERT_CHANNEL", "missing")
     if settings.ticket_email_to and settings.smtp_url is None:

@@ -41,7 +41,8 @@ from bot.runtime import health
 from bot.runtime.acks import AckFirst
 from bot.slack.compose import Composer
 from bot.slack.delivery import ChannelPace, Deliverer
-from bot.sources.api import EadmSource, status_client
+from bot.sources import source_for
+from bot.sources.api import status_client
 from bot.store import Store, utcnow
 
 log = logging.getLogger(__name__)
@@ -155,12 +156,7 @@ class Bot:
         self.composer = Composer(settings, self.playbook, self.adapters)
         self.http = status_client()  # one pool and TLS context for every tenant's status reads
         self.sources = {
-            tenant.name: EadmSource(
-                tenant.eadm_url,
-                tenant.name,
-                tenant.eadm_api_token.get_secret_value() if tenant.eadm_api_token else None,
-                client=self.http,
-            )
+            tenant.name: source_for(tenant, settings.tz, client=self.http)
             for tenant in settings.tenants
         }
         self.deliverer = Deliverer(

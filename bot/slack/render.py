@@ -28,9 +28,18 @@ from slack_sdk.models.blocks import (
 )
 from slack_sdk.models.views import View
 
-from bot.core.domain import Condition, Snapshot, StepState, snapshot_from_dict
+from bot.core.domain import (
+    TASK_STEP,
+    Condition,
+    Snapshot,
+    StepState,
+    TaskInfo,
+    TaskState,
+    snapshot_from_dict,
+)
 from bot.core.i18n import t
 from bot.core.playbook import LINKS, Entry
+from bot.core.task import code32
 from bot.slack import ids
 
 # Slack's limits (https://api.slack.com/reference/block-kit/blocks).
@@ -54,6 +63,7 @@ CONDITION_ICONS: dict[Condition, str] = {
     Condition.STUCK: ":hourglass:",
     Condition.NO_NEW_CYCLE: ":zzz:",
     Condition.SOURCE_UNREACHABLE: ":electric_plug:",
+    Condition.DISABLED: ":no_entry_sign:",
 }
 RESOLVED_ICON = ":white_check_mark:"
 
@@ -166,11 +176,33 @@ def cycle_lines(
             end = run.finished_at or (now if run.state is StepState.RUNNING else None)
             if end:
                 parts.append(f"({fmt_duration((end - run.started_at).total_seconds(), lang)})")
+        if run.name == TASK_STEP and snapshot.task is not None:
+            parts.append("· " + task_details(snapshot.task, lang, tz, now))
         line = " ".join(parts)
         if errors and run.message and run.state in (StepState.FAILED, StepState.STOPPED):
             line += f"\n      `{truncate(_one_line(run.message), 200, lang)}`"
         lines.append(line)
     return lines
+
+
+def task_details(task: TaskInfo, lang: str, tz: tzinfo, now: datetime) -> str:
+    """The sync task's row: last run, result, next run (as Task Scheduler lists them)."""
+    parts = []
+    if task.state is TaskState.DISABLED:
+        parts.append(t(lang, "cycle.task_disabled"))
+    if task.last_run_at:
+        parts.append(t(lang, "cycle.task_last_run", time=fmt_time(task.last_run_at, tz, now)))
+    else:
+        parts.append(t(lang, "cycle.task_never_ran"))
+    if task.last_result is not None:
+        parts.append(t(lang, "cycle.task_result", code=f"0x{code32(task.last_result):X}"))
+    if task.next_run_at:
+        parts.append(t(lang, "cycle.task_next_run", time=fmt_time(task.next_run_at, tz, now)))
+    elif task.last_run_at or task.state is TaskState.DISABLED:
+        parts.append(t(lang, "cycle.task_no_next_run"))
+    if task.missed_since_run:
+        parts.append(t(lang, "cycle.task_missed", n=task.missed_since_run))
+    return " · ".join(parts)
 
 
 def _one_line(text: str) -> str:

@@ -1,8 +1,23 @@
-"""Sources: where snapshots come from. `api` reads the status contract over HTTP.
+"""Sources: where snapshots come from. `api` reads the status contract over HTTP, `task` the
+sync script's scheduled task through a command, `exporter` windows_exporter's scheduled_task
+metrics; `source_for` builds a tenant's source, combining api with one of the others.
 
 May import: the core only. Must not import Slack, the store, adapters or app.
 """
 
 from bot.sources.api import EadmSource, parse_cycle, parse_cycles
+from bot.sources.combined import CombinedSource, Source, source_for, task_reader
+from bot.sources.exporter import ExporterSource
+from bot.sources.task import TaskSource
 
-__all__ = ["EadmSource", "parse_cycle", "parse_cycles"]
+__all__ = [
+    "CombinedSource",
+    "EadmSource",
+    "ExporterSource",
+    "Source",
+    "TaskSource",
+    "parse_cycle",
+    "parse_cycles",
+    "source_for",
+    "task_reader",
+]

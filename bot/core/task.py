@@ -1,0 +1,193 @@
+"""The sync task's rules: what Task Scheduler's result codes mean, the task's row in the cycle
+view, and the conditions the task itself can be in. Pure: no clock, no I/O.
+
+The `task` and `exporter` sources describe the task as a `TaskInfo`; this module turns it into
+a row of the cycle (a `StepRun` named `TASK_STEP`) and into findings:
+
+- failed: the last result is a failure code (not 0 nor one of the informational codes);
+- stuck: running longer than STUCK_AFTER, or STUCK_FACTOR x its normal run time;
+- no_new_cycle: no run started for CYCLE_DUE_AFTER, or a scheduled run was missed since the
+  last one;
+- disabled: the task is disabled, so it will never start by itself.
+
+Imports only the domain and the settings' thresholds.
+"""
+
+from __future__ import annotations
+
+from dataclasses import replace
+from datetime import datetime
+
+from bot.core.domain import (
+    TASK_STEP,
+    Condition,
+    Finding,
+    Snapshot,
+    StepRun,
+    StepState,
+    TaskInfo,
+    TaskState,
+)
+from bot.core.settings import Thresholds
+
+# Task Scheduler's informational results: none of them says the last run went wrong.
+INFORMATIONAL: dict[int, str] = {
+    0x0: "the sync program exited with 0 (success)",
+    0x41300: "the task is ready to run at its next scheduled time",
+    0x41301: "the task is running now",
+    0x41302: "the task is disabled",
+    0x41303: "the task has not run yet",
+    0x41304: "no more runs are scheduled for the task",
+    0x41305: "the task lacks the properties it needs to run on a schedule",
+    0x41307: "the task has no trigger that is enabled",
+    0x41308: "the task starts on an event, so it has no run times",
+    0x41325: "the task is queued",
+}
+
+# Failures an admin meets, and what each means.
+FAILURES: dict[int, str] = {
+    0x41306: "the last run was stopped, by a person or by the task's time limit",
+    0x8004131F: "a start was refused because an instance of the task was already running",
+    0x80041315: "the Task Scheduler service is not running",
+    0x800710E0: "Windows refused to start the task (often a start condition or the "
+    "account's rights)",
+    0x2: "the sync program's exit code 2, which often means the action's file was not found",
+    0xE0434352: "the eAdm client stopped with an unhandled .NET exception; Event Viewer > "
+    'Windows Logs > Application shows it under ".NET Runtime" and "Application Error"',
+    0xC0000005: "the sync program crashed (access violation); Event Viewer > Windows Logs > "
+    "Application shows it",
+    0xC000013A: "the sync program was ended by Ctrl+C or a closed console window",
+}
+
+HAS_NOT_RUN = 0x41303
+
+# Task Scheduler's time for "never": a task that never ran reports this LastRunTime.
+NEVER_YEAR = 1999
+
+
+def code32(code: int) -> int:
+    """A result code as Task Scheduler's unsigned 32-bit value (some tools print it signed)."""
+    return code & 0xFFFFFFFF
+
+
+def is_failure(code: int) -> bool:
+    return code32(code) not in INFORMATIONAL
+
+
+def describe_result(code: int) -> str:
+    """The code in hex and decimal, and what it means."""
+    value = code32(code)
+    meaning = (
+        INFORMATIONAL.get(value)
+        or FAILURES.get(value)
+        or "the sync program's own exit code (see the eAdm client's log for what it means)"
+    )
+    return f"0x{value:X} ({value}): {meaning}"
+
+
+def task_row(task: TaskInfo) -> StepRun:
+    """The task as one row of the cycle view."""
+    if task.state is TaskState.RUNNING:
+        return StepRun(TASK_STEP, StepState.RUNNING, started_at=task.last_run_at)
+    if task.state is TaskState.QUEUED:
+        return StepRun(TASK_STEP, StepState.QUEUED, started_at=task.last_run_at)
+    if task.state is TaskState.DISABLED:
+        return StepRun(
+            TASK_STEP, StepState.PENDING, started_at=task.last_run_at, message="disabled"
+        )
+    if task.last_ok is False:
+        return StepRun(
+            TASK_STEP,
+            StepState.FAILED,
+            started_at=task.last_run_at,
+            finished_at=task.finished_at,
+            message=failure_text(task),
+        )
+    if task.last_run_at is None:
+        return StepRun(TASK_STEP, StepState.PENDING)
+    return StepRun(
+        TASK_STEP, StepState.COMPLETED, started_at=task.last_run_at, finished_at=task.finished_at
+    )
+
+
+def failure_text(task: TaskInfo) -> str:
+    where = f'Task Scheduler task "{task.name}"'
+    if task.last_result is None:
+        return f"{where}: the last run did not succeed (the exporter gives no result code)"
+    return f"{where}: last run result {describe_result(task.last_result)}"
+
+
+def cycle_id(task: TaskInfo) -> str:
+    """One run of the task is one cycle: named after when it started."""
+    start = task.last_run_at or task.watched_since
+    return f"task-{start.isoformat()}" if start else "task-never"
+
+
+def task_snapshot(tenant: str, task: TaskInfo, fetched_at: datetime) -> Snapshot:
+    """The cycle as the task alone shows it: one row."""
+    return Snapshot(
+        tenant=tenant,
+        cycle_id=cycle_id(task),
+        started_at=task.last_run_at,
+        finished_at=task.finished_at if task.state is not TaskState.RUNNING else None,
+        steps=(task_row(task),),
+        fetched_at=fetched_at,
+        task=task,
+    )
+
+
+def with_task(snapshot: Snapshot, task: TaskInfo) -> Snapshot:
+    """The status API's cycle with the task's row after its steps."""
+    steps = tuple(run for run in snapshot.steps if run.name != TASK_STEP)
+    return replace(snapshot, steps=(*steps, task_row(task)), task=task)
+
+
+def task_findings(
+    snapshot: Snapshot,
+    *,
+    now: datetime,
+    thresholds: Thresholds,
+    normal: dict[str, float] | None = None,
+) -> list[Finding]:
+    """What is wrong with the sync task now (empty when the snapshot has no task)."""
+    task = snapshot.task
+    if task is None:
+        return []
+
+    # Keyed by the task's own run, so that a tenant combining the status API does not get a
+    # new alert for the same task trouble with every API cycle.
+    run_id = cycle_id(task)
+
+    def finding(
+        step: str | None, condition: Condition, since: datetime, error: str | None = None
+    ) -> Finding:
+        return Finding(snapshot.tenant, run_id, step, condition, since, error)
+
+    if task.state is TaskState.DISABLED:
+        error = f'Task Scheduler task "{task.name}" is disabled'
+        return [finding(TASK_STEP, Condition.DISABLED, now, error)]
+    if task.state is TaskState.RUNNING:
+        started = task.last_run_at
+        if started is None:
+            return []
+        normal_s = (normal or {}).get(TASK_STEP, 0)
+        limit = max(thresholds.stuck_after, thresholds.stuck_factor * normal_s)
+        if (now - started).total_seconds() > limit:
+            return [finding(TASK_STEP, Condition.STUCK, started)]
+        return []
+    if task.state is TaskState.QUEUED:
+        return []
+    if task.last_ok is False:
+        since = task.finished_at or task.last_run_at or now
+        return [finding(TASK_STEP, Condition.FAILED, since, failure_text(task))]
+    if task.missed_since_run > 0:
+        since = task.last_run_at or task.watched_since or now
+        error = (
+            f'Task Scheduler task "{task.name}" missed {task.missed_since_run} scheduled '
+            "run(s) since its last run"
+        )
+        return [finding(None, Condition.NO_NEW_CYCLE, since, error)]
+    last = task.last_run_at or task.watched_since
+    if last is not None and (now - last).total_seconds() > thresholds.cycle_due_after:
+        return [finding(None, Condition.NO_NEW_CYCLE, last)]
+    return []

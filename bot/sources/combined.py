@@ -1,0 +1,96 @@
+"""Sources together: what every source offers the poll job, the status API combined with the
+sync task, and the one place that builds a tenant's source from its settings.
+
+Imports only the core and the sibling source modules.
+"""
+
+from __future__ import annotations
+
+from datetime import tzinfo
+from typing import Protocol, Self
+
+import httpx
+
+from bot.core.domain import Snapshot, TaskInfo
+from bot.core.settings import Tenant
+from bot.core.task import with_task
+from bot.sources.api import EadmSource
+from bot.sources.exporter import ExporterSource
+from bot.sources.task import TaskSource, default_command
+
+
+class Source(Protocol):
+    """What the poll job, the rerun guard and `check` ask of a source."""
+
+    async def current(self) -> Snapshot: ...
+
+    async def history(self, limit: int = 20) -> list[Snapshot]: ...
+
+    async def aclose(self) -> None: ...
+
+
+class TaskReader(Protocol):
+    async def read(self) -> TaskInfo: ...
+
+    async def aclose(self) -> None: ...
+
+
+class CombinedSource:
+    """The status API's cycle with the sync task as a row of its own. Either part failing
+    fails the poll: a half-read status could hide the other half's trouble."""
+
+    def __init__(self, api: EadmSource, task: TaskSource | ExporterSource) -> None:
+        self.api = api
+        self.task = task
+
+    async def __aenter__(self) -> Self:
+        return self
+
+    async def __aexit__(self, *exc: object) -> None:
+        await self.aclose()
+
+    async def current(self) -> Snapshot:
+        snapshot = await self.api.current()
+        return with_task(snapshot, await self.task.read())
+
+    async def history(self, limit: int = 20) -> list[Snapshot]:
+        return await self.api.history(limit)
+
+    async def start_sync(self) -> dict[str, object]:
+        return await self.api.start_sync()
+
+    async def aclose(self) -> None:
+        await self.api.aclose()
+        await self.task.aclose()
+
+
+def task_reader(
+    tenant: Tenant, tz: tzinfo, client: httpx.AsyncClient | None = None
+) -> TaskSource | ExporterSource | None:
+    """The tenant's reader of the sync task (task or exporter), if it watches one. `client`
+    is an HTTP client to share (its owner closes it)."""
+    if tenant.task_source == "task":
+        command = tenant.task_command or default_command(tenant.task_name)
+        if not command:
+            raise ValueError(f"tenant {tenant.name}: source task needs task_command")
+        return TaskSource(
+            tenant.name, command, task_name=tenant.task_name, timeout=tenant.task_timeout, tz=tz
+        )
+    if tenant.task_source == "exporter":
+        assert tenant.exporter_url
+        return ExporterSource(
+            tenant.name, tenant.exporter_url, task_name=tenant.task_name, client=client
+        )
+    return None
+
+
+def source_for(
+    tenant: Tenant, tz: tzinfo, client: httpx.AsyncClient | None = None
+) -> EadmSource | TaskSource | ExporterSource | CombinedSource:
+    """The source a tenant's settings ask for; HTTP sources share `client` when given."""
+    reader = task_reader(tenant, tz, client)
+    if reader is None or "api" in tenant.sources:
+        token = tenant.eadm_api_token.get_secret_value() if tenant.eadm_api_token else None
+        api = EadmSource(tenant.eadm_url, tenant.name, token, client=client)
+        return api if reader is None else CombinedSource(api, reader)
+    return reader
