@@ -176,3 +176,43 @@ def test_plain_snapshots_still_read_without_a_task() -> None:
     del data["task"]
     assert snapshot_from_dict(data).task is None
     assert isinstance(snapshot_from_dict(data), Snapshot)
+
+
+# -- the rerun guard and the task: run it again only while it is not running -----------------
+
+
+def _advised(step: str | None, condition: Condition) -> bool:
+    from bot.core.playbook import load_playbook
+
+    return "rerun" in load_playbook().entry(step, condition).actions
+
+
+@pytest.mark.parametrize(
+    "info,refusal",
+    [
+        (task(last_result=0xE0434352, last_ok=False), None),
+        (task(state=TaskState.RUNNING, last_result=0x41301), "refused_running"),
+        (task(state=TaskState.QUEUED), "refused_queued"),
+        (task(last_run_at=ago(300)), None),
+    ],
+)
+def test_the_guard_reruns_a_failed_task_but_never_a_running_one(
+    info: TaskInfo, refusal: str | None
+) -> None:
+    from bot.core.rerun_guard import AlertFact, RerunFacts, judge
+
+    facts = RerunFacts(
+        has_runner=True, snapshot=task_snapshot("t", info, NOW), now=NOW, cooldown_s=0
+    )
+    verdict = judge(facts, _advised)
+    assert (verdict.refusal.value if verdict.refusal else None) == refusal
+    # A click on the disabled or not-completing task's alert never reruns it.
+    for condition in (Condition.DISABLED, Condition.STUCK):
+        clicked = RerunFacts(
+            has_runner=True,
+            snapshot=task_snapshot("t", task(), NOW),
+            now=NOW,
+            cooldown_s=0,
+            clicked=AlertFact(1, TASK_STEP, condition),
+        )
+        assert judge(clicked, _advised).refusal is not None

@@ -27,7 +27,7 @@ from bot.core.playbook import Playbook, load_playbook
 from bot.core.settings import Settings, Tenant
 from bot.slack.delivery import Deliverer
 from bot.slack.people import People
-from bot.sources.api import EadmSource
+from bot.sources import Source
 from bot.store import Store
 
 log = logging.getLogger(__name__)
@@ -39,7 +39,7 @@ class UseCases:
         settings: Settings,
         store: Store,
         client: AsyncWebClient,
-        sources: dict[str, EadmSource],
+        sources: dict[str, Source],
         adapters: Adapters,
         deliverer: Deliverer | None = None,
         playbook: Playbook | None = None,

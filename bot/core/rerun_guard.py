@@ -15,7 +15,7 @@ from datetime import datetime
 from enum import StrEnum
 
 from bot.core.detect import is_safety_threshold
-from bot.core.domain import EXPORT_AD, Condition, Snapshot, StepState
+from bot.core.domain import EXPORT_AD, TASK_STEP, Condition, Snapshot, StepState
 
 
 class Refusal(StrEnum):
@@ -111,9 +111,10 @@ def judge(facts: RerunFacts, rerun_advised: RerunAdvised) -> Verdict:
 
 
 def _rerun_after_failure(step: str, rerun_advised: RerunAdvised) -> bool:
-    """Only Export AD's failure is answered with a rerun in the guide; every other failed
-    step is a case for support. The playbook must agree for a rerun to go ahead."""
-    return step == EXPORT_AD and rerun_advised(step, Condition.FAILED)
+    """Only Export AD's failure is answered with a rerun in the guide, and the sync task's
+    own failed run (the guide's "run the sync script"); every other failed step is a case for
+    support. The playbook must agree for a rerun to go ahead."""
+    return step in (EXPORT_AD, TASK_STEP) and rerun_advised(step, Condition.FAILED)
 
 
 def _alert_for(facts: RerunFacts, step: str, condition: Condition) -> AlertFact | None:
