@@ -187,6 +187,14 @@ async def world(tmp_path_factory: pytest.TempPathFactory) -> AsyncIterator[World
     runners: list[web.AppRunner] = []
     tenants = []
     rerun = [sys.executable, "-c", "print('started')"]
+    logs = tmp / "logg"
+    logs.mkdir()
+    (logs / "eAdm.Client.log").write_text(
+        "2026-11-27 06:00:01 INF Starting synchronization\n"
+        "2026-11-27 06:00:09 ERR Unhandled exception: System.IO.IOException: "
+        "The network path was not found\n",
+        encoding="utf-8",
+    )
     for case in CASES:
         lines = [
             "[[tenants]]",
@@ -201,6 +209,8 @@ async def world(tmp_path_factory: pytest.TempPathFactory) -> AsyncIterator[World
         else:
             assert case.command
             lines += [f"task_command = {_toml(case.command)}", "task_timeout = 1"]
+            if case.name == "ps51-failed":
+                lines.append(f"log_dir = {_toml(str(logs))}")
             if case.combined:
                 # A healthy simulated eAdm: its cycles keep coming.
                 runner, url = await serve_app(build_app(Scenario("test", (None,) * 50), speed=600))
@@ -288,6 +298,8 @@ async def test_the_task_is_its_own_row_of_the_cycle_view(world: World) -> None:
     text = _texts(message["blocks"])
     assert "*Sync task* failed" in text
     assert "result 0xE0434352" in text and "next run" in text
+    # The newest problem lines of the log folder come with it.
+    assert "The network path was not found" in text
 
 
 async def test_combined_shows_the_api_steps_and_the_task_row(world: World) -> None:

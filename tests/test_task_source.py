@@ -3,6 +3,7 @@ windows_exporter's documentation), and every bad input the command or the export
 
 from __future__ import annotations
 
+import json
 import sys
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -297,3 +298,28 @@ async def test_exporter_unreachable() -> None:
     async with ExporterSource("t", "http://127.0.0.1:9/metrics", task_name=NAME) as source:
         with pytest.raises(SourceError, match="cannot reach windows_exporter"):
             await source.current()
+
+
+# -- the status contract with the task in it (what `eadm-bot agent` serves) --------------------
+
+
+def test_a_cycle_with_the_task_gets_the_tasks_row_and_rules() -> None:
+    from bot.core.domain import snapshot_to_dict
+    from bot.core.task import task_snapshot
+    from bot.sources.api import parse_cycle
+
+    watch = TaskWatch()
+    info = watch.observe(read("ps51-failed-dotnet.json"), datetime.now(UTC), last_ok=False)
+    wire = snapshot_to_dict(task_snapshot("voss", info, datetime.now(UTC)))
+    wire = json.loads(json.dumps(wire))
+    snapshot = parse_cycle(wire, tenant="voss", fetched_at=datetime.now(UTC))
+    assert snapshot.task is not None and snapshot.task.last_result == 0xE0434352
+    assert [(r.name, r.state) for r in snapshot.steps] == [(TASK_STEP, StepState.FAILED)]
+
+
+def test_a_malformed_task_in_a_cycle_fails_the_poll_with_a_reason() -> None:
+    from bot.sources.api import parse_cycle
+
+    wire = {"cycle_id": "x", "steps": [], "task": {"name": "eAdm", "state": "sleeping"}}
+    with pytest.raises(SourceError, match="malformed task"):
+        parse_cycle(wire, tenant="voss", fetched_at=datetime.now(UTC))

@@ -7,14 +7,16 @@ tick (a lease), so several replicas can run the same schedule without polling tw
 from __future__ import annotations
 
 import asyncio
+import dataclasses
 import logging
 import time
 from collections.abc import Awaitable, Callable, Sequence
 from datetime import datetime
 
+from bot.adapters.log_folder import log_excerpt
 from bot.core import metrics
 from bot.core.detect import SourceHealth, detect, normal_durations
-from bot.core.domain import Finding, Snapshot
+from bot.core.domain import TASK_STEP, Condition, Finding, Snapshot
 from bot.core.errors import SourceError
 from bot.core.lifecycle import Change, Decision, Keep, Open, Resolve
 from bot.core.settings import Settings, Tenant
@@ -51,6 +53,7 @@ class Poller:
         self.listeners: list[PollListener] = []
         self._learned: set[str] = set()  # tenants whose cycle history was read this process
         self.last_poll: dict[str, datetime] = {}
+        self._log_lines: dict[str, str] = {}  # alert key -> log lines added to its error
 
     async def poll(self, tenant: Tenant) -> list[Decision] | None:
         """Poll one tenant, unless another process holds this tick. Never raises."""
@@ -92,6 +95,7 @@ class Poller:
             health=health,
             normal=normal_durations(history),
         )
+        findings = await self._with_log_lines(tenant, findings)
         decisions = await asyncio.to_thread(
             self.store.apply_findings,
             tenant.name,
@@ -110,6 +114,33 @@ class Poller:
             except Exception:
                 log.exception("[%s] a poll listener failed", tenant.name)
         return decisions
+
+    async def _with_log_lines(self, tenant: Tenant, findings: list[Finding]) -> list[Finding]:
+        """A failed sync task's alert carries the newest problem lines of the log folder,
+        read once per alert (not at every poll)."""
+        if tenant.log_dir is None:
+            return findings
+        out = []
+        for finding in findings:
+            if finding.step == TASK_STEP and finding.condition is Condition.FAILED:
+                if finding.key not in self._log_lines:
+                    excerpt = await asyncio.to_thread(
+                        log_excerpt,
+                        tenant.log_dir,
+                        finding.since,
+                        max_lines=12,
+                        tz=self.settings.tz,
+                    )
+                    self._log_lines[finding.key] = (
+                        f"\n\n{excerpt.note}\n{excerpt.text}" if excerpt else ""
+                    )
+                    while len(self._log_lines) > 1000:
+                        self._log_lines.pop(next(iter(self._log_lines)))
+                extra = self._log_lines[finding.key]
+                if extra:
+                    finding = dataclasses.replace(finding, error=(finding.error or "") + extra)
+            out.append(finding)
+        return out
 
     async def _learn(self, tenant: Tenant, source: Source, now: datetime) -> None:
         """Read recent cycles once per process, so normal step durations are known at once."""

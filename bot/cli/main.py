@@ -84,6 +84,14 @@ def _parser() -> argparse.ArgumentParser:
     manifest.add_argument("--url", help="the bot's public HTTPS address, for HTTP mode")
     manifest.add_argument("--file", type=Path, help="the manifest (default: deploy/'s)")
     manifest.set_defaults(func=_manifest)
+
+    agent = sub.add_parser(
+        "agent",
+        help="on the eAdm client server: serve the sync task's status to a bot elsewhere and "
+        "start the task on its signed request",
+    )
+    agent.set_defaults(func=_agent)
+
     script = sub.add_parser(
         "task-script",
         help="print the PowerShell script that prints the sync task as JSON (for the task source)",
@@ -188,6 +196,25 @@ def _check(_args: argparse.Namespace) -> int:
     from bot.cli.check import run_check
 
     return run_check()
+
+
+def _agent(_args: argparse.Namespace) -> int:
+    from bot.core.settings import check_agent_settings
+
+    settings = _settings(require_slack=False, require_tenants=False)
+    if settings is None:
+        return 2
+    if problems := check_agent_settings(settings):
+        print("eadm-bot agent cannot start. Fix these settings:", file=sys.stderr)
+        for problem in problems:
+            print(f"  - {problem}", file=sys.stderr)
+        return 2
+    setup_logging(settings)
+    from bot.runtime.agent import Agent
+
+    agent = Agent(settings)
+    run_until_stopped(lambda: agent.start(settings.host), agent.stop)
+    return 0
 
 
 def _task_script(_args: argparse.Namespace) -> int:

@@ -265,11 +265,11 @@ def snapshot_to_dict(snapshot: Snapshot) -> dict[str, object]:
             }
             for run in snapshot.steps
         ],
-        "task": _task_to_dict(snapshot.task) if snapshot.task else None,
+        "task": task_to_dict(snapshot.task) if snapshot.task else None,
     }
 
 
-def _task_to_dict(task: TaskInfo) -> dict[str, object]:
+def task_to_dict(task: TaskInfo) -> dict[str, object]:
     return {
         "name": task.name,
         "state": task.state.value,
@@ -285,7 +285,7 @@ def _task_to_dict(task: TaskInfo) -> dict[str, object]:
     }
 
 
-def _task_from_dict(data: dict[str, Any]) -> TaskInfo:
+def task_from_dict(data: dict[str, Any]) -> TaskInfo:
     return TaskInfo(
         name=str(data["name"]),
         state=TaskState(data["state"]),
@@ -320,5 +320,5 @@ def snapshot_from_dict(data: dict[str, object]) -> Snapshot:
             )
             for step in steps
         ),
-        task=_task_from_dict(task) if isinstance(task := data.get("task"), dict) else None,
+        task=task_from_dict(task) if isinstance(task := data.get("task"), dict) else None,
     )

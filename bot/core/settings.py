@@ -72,6 +72,11 @@ _FIXES: dict[str, str] = {
     "http://eadm01:9182/metrics",
     "AGENT_START_COMMAND": "set it to a JSON list, e.g. "
     '["schtasks", "/Run", "/TN", "eAdm synkronisering"]',
+    "AGENT_PORT": "set it to a free TCP port between 1 and 65535 (default 8731)",
+    "AGENT_TOKEN": "set it to a long random string, and give the central bot the same as the "
+    "tenant's eadm_api_token",
+    "AGENT_SECRET": "set it to another long random string, and give the central bot the same "
+    "as the tenant's rerun webhook secret",
 }
 
 _MENTION = re.compile(r"S[A-Z0-9]{2,}|[UW][A-Z0-9]{2,}|here|channel|none")
@@ -92,6 +97,29 @@ def normalize_mention(value: str | None) -> str | None:
             "here or channel"
         )
     return word
+
+
+def check_agent_settings(settings: Settings) -> list[str]:
+    """What `eadm-bot agent` needs beyond the defaults, one line per missing setting."""
+    problems = []
+    for name, value in (
+        ("AGENT_TOKEN", settings.agent_token),
+        ("AGENT_SECRET", settings.agent_secret),
+    ):
+        if value is None or len(value.get_secret_value()) < 16:
+            why = "missing" if value is None else "shorter than 16 characters"
+            problems.append(f"{name}: {why}; {_FIXES[name]}.")
+    if not settings.eadm_task_command and not on_windows():
+        problems.append(
+            "EADM_TASK_COMMAND: missing (the agent runs the shipped script by itself only on "
+            f"Windows); {_FIXES['EADM_TASK_COMMAND']}."
+        )
+    if not settings.agent_start_command and not on_windows():
+        problems.append(
+            "AGENT_START_COMMAND: missing (the default, schtasks, exists only on Windows); "
+            f"{_FIXES['AGENT_START_COMMAND']}."
+        )
+    return problems
 
 
 def parse_argv(value: Any) -> Any:
@@ -318,6 +346,12 @@ class Settings(BaseSettings):
     zendesk_email: str | None = None
     zendesk_token: SecretStr | None = None
 
+    # The agent on the eAdm client server (`eadm-bot agent`)
+    agent_port: int = Field(default=8731, ge=0, le=65535)
+    agent_token: SecretStr | None = None
+    agent_secret: SecretStr | None = None
+    agent_start_command: Annotated[list[str] | None, NoDecode] = None
+
     # Running
     language: Language = "en"
     timezone: str = "Europe/Oslo"
@@ -335,7 +369,7 @@ class Settings(BaseSettings):
     def _split_users(cls, value: Any) -> Any:
         return _user_list(value)
 
-    @field_validator("rerun_command", "eadm_task_command", mode="before")
+    @field_validator("rerun_command", "eadm_task_command", "agent_start_command", mode="before")
     @classmethod
     def _argv(cls, value: Any) -> Any:
         return parse_argv(value)

@@ -15,8 +15,16 @@ from typing import Any, Self
 
 import httpx
 
-from bot.core.domain import Snapshot, StepRun, StepState, canonical_step, parse_state
+from bot.core.domain import (
+    Snapshot,
+    StepRun,
+    StepState,
+    canonical_step,
+    parse_state,
+    task_from_dict,
+)
 from bot.core.errors import SourceError
+from bot.core.task import with_task
 
 log = logging.getLogger(__name__)
 
@@ -95,7 +103,7 @@ def parse_cycle(data: object, *, tenant: str, fetched_at: datetime) -> Snapshot:
                 message=message,
             )
         )
-    return Snapshot(
+    snapshot = Snapshot(
         tenant=tenant,
         cycle_id=str(cycle_id),
         started_at=_timestamp(_get(data, "started_at"), "cycle started_at"),
@@ -104,6 +112,14 @@ def parse_cycle(data: object, *, tenant: str, fetched_at: datetime) -> Snapshot:
         fetched_at=fetched_at,
         problems=tuple(problems),
     )
+    task = data.get("task")
+    if isinstance(task, dict):
+        # `eadm-bot agent` adds the sync task itself, so the task's own rules apply here too.
+        try:
+            return with_task(snapshot, task_from_dict(task))
+        except (KeyError, ValueError, TypeError) as exc:
+            raise SourceError(f"cycle {cycle_id} has a malformed task object ({exc})") from None
+    return snapshot
 
 
 def parse_cycles(data: object, *, tenant: str, fetched_at: datetime) -> list[Snapshot]:
