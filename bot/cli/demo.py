@@ -8,14 +8,18 @@ opens the App Home as in Slack.
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
 import shutil
 import tempfile
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
 from bot.cli.main import run_until_stopped
 from bot.core.settings import load_settings
 from bot.sim import eadm
+from bot.sim import task as sim_task
 from bot.sim.slack import Call, SlackDouble, render_terminal
 from bot.sim.web import DemoPage, Person, Playing
 
@@ -37,8 +41,18 @@ class DemoStack:
     """The simulator and the bot, started against one Slack double; started again from
     scratch (a fresh database, an empty channel) when the page picks another scenario."""
 
-    def __init__(self, double: SlackDouble, *, language: str, port: int, workdir: Path) -> None:
+    def __init__(
+        self,
+        double: SlackDouble,
+        *,
+        language: str,
+        port: int,
+        workdir: Path,
+        source: str = "api",
+    ) -> None:
         self.double = double
+        self.source = source  # api: the simulated status API; task: a simulated sync task
+        self.director: asyncio.Task[None] | None = None
         self.language = language
         self.port = port
         self.workdir = workdir
@@ -53,9 +67,12 @@ class DemoStack:
     async def start(self, scenario: str | eadm.Scenario, speed: float) -> None:
         from bot.runtime.wiring import Bot
 
+        self.runs += 1
+        if self.source == "task":
+            await self._start_task()
+            return
         runner, sim_port = await eadm.serve("127.0.0.1", 0, scenario_name=scenario, speed=speed)
         self.sim = runner
-        self.runs += 1
         # The guide's clock, compressed as much as the simulator compresses eAdm's.
         settings = load_settings(
             _env_file=None,
@@ -85,7 +102,48 @@ class DemoStack:
         self.bot = Bot(settings)
         await self.bot.start()
 
+    async def _start_task(self) -> None:
+        """The bot reads a simulated sync task through the task source, as on a client
+        server; the director plays the task's troubles over and over."""
+        from bot.runtime.wiring import Bot
+
+        state = self.workdir / f"task-{self.runs}.json"
+        sim_task.set_task(state, last_run=datetime.now(UTC), result=0, interval=40.0)
+        stuck_after, due_after = 8.0, 30.0
+        settings = load_settings(
+            _env_file=None,
+            slack_bot_token=TOKEN,
+            slack_signing_secret=SIGNING_SECRET,
+            slack_api_url=self.double.api_url,
+            alert_channel=CHANNEL,
+            tenant_name="demo-kommune",
+            language=self.language,
+            database_url=f"sqlite:///{self.workdir / f'demo-{self.runs}.db'}",
+            host="127.0.0.1",
+            port=self.port,
+            poll_interval=1,
+            stuck_after=stuck_after,
+            cycle_due_after=due_after,
+            source_down_after=10,
+            remind_after=3600,
+            delivery_retry_cap=5,
+            rerun_cooldown=5,
+            rerun_grace=20,
+            admin_users=[p.id for p in PEOPLE if p.admin],
+            **sim_task.commands(state),
+        )
+        self.bot = Bot(settings)
+        await self.bot.start()
+        self.director = asyncio.create_task(
+            sim_task.direct(state, stuck_after=stuck_after, due_after=due_after, run_s=3.0)
+        )
+
     async def stop(self) -> None:
+        if self.director is not None:
+            self.director.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await self.director
+            self.director = None
         if self.bot is not None:
             await self.bot.stop()
             self.bot = None
@@ -125,6 +183,7 @@ def run_demo(
     duration: float = 0,
     web: bool = False,
     web_port: int = 8765,
+    source: str = "api",
 ) -> int:
     try:
         eadm.find_scenario(scenario)
@@ -133,7 +192,9 @@ def run_demo(
         return 2
     workdir = Path(tempfile.mkdtemp(prefix="eadm-bot-demo-"))
     double = slack_double(on_message=_print)
-    stack = DemoStack(double, language=language, port=port, workdir=workdir)
+    stack = DemoStack(double, language=language, port=port, workdir=workdir, source=source)
+    if source == "task":
+        scenario, speed = "the sync task (task source)", 1.0
     page = demo_page(double, stack, scenario, speed) if web else None
 
     async def start() -> None:
@@ -145,6 +206,16 @@ def run_demo(
                 await page.start(port=0)
         await double.start()
         await stack.start(scenario, speed)
+        if source == "task":
+            print(
+                "eadm-bot demo: the bot reads a simulated sync task in Task Scheduler through "
+                "the task source, every second, while it fails, hangs, is disabled and stops "
+                f"running; it posts to {CHANNEL} in a local Slack"
+                + (f", shown at {page.url}" if page is not None else "")
+                + ". Ctrl-C stops.\n",
+                flush=True,
+            )
+            return
         if page is not None:
             print(
                 f"eadm-bot demo: open {page.url} in a browser. The simulator plays "

@@ -59,6 +59,13 @@ def _parser() -> argparse.ArgumentParser:
     demo.add_argument(
         "--web-port", type=int, default=8765, help="the page's port with --web (default: 8765)"
     )
+    demo.add_argument(
+        "--source",
+        choices=("api", "task"),
+        default="api",
+        help="api: the simulated status API (default); task: a simulated sync task in Task "
+        "Scheduler, read as the task source reads it",
+    )
     demo.set_defaults(func=_demo)
 
     sim = sub.add_parser("simulator", help="serve the simulated eAdm status API over HTTP")
@@ -167,6 +174,7 @@ def _demo(args: argparse.Namespace) -> int:
         duration=args.duration,
         web=args.web,
         web_port=args.web_port,
+        source=args.source,
     )
 
 

@@ -8,13 +8,16 @@ The task lives in a small JSON state file. Two commands play what Windows would 
 `print` writes the task as Windows PowerShell 5.1 (State as a number, "/Date(ms)/" times)
 or PowerShell 7 (State as a name, ISO 8601 times) writes it; a run that was started ends
 after `run_seconds` with `run_result`. `start` refuses a running task (0x8004131F) and a
-disabled one, as Task Scheduler does. `set_task` lets a director (the demo) change it.
+disabled one, as Task Scheduler does. `set_task` lets a director change it; `direct` is the
+director of `eadm-bot demo --source task`: a failed run, a run that does not complete, a
+disabled task and a cycle that does not come.
 Imports nothing from the package but the standard library.
 """
 
 from __future__ import annotations
 
 import argparse
+import asyncio
 import json
 import os
 import sys
@@ -122,6 +125,60 @@ def render(values: dict[str, Any], shape: str) -> str:
     text = json.dumps(out, indent=4 if shape == "ps51" else 2)
     # 5.1 escapes the slashes of its dates.
     return text.replace("/Date(", "\\/Date(").replace(")/", ")\\/") if shape == "ps51" else text
+
+
+# -- the demo's director -------------------------------------------------------------------
+
+FAILED_CODE = 0xE0434352  # an unhandled .NET exception in the eAdm client
+
+
+def commands(state: Path) -> dict[str, Any]:
+    """The task source's and the rerun's settings for a simulated task (Windows PowerShell
+    5.1's shape, as the shipped script prints it there)."""
+    python = sys.executable
+    return {
+        "eadm_source": "task",
+        "eadm_task_command": json.dumps(
+            [python, "-m", "bot.sim.task", "print", str(state), "--shape", "ps51"]
+        ),
+        "rerun_command": json.dumps([python, "-m", "bot.sim.task", "start", str(state)]),
+    }
+
+
+def _start(state: Path, **fields: Any) -> None:
+    data = load(state)
+    if not data["started"]:
+        set_task(state, started=datetime.now(UTC), **fields)
+    else:
+        set_task(state, **fields)
+
+
+async def direct(state: Path, *, stuck_after: float, due_after: float, run_s: float) -> None:
+    """The scenes, over and over. Each trouble shows long enough for its alert, then ends,
+    so the alert turns green."""
+    say = print
+    while True:
+        _start(state, run_result=0, hang=False, run_seconds=run_s)
+        await asyncio.sleep(run_s + 3)
+        say("eadm-bot demo: the next run of the sync task crashes (0xE0434352)", flush=True)
+        _start(state, run_result=FAILED_CODE, run_seconds=run_s)
+        await asyncio.sleep(run_s + 10)
+        say("eadm-bot demo: the task runs again and succeeds", flush=True)
+        _start(state, run_result=0, run_seconds=run_s)
+        await asyncio.sleep(run_s + 5)
+        say("eadm-bot demo: the next run hangs", flush=True)
+        _start(state, hang=True)
+        await asyncio.sleep(stuck_after + 8)
+        set_task(state, hang=False, run_seconds=0)
+        await asyncio.sleep(5)
+        say("eadm-bot demo: someone disables the task in Task Scheduler", flush=True)
+        set_task(state, state="disabled")
+        await asyncio.sleep(10)
+        set_task(state, state="ready")
+        _start(state, run_result=0, run_seconds=run_s)
+        await asyncio.sleep(run_s + 3)
+        say("eadm-bot demo: the task stops being started by its schedule", flush=True)
+        await asyncio.sleep(due_after + 8)
 
 
 def main(argv: list[str] | None = None) -> int:
