@@ -216,3 +216,32 @@ def test_the_guard_reruns_a_failed_task_but_never_a_running_one(
             clicked=AlertFact(1, TASK_STEP, condition),
         )
         assert judge(clicked, _advised).refusal is not None
+
+
+# -- the task's row in /eadm status and the App Home ----------------------------------------
+
+
+@pytest.mark.parametrize("lang", ["en", "nb"])
+def test_status_and_home_show_the_task_row(lang: str) -> None:
+    import json as _json
+    from zoneinfo import ZoneInfo
+
+    from bot.slack.render import StatusFacts, render_home, render_status
+
+    oslo = ZoneInfo("Europe/Oslo")
+    combined = with_task(
+        cycle(cycle_id="c1", start=NOW - timedelta(minutes=30)),
+        task(last_result=0x41306, last_ok=False, missed_runs=2, missed_since_run=1),
+    )
+    facts = StatusFacts(tenant="voss", snapshot=combined, last_success=NOW)
+    status = _json.dumps(render_status(facts, lang, tz=oslo, now=NOW).blocks, ensure_ascii=False)
+    home = _json.dumps(
+        render_home([(facts, [combined])], lang, tz=oslo, now=NOW), ensure_ascii=False
+    )
+    name = "Sync task" if lang == "en" else "Synkroniseringsoppgaven"
+    for text in (status, home):
+        assert f"*{name}*" in text
+        assert "*Import HR*" in text or "*Importer HR*" in text
+        assert "0x41306" in text
+        # last run 08:30 Oslo time, next run 09:30
+        assert "08:30" in text and "09:30" in text
