@@ -25,9 +25,8 @@ import argparse
 import asyncio
 import contextlib
 import itertools
-import json
 import os
-import re
+import sqlite3
 import subprocess
 import sys
 import tempfile
@@ -49,7 +48,6 @@ from bot.slack.ids import ACTION_ACK, COMMAND
 from tests.e2e import BOT_TOKEN, SIGNING_SECRET, BotProcess, bot_env, eventually, free_port
 
 EADM_DELAY = 0.1  # seconds each simulated eAdm takes to answer
-TENANT_NAME = re.compile(r"\bt\d{4}\b")
 
 
 # -- measuring a process ------------------------------------------------------------------------
@@ -278,25 +276,20 @@ async def measure_storm(
             **env,
         ):
 
-            def told() -> dict[str, int]:
-                """How many top-level messages name each tenant, as the channel reads now."""
-                counts = dict.fromkeys(names, 0)
-                for message in slack.messages(STORM_CHANNEL):
-                    text = message["text"] + json.dumps(message.get("blocks") or [])
-                    for tenant in set(TENANT_NAME.findall(text)):
-                        if tenant in counts:
-                            counts[tenant] += 1
-                return counts
+            def told() -> tuple[dict[str, int], int]:
+                """How often each tenant's alert was told (its own message, or a digest that
+                reached the channel), and how many posts and digests are still owed."""
+                return tally(tmp / f"{name}.db", slack, names)
 
             await eventually(
-                lambda: all(told().values()),
+                lambda: (lambda counts, owed: all(counts.values()) and not owed)(*told()),
                 timeout=RED_AFTER + tenants * 3 + 120,
                 interval=0.5,
-                what=f"all {tenants} tenants in {STORM_CHANNEL}",
+                what=f"all {tenants} tenants told in {STORM_CHANNEL}",
             )
             done = time.time()
             await asyncio.sleep(5)  # anything owed still, or told twice, shows by now
-            counts = told()
+            counts, _ = told()
     finally:
         await sims.close()
         await slack.stop()
@@ -315,6 +308,33 @@ async def measure_storm(
         doubled=sum(1 for n in counts.values() if n > 1),
         calls=len(writes),
     )
+
+
+def tally(db: Path, slack: SlackDouble, names: list[str]) -> tuple[dict[str, int], int]:
+    with contextlib.closing(sqlite3.connect(db, timeout=30)) as con:
+        try:
+            alerts = dict(con.execute("SELECT id, tenant FROM alert").fetchall())
+            digested = {
+                row[0]
+                for row in con.execute(
+                    "SELECT c.alert_id FROM alert_copy c JOIN digest d ON d.id = c.digest_id "
+                    "WHERE d.message_ts IS NOT NULL"
+                )
+            }
+            owed = con.execute(
+                "SELECT count(*) FROM outbox WHERE delivered_at IS NULL "
+                "AND kind IN ('post', 'digest')"
+            ).fetchone()[0]
+        except sqlite3.OperationalError:  # the bot has not made its tables yet
+            return dict.fromkeys(names, 0), 1
+    counts = dict.fromkeys(names, 0)
+    for message in slack.messages(STORM_CHANNEL):
+        alert_id = ((message.get("metadata") or {}).get("event_payload") or {}).get("alert_id")
+        if alert_id in alerts:
+            counts[alerts[alert_id]] += 1
+    for alert_id in digested:
+        counts[alerts[alert_id]] += 1
+    return counts, owed
 
 
 def print_storm(figures: list[tuple[str, StormFigures]], poll_interval: float) -> None:

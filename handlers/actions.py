@@ -37,6 +37,11 @@ def register(app: AsyncApp, cases: UseCases) -> None:
         await ack()
         await answer(respond, await cases.alerts.acknowledge(*_clicked(body)))
 
+    @app.action(ids.ACTION_DIGEST_PICK)
+    async def digest_pick(ack: Any, body: dict[str, Any], respond: Any) -> None:
+        await ack()
+        await answer(respond, await cases.alerts.details(*_clicked(body)))
+
     @app.action(ids.ACTION_SNOOZE)
     async def snooze(ack: Any, body: dict[str, Any], respond: Any) -> None:
         await ack()

@@ -8,13 +8,29 @@ from bot.app.access import Access
 from bot.app.context import Answer, Context
 from bot.core.i18n import t
 from bot.core.snooze import snooze_until
+from bot.slack.compose import Composer
 from bot.slack.render import fmt_time
 
 
 class Alerts:
-    def __init__(self, ctx: Context, access: Access) -> None:
+    def __init__(self, ctx: Context, access: Access, composer: Composer | None = None) -> None:
         self.ctx = ctx
         self.access = access
+        self.composer = composer
+
+    async def details(self, user_id: str, value: str) -> Answer:
+        """An alert picked on a storm digest: its own message, with the guide's advice and
+        its buttons, shown to the one who picked it. The buttons ask `Access` as ever."""
+        person = await self.access.person(user_id)
+        alert = (
+            await asyncio.to_thread(self.ctx.store.get_alert, int(value))
+            if value.isdigit()
+            else None
+        )
+        if alert is None or self.composer is None:
+            return Answer(t(person.lang, "answer.gone"))
+        message = self.composer.alert_message(alert, self.ctx.clock())
+        return Answer(message.text, message.blocks)
 
     async def acknowledge(self, user_id: str, value: str) -> Answer:
         allowed = await self.access.to_alert(user_id, "ack", value)

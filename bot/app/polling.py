@@ -99,7 +99,7 @@ class Poller:
         decisions = await asyncio.to_thread(
             self.store.apply_findings,
             tenant.name,
-            Target(channel=tenant.channel, language=tenant.language),
+            Target(tenant.channel, tenant.language, tenant.all_channels[1:]),
             findings,
             snapshot,
             now=now,

@@ -25,6 +25,7 @@ from bot.core.domain import Snapshot
 from bot.core.lifecycle import Decision, Keep
 from bot.core.playbook import Playbook, load_playbook
 from bot.core.settings import Settings, Tenant
+from bot.slack.compose import Composer
 from bot.slack.delivery import Deliverer
 from bot.slack.people import People
 from bot.sources import Source
@@ -48,6 +49,7 @@ class UseCases:
         self.access = Access(self.ctx, People(settings, client))
         self.alerts = Alerts(self.ctx, self.access)
         playbook = playbook or load_playbook(settings.playbook_extra)
+        self.alerts.composer = Composer(settings, playbook, adapters)  # a digest's picks
         self.reruns = Reruns(self.ctx, self.access, sources, playbook, client)
         self.support = Support(self.ctx, self.access)
         self.silences = Silences(self.ctx, self.access)

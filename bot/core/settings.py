@@ -203,6 +203,22 @@ class Tenant(BaseModel):
     # Who may act on this tenant alone, beside the global ADMIN_USERS / ADMIN_GROUP.
     admin_users: list[str] = Field(default_factory=list)
     admin_group: str | None = None
+    # More channels each alert goes to, beside `channel` (a provider's operations channel).
+    channels: list[str] = Field(default_factory=list)
+
+    @model_validator(mode="before")
+    @classmethod
+    def _first_channel(cls, data: Any) -> Any:
+        """`channels = [...]` alone names the first as `channel` and copies to the rest."""
+        if isinstance(data, dict) and not data.get("channel") and data.get("channels"):
+            first, *rest = list(data["channels"])
+            data = {**data, "channel": first, "channels": rest}
+        return data
+
+    @property
+    def all_channels(self) -> tuple[str, ...]:
+        """Every channel an alert of this tenant goes to, `channel` first, each once."""
+        return tuple(dict.fromkeys((self.channel, *self.channels)))
 
     @field_validator("admin_users", mode="before")
     @classmethod
@@ -301,6 +317,9 @@ class Settings(BaseSettings):
     # Slack's pace per channel (messages per second after a short burst); 0 turns it off.
     slack_channel_rate: float = Field(default=1.0, ge=0)
     slack_channel_burst: int = Field(default=3, ge=1)
+    # More than STORM_AFTER new alerts for one channel within STORM_WINDOW s: one digest.
+    storm_after: int = Field(default=5, ge=1)
+    storm_window: float = Field(default=30, gt=0)
     alert_channel: str | None = None
     mention: str | None = None
     admin_users: Annotated[list[str], NoDecode] = Field(default_factory=list)

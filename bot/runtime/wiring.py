@@ -35,6 +35,7 @@ from bot.adapters.registry import Adapters
 from bot.app.polling import Poller
 from bot.app.usecases import UseCases
 from bot.core import metrics
+from bot.core.digest import StormRule
 from bot.core.playbook import Playbook, load_playbook
 from bot.core.settings import Settings
 from bot.runtime import health
@@ -147,6 +148,7 @@ class Bot:
         self.settings = settings
         self.owner = process_owner()
         self.store = store or Store(settings.database_url)
+        self.store.storm = StormRule(settings.storm_after, settings.storm_window)
         self.playbook = playbook or load_playbook(settings.playbook_extra)
         self.client = slack_client(settings)
         # Runners and ticket targets, once per tenant; what is set up wrong is said once here.

@@ -7,14 +7,17 @@ waited out a Slack outage shows the current state, not the state when it was owe
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from datetime import datetime
 
 from bot.adapters.registry import Adapters
+from bot.core import digest
 from bot.core.domain import Condition
 from bot.core.playbook import Playbook
 from bot.core.settings import Settings, Tenant
+from bot.slack.digest import render_digest
 from bot.slack.render import AlertFacts, Message, mention_markup, render_alert, render_reply
-from bot.store.tables import Alert, Outbox
+from bot.store.tables import Alert, Digest, Outbox
 
 
 def rerun_target(adapters: Adapters | None, tenant: Tenant | None) -> str | None:
@@ -70,6 +73,10 @@ class Composer:
             portal_pages=tenant.portal_pages if tenant else None,
             mention=mention_markup(self.mention(tenant)) if new else None,
         )
+
+    def digest_message(self, told: Digest, members: Sequence[digest.Member]) -> Message:
+        """A storm digest as it is now."""
+        return render_digest(digest.summarize(members), told.language)
 
     def mention(self, tenant: Tenant | None) -> str | None:
         """Who a new alert of this tenant notifies: its own `mention`, else MENTION."""

@@ -17,6 +17,7 @@ import asyncio
 import logging
 import time
 from collections.abc import Callable
+from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -24,11 +25,11 @@ import aiohttp
 from slack_sdk.errors import SlackApiError
 from slack_sdk.web.async_client import AsyncWebClient
 
-from bot.core import metrics
+from bot.core import digest, metrics
 from bot.core.errors import DeliveryError
 from bot.slack.compose import Composer
 from bot.store import Store, utcnow
-from bot.store.tables import Alert, Outbox
+from bot.store.tables import Alert, AlertCopy, Digest, Outbox
 
 log = logging.getLogger(__name__)
 
@@ -48,6 +49,17 @@ _CONFIG_ERRORS = {
     "is_archived": "the alert channel is archived; unarchive it or change ALERT_CHANNEL",
     "missing_scope": "the Slack app lacks a scope; reinstall it from deploy/slack-app-manifest.yml",
 }
+
+
+@dataclass(frozen=True, slots=True)
+class About:
+    """What an outbox row is about: its alert, the alert's copy in the row's channel, and the
+    storm digest (with its alerts) the row redraws or threads in."""
+
+    alert: Alert | None
+    copy: AlertCopy | None
+    digest: Digest | None
+    members: list[digest.Member]
 
 
 def backoff(attempts: int, cap: float) -> float:
@@ -180,12 +192,9 @@ class Deliverer:
         ):
             return False  # another process has it
         attempts = row.attempts + 1
-        alert = (
-            await asyncio.to_thread(self.store.get_alert, row.alert_id) if row.alert_id else None
-        )
         started = time.perf_counter()
         try:
-            ts, channel = await self._send(row, alert, retrying=attempts > 1)
+            ts, channel = await self._send(row, await self._about(row), retrying=attempts > 1)
         except DeliveryError as exc:
             wait = exc.retry_after or backoff(attempts, self.retry_cap)
             if exc.retry_after:
@@ -215,8 +224,19 @@ class Deliverer:
             metrics.OUTBOX_AGE.observe((self.clock() - row.created_at).total_seconds())
         return True
 
+    async def _about(self, row: Outbox) -> About:
+        """What a row is about, read as it is now."""
+
+        def read() -> About:
+            alert = self.store.get_alert(row.alert_id) if row.alert_id else None
+            copy = self.store.copy(row.copy_id) if row.copy_id else None
+            told = self.store.digest(row.digest_id) if row.digest_id else None
+            return About(alert, copy, told[0] if told else None, told[1] if told else [])
+
+        return await asyncio.to_thread(read)
+
     async def _send(
-        self, row: Outbox, alert: Alert | None, *, retrying: bool
+        self, row: Outbox, about: About, *, retrying: bool
     ) -> tuple[str | None, str | None]:
         """Send one message; returns the Slack ts and channel ID it landed under."""
         metadata = {
@@ -224,6 +244,14 @@ class Deliverer:
             "event_payload": {"outbox_id": row.id, "alert_id": row.alert_id or 0},
         }
         now = self.clock()
+        alert = about.alert
+        if row.kind == "digest":
+            return await self._send_digest(row, about, metadata, retrying=retrying)
+        # The alert's message in this row's channel: its copy there, or (for alerts from
+        # before copies) the alert's own.
+        where = about.copy or alert
+        if row.kind == "reply" and about.digest is not None:
+            where = about.digest  # a person's action on an alert in a digest: its thread
         if row.kind == "post":
             assert alert is not None
             if retrying and (found := await self._find(row.tenant, row.channel, row.id)):
@@ -239,15 +267,15 @@ class Deliverer:
             )
             return response.get("ts"), response.get("channel")
         if row.kind == "update":
-            assert alert is not None
-            if not alert.message_ts:
+            assert alert is not None and where is not None
+            if not where.message_ts:
                 return None, None  # never posted (opened in a maintenance window)
             message = self.composer.alert_message(alert, now)
             try:
                 await self._call(
                     "chat.update",
-                    channel=alert.channel,
-                    ts=alert.message_ts,
+                    channel=where.channel,
+                    ts=where.message_ts,
                     text=message.text,
                     blocks=message.blocks,
                 )
@@ -260,19 +288,19 @@ class Deliverer:
                     )
                     return None, None
                 raise
-            return alert.message_ts, alert.channel
+            return where.message_ts, where.channel
         if row.kind == "reply":
-            assert alert is not None
-            if not alert.message_ts:
+            assert alert is not None and where is not None
+            if not where.message_ts:
                 return None, None
             if retrying and (
-                found := await self._find(row.tenant, alert.channel, row.id, alert.message_ts)
+                found := await self._find(row.tenant, where.channel, row.id, where.message_ts)
             ):
                 return found
             response = await self._call(
                 "chat.postMessage",
-                channel=alert.channel,
-                thread_ts=alert.message_ts,
+                channel=where.channel,
+                thread_ts=where.message_ts,
                 text=self.composer.reply_text(row, alert, now),
                 metadata=metadata,
             )
@@ -287,6 +315,35 @@ class Deliverer:
             text=payload.get("text", ""),
             blocks=payload.get("blocks"),
             metadata=metadata,
+        )
+        return response.get("ts"), response.get("channel")
+
+    async def _send_digest(
+        self, row: Outbox, about: About, metadata: dict[str, Any], *, retrying: bool
+    ) -> tuple[str | None, str | None]:
+        """A storm digest: posted the first time, redrawn in place after."""
+        told = about.digest
+        if told is None:
+            return None, None
+        message = self.composer.digest_message(told, about.members)
+        if told.message_ts:
+            await self._call(
+                "chat.update",
+                channel=told.channel,
+                ts=told.message_ts,
+                text=message.text,
+                blocks=message.blocks,
+            )
+            return told.message_ts, told.channel
+        if retrying and (found := await self._find(row.tenant, told.channel, row.id)):
+            return found
+        response = await self._call(
+            "chat.postMessage",
+            channel=told.channel,
+            text=message.text,
+            blocks=message.blocks,
+            metadata=metadata,
+            unfurl_links=False,
         )
         return response.get("ts"), response.get("channel")
 

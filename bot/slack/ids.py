@@ -11,6 +11,8 @@ ACTION_ACK: Final = "alert.ack"
 ACTION_SNOOZE: Final = "alert.snooze"
 ACTION_TICKET_AGAIN: Final = "alert.ticket_again"
 ACTION_HOME_REFRESH: Final = "home.refresh"
+# A storm digest's picker: its value is the chosen alert's ID.
+ACTION_DIGEST_PICK: Final = "digest.pick"
 
 # The playbook names actions by these words; the buttons use the IDs above.
 PLAYBOOK_ACTIONS: Final = {

@@ -29,8 +29,7 @@ from bot.core.lifecycle import (
     Remind,
     Resolve,
 )
-from bot.store.db import Database
-from bot.store.outbox import owe
+from bot.store.digests import DigestStore, add_copies, owe
 from bot.store.tables import Alert, TenantState
 
 log = logging.getLogger(__name__)
@@ -38,10 +37,12 @@ log = logging.getLogger(__name__)
 
 @dataclass(frozen=True, slots=True)
 class Target:
-    """Where a tenant's alerts go and in which language."""
+    """Where a tenant's alerts go and in which language: `channel`, and `also` the other
+    channels each alert is copied to."""
 
     channel: str
     language: str
+    also: tuple[str, ...] = ()
 
 
 def view(row: Alert) -> AlertView:
@@ -63,7 +64,7 @@ def view(row: Alert) -> AlertView:
     )
 
 
-class AlertStore(Database):
+class AlertStore(DigestStore):
     def apply_findings(
         self,
         tenant: str,
@@ -109,7 +110,7 @@ class AlertStore(Database):
             for outcome in outcomes:
                 alert = _write(s, tenant, target, outcome, rows, snapshot, cycle, now)
                 for message in outcome.messages:
-                    owe(s, alert, message, now)
+                    owe(s, alert, message, now, self.storm)
             s.commit()
             return [outcome.decision for outcome in outcomes]
 
@@ -221,6 +222,7 @@ def _write(
             )
             s.add(alert)
             s.flush()  # the outbox rows need its id
+            add_copies(s, alert, (target.channel, *target.also))
             return alert
         case Change(alert_id, finding):
             alert = rows[alert_id]
@@ -255,7 +257,7 @@ def _write(
 
 def _owe_all(s: Session, alert: Alert, messages: Sequence[notify.Message], now: datetime) -> None:
     for message in messages:
-        owe(s, alert, message, now)
+        owe(s, alert, message, now)  # people's actions: never a new post, no storm to count
 
 
 def _unresolved(s: Session, tenant: str) -> list[Alert]:

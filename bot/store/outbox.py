@@ -9,24 +9,8 @@ from typing import Any
 import sqlalchemy as sa
 from sqlmodel import Session, col, select
 
-from bot.core.notify import Message
 from bot.store.db import Database
-from bot.store.tables import Alert, Outbox
-
-
-def owe(s: Session, alert: Alert, message: Message, now: datetime) -> None:
-    """Add a message about `alert` to the outbox, in the caller's transaction."""
-    s.add(
-        Outbox(
-            tenant=alert.tenant,
-            alert_id=alert.id,
-            kind=message.kind.value,
-            channel=alert.channel,
-            payload=message.payload,
-            created_at=now,
-            next_attempt_at=now,
-        )
-    )
+from bot.store.tables import Alert, AlertCopy, Digest, Outbox
 
 
 def owe_channel_notice(
@@ -45,10 +29,22 @@ def owe_channel_notice(
     )
 
 
+def _thread(row: Outbox) -> tuple[str, int] | None:
+    """The message in Slack a row is about, whose rows must go in order."""
+    if row.digest_id is not None:
+        return ("digest", row.digest_id)
+    if row.copy_id is not None:
+        return ("copy", row.copy_id)
+    if row.alert_id is not None:
+        return ("alert", row.alert_id)
+    return None
+
+
 class OutboxStore(Database):
     def due_messages(self, now: datetime, limit: int = 50) -> list[Outbox]:
-        """Undelivered messages whose time has come, oldest first, and per alert only the
-        oldest: an alert's update must not overtake its post."""
+        """Undelivered messages whose time has come, oldest first, and per message in Slack
+        (an alert's copy in one channel, a digest) only the oldest: an update must not
+        overtake its post."""
         with self.session() as s:
             pending = s.exec(
                 select(Outbox)
@@ -57,12 +53,12 @@ class OutboxStore(Database):
                 .limit(limit * 4)
             ).all()
         due: list[Outbox] = []
-        blocked: set[int] = set()
+        blocked: set[tuple[str, int]] = set()
         for row in pending:
-            if row.alert_id is not None:
-                if row.alert_id in blocked:
+            if (key := _thread(row)) is not None:
+                if key in blocked:
                     continue
-                blocked.add(row.alert_id)
+                blocked.add(key)
             if row.next_attempt_at and row.next_attempt_at > now:
                 continue
             if row.claimed_until and row.claimed_until > now:
@@ -106,14 +102,25 @@ class OutboxStore(Database):
             row.claimed_until = None
             row.last_error = None
             s.add(row)
+            # Slack answers with the channel's ID even when we posted to its name, and
+            # chat.update wants the ID.
+            copy = s.get(AlertCopy, row.copy_id) if row.copy_id is not None else None
+            if row.kind == "post" and ts and copy is not None:
+                copy.message_ts = ts
+                copy.channel = channel or copy.channel
+                s.add(copy)
             if row.kind == "post" and row.alert_id is not None and ts:
                 alert = s.get(Alert, row.alert_id)
-                if alert is not None:
+                if alert is not None and (copy is None or copy.primary):
                     alert.message_ts = ts
-                    # Slack answers with the channel's ID even when we posted to its name,
-                    # and chat.update wants the ID.
                     alert.channel = channel or alert.channel
                     s.add(alert)
+            if row.kind == "digest" and row.digest_id is not None and ts:
+                told = s.get(Digest, row.digest_id)
+                if told is not None and told.message_ts is None:
+                    told.message_ts = ts
+                    told.channel = channel or told.channel
+                    s.add(told)
             s.commit()
 
     def delivery_failed(self, message_id: int, error: str, retry_at: datetime) -> None:

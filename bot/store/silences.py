@@ -16,12 +16,12 @@ from sqlmodel import col, select
 
 from bot.core import notify
 from bot.store.alerts import view
-from bot.store.db import Database
-from bot.store.outbox import owe, owe_channel_notice
+from bot.store.digests import DigestStore, owe
+from bot.store.outbox import owe_channel_notice
 from bot.store.tables import Alert, TenantState
 
 
-class SilenceStore(Database):
+class SilenceStore(DigestStore):
     def silence(
         self, tenant: str, until: datetime, reason: str | None, user_id: str, now: datetime
     ) -> TenantState:
@@ -86,6 +86,6 @@ class SilenceStore(Database):
                 alert.updated_at = now
                 s.add(alert)
                 for message in messages:
-                    owe(s, alert, message, now)
+                    owe(s, alert, message, now, self.storm)
             s.commit()
             return True

@@ -141,6 +141,40 @@ class Outbox(SQLModel, table=True):
     delivered_at: datetime | None = _ts(index=True)
     result_ts: str | None = None
     last_error: str | None = None
+    copy_id: int | None = Field(default=None, index=True)  # the alert's message in one channel
+    digest_id: int | None = Field(default=None, index=True)  # a storm digest, or its thread
+
+
+class AlertCopy(SQLModel, table=True):
+    """An alert's message in one of its tenant's channels. The first channel's copy is the
+    alert's own `channel`/`message_ts` as well. A copy in a storm digest has no message of its
+    own: the digest tells it."""
+
+    __tablename__ = "alert_copy"
+
+    id: int | None = Field(default=None, primary_key=True)
+    alert_id: int = Field(index=True)
+    target: str = Field(index=True)  # the channel as configured (the storm is counted by it)
+    channel: str  # the channel's ID once Slack has answered
+    primary: bool = False
+    message_ts: str | None = None
+    owed_at: datetime | None = _ts(index=True)  # when its post was owed
+    digest_id: int | None = Field(default=None, index=True)
+
+
+class Digest(SQLModel, table=True):
+    """One message telling a storm of new alerts in one channel (see `bot.core.digest`)."""
+
+    __tablename__ = "digest"
+
+    id: int | None = Field(default=None, primary_key=True)
+    target: str = Field(index=True)
+    channel: str
+    language: str = "en"
+    opened_at: datetime | None = _ts()
+    last_added_at: datetime | None = _ts()
+    message_ts: str | None = None
+    closed_at: datetime | None = _ts()  # every alert in it recovered
 
 
 class AuditEntry(SQLModel, table=True):

@@ -1,0 +1,123 @@
+"""A storm digest as a Slack message: grouped by step and condition, with a picker that opens
+any alert still in trouble with its own advice and buttons. Pure (see `bot.core.digest`)."""
+
+from __future__ import annotations
+
+from slack_sdk.models.blocks import (
+    ActionsBlock,
+    Block,
+    ContextBlock,
+    HeaderBlock,
+    MarkdownTextObject,
+    Option,
+    SectionBlock,
+    StaticSelectElement,
+)
+
+from bot.core.digest import Group, Summary, pickable
+from bot.core.i18n import t
+from bot.slack import ids
+from bot.slack.render import (
+    CONDITION_ICONS,
+    HEADER_MAX,
+    RESOLVED_ICON,
+    SECTION_MAX,
+    TEXT_MAX,
+    Message,
+    title,
+    truncate,
+)
+
+PICKER_MAX = 100  # options Slack takes in one static select
+GROUPS_MAX = 40  # sections, under Slack's 50 blocks per message
+OPTION_MAX = 75  # characters of an option's label
+
+
+def _names(label: str, names: list[str], lang: str, room: int) -> str:
+    """`label` with as many names as fit in `room` characters, then "and N more"."""
+    shown: list[str] = []
+    for index, name in enumerate(names):
+        more = t(lang, "digest.more", n=len(names) - index)
+        candidate = t(lang, label, names=", ".join([*shown, name]))
+        if len(candidate) + len(more) + 2 > room and shown:
+            return t(lang, label, names=", ".join(shown)) + " " + more
+        shown.append(name)
+    return t(lang, label, names=", ".join(shown))
+
+
+def _group_text(group: Group, lang: str) -> str:
+    headline = title(group.condition, group.step, lang)
+    if group.open:
+        icon = CONDITION_ICONS[group.condition]
+        line = t(lang, "digest.group", title=headline, n=len(group.members))
+    else:
+        icon = RESOLVED_ICON
+        line = t(lang, "digest.group_recovered", title=headline, n=len(group.members))
+    parts = [f"{icon} *{line}*"]
+    room = (SECTION_MAX - len(parts[0]) - 10) // 2
+    if group.open:
+        parts.append(_names("digest.open", [m.tenant for m in group.open], lang, room))
+    if group.recovered:
+        parts.append(_names("digest.recovered", [m.tenant for m in group.recovered], lang, room))
+    return truncate("\n".join(parts), SECTION_MAX, lang)
+
+
+def render_digest(summary: Summary, lang: str) -> Message:
+    """The digest message: header, what it is, one section per step and condition, the
+    picker while anything is still in trouble."""
+    if summary.all_recovered:
+        header = t(lang, "digest.title_recovered", n=summary.total)
+        icon = RESOLVED_ICON
+    else:
+        header = t(lang, "digest.title", n=summary.total)
+        icon = ":warning:"
+    blocks: list[Block] = [
+        HeaderBlock(text=truncate(header, HEADER_MAX, lang)),
+        ContextBlock(
+            elements=[
+                MarkdownTextObject(
+                    text=t(lang, "digest.count", open=summary.open, total=summary.total)
+                    + " · "
+                    + t(lang, "digest.intro")
+                )
+            ]
+        ),
+    ]
+    for group in summary.groups[:GROUPS_MAX]:
+        blocks.append(SectionBlock(text=MarkdownTextObject(text=_group_text(group, lang))))
+    choices = pickable(summary, PICKER_MAX)
+    if choices:
+        options = [
+            Option(
+                text=truncate(f"{m.tenant} · {title(m.condition, m.step, lang)}", OPTION_MAX, lang),
+                value=str(m.alert_id),
+            )
+            for m in choices
+        ]
+        blocks.append(
+            ActionsBlock(
+                block_id="digest",
+                elements=[
+                    StaticSelectElement(
+                        action_id=ids.ACTION_DIGEST_PICK,
+                        placeholder=t(lang, "digest.pick"),
+                        options=options,
+                    )
+                ],
+            )
+        )
+        hint = t(lang, "digest.pick_hint")
+        if summary.open > len(choices):
+            hint += " " + t(lang, "digest.pick_more", n=len(choices))
+        blocks.append(ContextBlock(elements=[MarkdownTextObject(text=hint)]))
+    lines = [f"{icon} {header}"]
+    for group in summary.groups[:GROUPS_MAX]:
+        lines.append(
+            t(
+                lang,
+                "digest.group",
+                title=title(group.condition, group.step, lang),
+                n=len(group.members),
+            )
+        )
+    return Message(text="\n".join(lines)[:TEXT_MAX], blocks=[b.to_dict() for b in blocks])
