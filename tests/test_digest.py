@@ -26,21 +26,26 @@ NOW = datetime(2026, 11, 27, 5, 0, tzinfo=UTC)
 
 
 @pytest.mark.parametrize(
-    ("recent", "is_gathering", "after", "route"),
+    ("recent", "others", "is_gathering", "after", "route"),
     [
-        (0, False, 5, Route.POST_NOW),  # a quiet channel hears at once
-        (1, False, 5, Route.POST_HELD),  # a second one waits a moment for a storm to show
-        (4, False, 5, Route.POST_HELD),  # the fifth: still not more than STORM_AFTER
-        (5, False, 5, Route.START),  # the sixth: a storm
-        (40, False, 5, Route.START),
-        (0, True, 5, Route.JOIN),  # a digest still gathering takes every new alert
-        (3, True, 5, Route.JOIN),
-        (0, False, 1, Route.POST_NOW),
-        (1, False, 1, Route.START),
+        (0, 0, False, 5, Route.POST_NOW),  # a quiet channel hears at once
+        (1, 1, False, 5, Route.POST_HELD),  # another tenant's second: a moment, for a storm
+        (1, 0, False, 5, Route.POST_NOW),  # one tenant's own alerts are never held
+        (4, 0, False, 5, Route.POST_NOW),
+        (4, 2, False, 5, Route.POST_HELD),  # the fifth: still not more than STORM_AFTER
+        (5, 5, False, 5, Route.START),  # the sixth: a storm
+        (5, 0, False, 5, Route.START),  # one tenant's, too
+        (40, 40, False, 5, Route.START),
+        (0, 0, True, 5, Route.JOIN),  # a digest still gathering takes every new alert
+        (3, 3, True, 5, Route.JOIN),
+        (0, 0, False, 1, Route.POST_NOW),
+        (1, 1, False, 1, Route.START),
     ],
 )
-def test_where_a_new_alert_goes(recent: int, is_gathering: bool, after: int, route: Route) -> None:
-    assert route_new(recent, is_gathering, after=after) is route
+def test_where_a_new_alert_goes(
+    recent: int, others: int, is_gathering: bool, after: int, route: Route
+) -> None:
+    assert route_new(recent, others, is_gathering, after=after) is route
 
 
 @pytest.mark.parametrize(

@@ -1,6 +1,6 @@
 """Slack's pace per channel: the delivery's own pacing, the rate-limiting Slack double, and the
-two together with `eadm-bot run` as a process: many alerts for one channel reach it without a
-429 when paced, and nothing is lost or doubled when the bot is not paced and Slack refuses."""
+two together with `eadm-bot run` as a process: many alerts for one channel reach it one by one
+without a 429. (Retry-After when Slack does refuse: tests/test_e2e_delivery.py.)"""
 
 from __future__ import annotations
 
@@ -96,7 +96,7 @@ def test_the_double_answers_like_slack_beyond_a_burst(
 
 # -- end to end --------------------------------------------------------------------------------
 
-TENANTS = 8
+TENANTS = 7
 CHANNEL = "C0BUSY"
 
 
@@ -156,11 +156,3 @@ async def test_paced_delivery_meets_no_rate_limit(slack: SlackDouble, tmp_path: 
     assert slack.rate_limited() == []
     posts = [c.at for c in slack.calls("chat.postMessage")]
     assert posts[-1] - posts[0] >= TENANTS - 4 - 1, "one a second after the burst"
-
-
-@pytest.mark.e2e
-async def test_unpaced_delivery_is_refused_and_still_loses_nothing(
-    slack: SlackDouble, tmp_path: Path
-) -> None:
-    await _run_storm(slack, tmp_path, SLACK_CHANNEL_RATE="0")
-    assert slack.rate_limited(), "without pacing Slack refuses some"

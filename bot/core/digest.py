@@ -3,7 +3,8 @@ all. Pure: the store asks these functions and writes what they say.
 
 A channel's new alerts are counted over `STORM_WINDOW` seconds. The first goes out at once; a
 second and later ones inside the window are held back a moment (`HOLD`) so that a storm that
-is forming can still take them in. When the count passes `STORM_AFTER`, a digest opens: the
+is forming can still take them in (only when another tenant's alert came first: one
+tenant's own alerts are never held). When the count passes `STORM_AFTER`, a digest opens: the
 held alerts not yet sent join it, and so does every new alert for the channel for as long as
 they keep coming (each within `STORM_WINDOW` of the last). The digest is one message, grouped
 by step and condition, redrawn in place as its alerts change and green when all recovered.
@@ -44,14 +45,16 @@ class Route(StrEnum):
     START = "start"  # opens the channel's digest, with the held alerts not yet sent
 
 
-def route_new(recent: int, gathering: bool, *, after: int) -> Route:
+def route_new(recent: int, others: int, gathering: bool, *, after: int) -> Route:
     """Where a new alert for a channel goes. `recent` counts the channel's other new alerts
-    inside the storm window; `gathering` says whether its digest still takes new alerts."""
+    inside the storm window, `others` those of them from other tenants; `gathering` says
+    whether the channel's digest still takes new alerts. One tenant's own alerts are never
+    held: a storm is many tenants at once."""
     if gathering:
         return Route.JOIN
     if recent + 1 > after:
         return Route.START
-    if recent == 0:
+    if others == 0:
         return Route.POST_NOW
     return Route.POST_HELD
 

@@ -88,13 +88,14 @@ def _owe_post(
     storm: digest.StormRule,
 ) -> None:
     since = now - timedelta(seconds=storm.window)
-    recent = s.exec(
-        select(sa.func.count())
-        .select_from(AlertCopy)
+    tenants = s.exec(
+        select(Alert.tenant)
+        .join(AlertCopy, col(AlertCopy.alert_id) == col(Alert.id))
         .where(AlertCopy.target == copy.target)
         .where(col(AlertCopy.owed_at) >= since)
         .where(col(AlertCopy.id) != copy.id)
-    ).one()
+    ).all()
+    recent, others = len(tenants), sum(1 for tenant in tenants if tenant != alert.tenant)
     current = s.exec(
         select(Digest)
         .where(Digest.target == copy.target)
@@ -102,7 +103,7 @@ def _owe_post(
         .order_by(col(Digest.id).desc())
     ).first()
     gathering = current is not None and digest.gathering(current.last_added_at, now, storm.window)
-    route = digest.route_new(recent, gathering, after=storm.after)
+    route = digest.route_new(recent, others, gathering, after=storm.after)
     copy.owed_at = now
     s.add(copy)
     match route:
