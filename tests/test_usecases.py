@@ -296,6 +296,19 @@ async def test_the_home_tab_is_published_and_refreshed_after_a_change(world: Wor
     await world.slack.wait_for("views.publish", 2)
 
 
+async def test_open_home_tabs_are_refreshed_from_one_read_of_the_tenants(world: World) -> None:
+    alert = world.alert("north", EXPORT_AD)
+    world.posted(alert, "1700000000.000100")
+    await world.cases.status.publish_home(ADMIN)
+    await world.cases.status.publish_home(OTHER)
+    links = len(world.slack.calls("chat.getPermalink"))
+    assert links == 2, "each opening reads the open alert's link"
+    await world.cases.alerts.snooze(ADMIN, f"{alert}:1h")
+    calls = await world.slack.wait_for("views.publish", 4)
+    assert {c.params["user_id"] for c in calls[2:]} == {ADMIN, OTHER}
+    assert len(world.slack.calls("chat.getPermalink")) == links + 1, "one read for both tabs"
+
+
 async def test_the_command_needs_a_tenant_and_explains_itself(world: World) -> None:
     assert "north, south" in text(await world.cases.dispatch.command("status", ADMIN))
     assert "/eadm" in text(await world.cases.dispatch.command("help", ADMIN))

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import asyncio
-from typing import Any
 
 from slack_sdk.web.async_client import AsyncWebClient
 
@@ -21,6 +20,8 @@ from bot.slack.render import (
 )
 from bot.store.tables import Alert, TenantState
 
+HOME_CYCLES = 5  # the last cycles each tenant shows on the App Home
+
 
 class Status:
     def __init__(self, ctx: Context, access: Access, client: AsyncWebClient) -> None:
@@ -30,6 +31,11 @@ class Status:
         self._home_viewers: set[str] = set()
 
     async def facts(self, tenant: Tenant) -> StatusFacts:
+        return (await self._read(tenant))[0]
+
+    async def _read(self, tenant: Tenant) -> tuple[StatusFacts, list[Snapshot]]:
+        """The tenant's status, and its recent cycles newest first (read for the last
+        successful one; the App Home shows the first few)."""
         store = self.ctx.store
 
         def read() -> tuple[TenantState | None, list[Snapshot], list[Alert]]:
@@ -47,7 +53,7 @@ class Status:
         if state is not None and state.current_cycle:
             snapshot = snapshot_from_dict(state.current_cycle)
         failing = state is not None and state.failing_since is not None
-        return StatusFacts(
+        facts = StatusFacts(
             tenant=tenant.name,
             snapshot=snapshot,
             last_success=next((c.ended_at for c in recent if c.all_completed), None),
@@ -61,6 +67,7 @@ class Status:
             silenced_by=state.silenced_by if state is not None else None,
             silence_reason=state.silence_reason if state is not None else None,
         )
+        return facts, recent
 
     async def status(self, user_id: str, tenant: Tenant, lang: str, public: bool) -> Answer:
         await self.ctx.audit("status", "shown", user_id=user_id, tenant=tenant.name)
@@ -78,20 +85,30 @@ class Status:
 
     # -- the App Home ------------------------------------------------------------------------------
 
-    async def home_view(self, user_id: str) -> dict[str, Any]:
-        person = await self.access.person(user_id)
-        parts: list[tuple[StatusFacts, list[Snapshot]]] = []
+    async def _home_parts(self) -> list[tuple[StatusFacts, list[Snapshot]]]:
+        """What every Home tab shows, whoever looks: each tenant's status and last cycles."""
+        parts = []
         for tenant in self.ctx.settings.tenants:
-            facts = await self.facts(tenant)
-            recent = await asyncio.to_thread(self.ctx.store.recent_cycles, tenant.name, 5)
-            parts.append((facts, recent))
-        return render_home(parts, person.lang, tz=self.ctx.settings.tz, now=self.ctx.clock())
+            facts, recent = await self._read(tenant)
+            parts.append((facts, recent[:HOME_CYCLES]))
+        return parts
+
+    async def _publish(self, user_id: str, parts: list[tuple[StatusFacts, list[Snapshot]]]) -> None:
+        person = await self.access.person(user_id)
+        view = render_home(parts, person.lang, tz=self.ctx.settings.tz, now=self.ctx.clock())
+        await publish_home(self.client, user_id, view)
 
     async def publish_home(self, user_id: str) -> None:
         """Show this person's Home tab, and keep it fresh after every change from now on."""
         self._home_viewers.add(user_id)
-        await publish_home(self.client, user_id, await self.home_view(user_id))
+        await self._publish(user_id, await self._home_parts())
 
     def refresh_homes(self) -> None:
-        for user_id in list(self._home_viewers):
-            self.ctx.background(self.publish_home(user_id))
+        if self._home_viewers:
+            self.ctx.background(self._refresh_homes())
+
+    async def _refresh_homes(self) -> None:
+        """Every open Home tab again, from one read of the tenants (and one permalink per open
+        alert) for all of them, not one per person."""
+        parts = await self._home_parts()
+        await asyncio.gather(*(self._publish(user, parts) for user in list(self._home_viewers)))
