@@ -8,6 +8,7 @@ from __future__ import annotations
 import json
 from collections.abc import AsyncIterator
 from dataclasses import dataclass
+from datetime import timedelta
 from pathlib import Path
 from typing import Any
 
@@ -232,6 +233,26 @@ async def test_a_rerun_starts_the_sync_once_then_waits(world: World) -> None:
     assert [r[:2] for r in world.audit()] == [("rerun", "started"), ("rerun", "refused_pending")]
     (notice,) = world.store.messages()
     assert "started the sync" in str(notice.payload)
+
+
+async def test_the_timer_reads_the_reruns_under_way_once_and_ends_a_late_one(
+    world: World, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    await eventually(
+        lambda: _cycle_done(world, "north"), timeout=15, what="the simulated cycle to complete"
+    )
+    async with httpx.AsyncClient() as client:
+        await client.post(f"{world.sim_url}/_sim/api", json={"run_starts_cycle": False})
+    assert "Sync started" in text(await world.cases.reruns.for_tenant(ADMIN, "north"))
+    reads: list[int] = []
+    read = world.store.active_reruns
+    monkeypatch.setattr(world.store, "active_reruns", lambda: reads.append(1) or read())
+    late = timedelta(seconds=world.settings.rerun_grace + 60)
+    world.cases.reruns.clock = lambda: utcnow() + late
+    await world.cases.tick()
+    assert len(reads) == 1, "one read for both tenants"
+    (rerun,) = world.store.reruns("north")
+    assert rerun.status == "no_cycle"
 
 
 async def _cycle_done(world: World, tenant: str) -> bool:

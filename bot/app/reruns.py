@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+from collections.abc import Sequence
 from datetime import timedelta
 
 from slack_sdk.web.async_client import AsyncWebClient
@@ -234,14 +235,15 @@ class Reruns:
         await self._say(tenant, alert_id, text)
         return "failed", Answer(t(lang, "rerun.failed_answer", detail=result.detail))
 
-    async def verify(self, tenant: Tenant, snapshot: Snapshot | None) -> None:
-        """After a poll: did a rerun's new cycle start? Past its deadline: say it did not."""
+    async def verify(
+        self, tenant: Tenant, snapshot: Snapshot | None, active: Sequence[Rerun] | None = None
+    ) -> None:
+        """After a poll: did a rerun's new cycle start? Past its deadline: say it did not.
+        `active`: every tenant's reruns under way, when the caller has read them already."""
         now = self.clock()
-        reruns = [
-            r
-            for r in await asyncio.to_thread(self.store.active_reruns)
-            if r.tenant == tenant.name and r.id is not None
-        ]
+        if active is None:
+            active = await asyncio.to_thread(self.store.active_reruns)
+        reruns = [r for r in active if r.tenant == tenant.name and r.id is not None]
         if reruns and snapshot is None:
             # A timer, not a poll: judge by the cycle the last good poll saw.
             state = await asyncio.to_thread(self.store.tenant_state, tenant.name)

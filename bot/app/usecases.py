@@ -6,6 +6,7 @@ changes something asks `Access` first, so no entry point can skip it.
 
 from __future__ import annotations
 
+import asyncio
 import logging
 from collections.abc import Sequence
 
@@ -30,6 +31,7 @@ from bot.slack.delivery import Deliverer
 from bot.slack.people import People
 from bot.sources import Source
 from bot.store import Store
+from bot.store.tables import Rerun
 
 log = logging.getLogger(__name__)
 
@@ -65,11 +67,17 @@ class UseCases:
     # -- timers and poll listeners -------------------------------------------------------------
 
     async def tick(self) -> None:
-        """Timers that are not polls: maintenance windows that ended, rerun deadlines."""
+        """Timers that are not polls: maintenance windows that ended, rerun deadlines. The
+        reruns under way are read once for every tenant, not once per tenant."""
+        active: list[Rerun] = []
+        try:
+            active = await asyncio.to_thread(self.ctx.store.active_reruns)
+        except Exception:
+            log.exception("could not read the reruns under way; checking them at the next tick")
         for tenant in self.ctx.settings.tenants:
             try:
                 await self.silences.end(tenant)
-                await self.reruns.verify(tenant, None)
+                await self.reruns.verify(tenant, None, active)
             except Exception:
                 log.exception("[%s] timer failed; trying again at the next tick", tenant.name)
 
