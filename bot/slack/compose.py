@@ -20,14 +20,14 @@ from bot.slack.render import AlertFacts, Message, mention_markup, render_alert, 
 from bot.store.tables import Alert, Digest, Outbox
 
 
-def rerun_target(adapters: Adapters | None, tenant: Tenant | None) -> str | None:
+def rerun_target(adapters: Adapters, tenant: Tenant | None) -> str | None:
     """How the rerun confirmation names what will be started (the runner's own words, so the
     alert's button and `/eadm rerun` say the same); None hides the button."""
-    runner = adapters.runner(tenant.name) if adapters and tenant else None
+    runner = adapters.runner(tenant.name) if tenant else None
     return runner.describe if runner is not None else None
 
 
-def facts(alert: Alert, tenant: Tenant | None, adapters: Adapters | None = None) -> AlertFacts:
+def facts(alert: Alert, tenant: Tenant | None, adapters: Adapters) -> AlertFacts:
     assert alert.id is not None
     return AlertFacts(
         id=alert.id,
@@ -51,12 +51,10 @@ def facts(alert: Alert, tenant: Tenant | None, adapters: Adapters | None = None)
 
 
 class Composer:
-    def __init__(
-        self, settings: Settings, playbook: Playbook, adapters: Adapters | None = None
-    ) -> None:
+    def __init__(self, settings: Settings, playbook: Playbook, adapters: Adapters) -> None:
         self.settings = settings
         self.playbook = playbook
-        self.adapters = adapters or Adapters.resolve(settings.tenants)
+        self.adapters = adapters  # built once at start-up, shared with the use cases
 
     def alert_message(self, alert: Alert, now: datetime, *, new: bool = False) -> Message:
         """The alert as it is now. `new` for the post that first tells the channel: only it
