@@ -77,3 +77,13 @@ async def test_a_tenants_admins_act_on_it_alone_and_global_ones_everywhere(
         assert await folks.is_admin("UGLOBAL", tenant)
     assert folks.who_may_act("en", north) == "<@UGLOBAL>, <@UNORTH>"
     assert folks.who_may_act("en", south) == "<@UGLOBAL>, members of <!subteam^SADMINS>"
+
+
+def test_admins_named_globally_and_by_the_tenant_are_named_once(slack: SlackDouble) -> None:
+    from bot.core.settings import Tenant
+
+    folks = people(slack, admin_users="UKARI", admin_group="SADMINS")
+    both = Tenant(
+        name="both", eadm_url="http://b", channel="CB", admin_users=["UKARI"], admin_group="SADMINS"
+    )
+    assert folks.who_may_act("en", both) == "<@UKARI>, members of <!subteam^SADMINS>"

@@ -60,17 +60,23 @@ class People:
         self._people[user_id] = (time.monotonic(), person)
         return person
 
+    def _admins(self, tenant: Tenant | None) -> tuple[list[str], list[str]]:
+        """Who may act: the global admins' user IDs and groups, with `tenant` its own too."""
+        users = list(self.settings.admin_users)
+        groups = [self.settings.admin_group] if self.settings.admin_group else []
+        if tenant is not None:
+            users += [u for u in tenant.admin_users if u not in users]
+            if tenant.admin_group and tenant.admin_group not in groups:
+                groups.append(tenant.admin_group)
+        return users, groups
+
     async def is_admin(self, user_id: str, tenant: Tenant | None = None) -> bool:
         """A global admin, or (with `tenant`) one of that tenant's own admins."""
-        users = list(self.settings.admin_users)
-        groups = [self.settings.admin_group]
-        if tenant is not None:
-            users += tenant.admin_users
-            groups.append(tenant.admin_group)
+        users, groups = self._admins(tenant)
         if user_id in users:
             return True
         for group in groups:
-            if group and user_id in await self._group_members(group):
+            if user_id in await self._group_members(group):
                 return True
         return False
 
@@ -95,13 +101,7 @@ class People:
     def who_may_act(self, lang: str, tenant: Tenant | None = None) -> str:
         """The admins (of this tenant too), as Slack mentions, for a refusal; empty when none
         are set up."""
-        users = list(self.settings.admin_users)
-        groups = [self.settings.admin_group]
-        if tenant is not None:
-            users += [u for u in tenant.admin_users if u not in users]
-            groups.append(tenant.admin_group)
+        users, groups = self._admins(tenant)
         parts = [f"<@{user}>" for user in users]
-        for group in groups:
-            if group:
-                parts.append(t(lang, "auth.group", group=f"<!subteam^{group}>"))
+        parts += [t(lang, "auth.group", group=f"<!subteam^{group}>") for group in groups]
         return ", ".join(parts)
