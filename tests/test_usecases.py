@@ -21,6 +21,7 @@ from bot.adapters.registry import RERUN, TICKET, Adapters
 from bot.app.context import Answer
 from bot.app.usecases import UseCases
 from bot.core.domain import EXPORT_AD, IMPORT_HR, Condition, Finding
+from bot.core.rerun_guard import AlertFact, Refusal, Verdict
 from bot.core.settings import Settings, load_settings
 from bot.sim.eadm import Scenario, build_app
 from bot.sim.slack import SlackDouble
@@ -253,6 +254,22 @@ async def test_the_timer_reads_the_reruns_under_way_once_and_ends_a_late_one(
     assert len(reads) == 1, "one read for both tenants"
     (rerun,) = world.store.reruns("north")
     assert rerun.status == "no_cycle"
+
+
+async def test_a_failed_step_points_at_a_ticket_only_where_one_is_offered(world: World) -> None:
+    north = world.settings.tenant("north")
+    assert north is not None
+    alert = world.alert("north", IMPORT_HR)
+    fact = AlertFact(alert, IMPORT_HR, Condition.FAILED)
+    offered = await world.cases.reruns.refusal(
+        Verdict(Refusal.FAILED, IMPORT_HR, fact), north, "en", None
+    )
+    assert "Open the ticket below" in offered.text
+    assert offered.blocks and ids.ACTION_TICKET in json.dumps(offered.blocks)
+    # The poll that opens the step's alert has not come yet: no button, so no "below".
+    early = await world.cases.reruns.refusal(Verdict(Refusal.FAILED, IMPORT_HR), north, "en", None)
+    assert "Import HR failed" in early.text and "below" not in early.text
+    assert "Contact Identum support" in early.text and early.blocks is None
 
 
 async def _cycle_done(world: World, tenant: str) -> bool:

@@ -169,8 +169,11 @@ class Reruns:
             text = t(lang, "rerun.advice_changed", title=title(alert.condition, alert.step, lang))
             offers_ticket = "ticket" in self.playbook.entry(alert.step, alert.condition).actions
         else:
-            text = t(lang, "rerun.failed_step", step=step)
-            offers_ticket = True
+            # The ticket button opens on the failed step's alert: until the bot has one, there
+            # is no button to point at, and the answer says to contact support instead.
+            offers_ticket = alert is not None
+            more = t(lang, "rerun.ticket_below" if offers_ticket else "rerun.ask_support")
+            text = f"{t(lang, 'rerun.failed_step', step=step)} {more}"
         if alert is None:
             return Answer(text)
         row = await asyncio.to_thread(self.store.get_alert, alert.id)
