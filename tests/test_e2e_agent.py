@@ -122,7 +122,14 @@ async def world(tmp_path_factory: pytest.TempPathFactory) -> AsyncIterator[World
         run_result=0,
         interval=3600.0,
     )
-    agent = AgentProcess(agent_env(state), tmp / "agent.log")
+    logs = tmp / "logg"
+    logs.mkdir()
+    (logs / "eAdm.Client.log").write_text(
+        "2026-11-27 06:00:09 ERR Unhandled exception: System.Data.SqlClient.SqlException: "
+        "Timeout expired\n",
+        encoding="utf-8",
+    )
+    agent = AgentProcess(agent_env(state, EADM_LOG_DIR=str(logs)), tmp / "agent.log")
     lone_state = tmp / "lone.json"
     sim_task.set_task(lone_state, last_run=datetime.now(UTC), result=0, run_seconds=600.0)
     lone = AgentProcess(agent_env(lone_state), tmp / "lone.log")
@@ -186,6 +193,7 @@ async def test_the_central_bot_alerts_from_the_agent_and_reruns_through_it(world
     )
     text = json.dumps(message["blocks"])
     assert "Sync task failed" in text and "0xE0434352" in text
+    assert "SqlException: Timeout expired" in text  # the agent's log lines reach the alert
     assert ids.ACTION_RERUN in text
     alert_id = next(
         element["value"]

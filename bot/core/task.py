@@ -179,7 +179,9 @@ def task_findings(
         return []
     if task.last_ok is False:
         since = task.finished_at or task.last_run_at or now
-        return [finding(TASK_STEP, Condition.FAILED, since, failure_text(task))]
+        row = snapshot.step(TASK_STEP)
+        error = row.message if row is not None and row.message else failure_text(task)
+        return [finding(TASK_STEP, Condition.FAILED, since, error)]
     if task.missed_since_run > 0:
         since = task.last_run_at or task.watched_since or now
         error = (

@@ -8,6 +8,7 @@ the store or handlers.
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import logging
 from datetime import UTC, datetime
@@ -16,6 +17,7 @@ from typing import Any, Self
 import httpx
 
 from bot.core.domain import (
+    TASK_STEP,
     Snapshot,
     StepRun,
     StepState,
@@ -116,9 +118,15 @@ def parse_cycle(data: object, *, tenant: str, fetched_at: datetime) -> Snapshot:
     if isinstance(task, dict):
         # `eadm-bot agent` adds the sync task itself, so the task's own rules apply here too.
         try:
-            return with_task(snapshot, task_from_dict(task))
+            combined = with_task(snapshot, task_from_dict(task))
         except (KeyError, ValueError, TypeError) as exc:
             raise SourceError(f"cycle {cycle_id} has a malformed task object ({exc})") from None
+        # The agent's own words for a failed run (with the log folder's lines) are kept.
+        sent = snapshot.step(TASK_STEP)
+        if sent is not None and sent.message and combined.steps[-1].state is StepState.FAILED:
+            row = dataclasses.replace(combined.steps[-1], message=sent.message)
+            combined = dataclasses.replace(combined, steps=(*combined.steps[:-1], row))
+        return combined
     return snapshot
 
 
