@@ -57,6 +57,10 @@ async def test_the_message_box_takes_the_bots_command_only(
         answer = await client.post("/api/command", json={"user": PEOPLE[0].id, "text": "hello"})
     assert answer.status_code == 400
     assert "/eadm help" in answer.json()["error"]
+    async with httpx.AsyncClient(base_url=demo.url) as client:
+        for body in ("not json", "[1, 2]"):
+            answer = await client.post("/api/command", content=body)
+            assert (answer.status_code, answer.text) == (400, "send a JSON object")
 
 
 async def test_the_picker_starts_again_with_an_empty_channel(

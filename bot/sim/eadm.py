@@ -374,7 +374,9 @@ async def _run(request: web.Request) -> web.Response:
     return web.json_response(body, status=status)
 
 
-async def _body(request: web.Request) -> dict[str, Any]:
+async def json_object(request: web.Request) -> dict[str, Any]:
+    """A control request's body as a JSON object, or a 400 that asks for one (the simulator's
+    requests and the demo page's alike)."""
     try:
         data = await request.json()
     except json.JSONDecodeError:
@@ -385,7 +387,7 @@ async def _body(request: web.Request) -> dict[str, Any]:
 
 
 async def _fault(request: web.Request) -> web.Response:
-    data = await _body(request)
+    data = await json_object(request)
     try:
         request.app[SIM_KEY].inject(str(data["step"]), str(data["kind"]), data.get("message"))
     except (KeyError, ValueError) as exc:
@@ -394,7 +396,7 @@ async def _fault(request: web.Request) -> web.Response:
 
 
 async def _scenario(request: web.Request) -> web.Response:
-    data = await _body(request)
+    data = await json_object(request)
     sim = request.app[SIM_KEY]
     try:
         sim.scenario = find_scenario(str(data.get("name", "")))
@@ -406,13 +408,13 @@ async def _scenario(request: web.Request) -> web.Response:
 
 
 async def _advance(request: web.Request) -> web.Response:
-    data = await _body(request)
+    data = await json_object(request)
     request.app[SIM_KEY].clock.advance(float(data.get("seconds", 0)))
     return web.json_response({"ok": True})
 
 
 async def _api(request: web.Request) -> web.Response:
-    data = await _body(request)
+    data = await json_object(request)
     sim = request.app[SIM_KEY]
     if "mode" in data:
         if data["mode"] not in ("up", "down", "garbage"):

@@ -25,6 +25,7 @@ import aiohttp
 from aiohttp import web
 
 from bot.sim import signing
+from bot.sim.eadm import json_object
 from bot.sim.slack import SlackDouble
 
 log = logging.getLogger(__name__)
@@ -187,7 +188,7 @@ class DemoPage:
         return f"{kind}{next(self._ids)}"
 
     async def _action(self, request: web.Request) -> web.Response:
-        data = await _body(request)
+        data = await json_object(request)
         me = self.person(str(data.get("user", "")))
         trigger = self._next("trigger.")
         self.double.trigger_users[trigger] = me.id
@@ -216,7 +217,7 @@ class DemoPage:
         return web.json_response({"status": status}, status=200 if status < 400 else 502)
 
     async def _command(self, request: web.Request) -> web.Response:
-        data = await _body(request)
+        data = await json_object(request)
         me = self.person(str(data.get("user", "")))
         typed = str(data.get("text", "")).strip()
         word, _, rest = typed.partition(" ")
@@ -243,7 +244,7 @@ class DemoPage:
         return web.json_response({"status": status}, status=200 if status < 400 else 502)
 
     async def _submit(self, request: web.Request) -> web.Response:
-        data = await _body(request)
+        data = await json_object(request)
         me = self.person(str(data.get("user", "")))
         view_id = str(data.get("view_id", ""))
         view = self.double.views.get(view_id)
@@ -265,12 +266,12 @@ class DemoPage:
         return web.json_response({"status": status, **answer})
 
     async def _close(self, request: web.Request) -> web.Response:
-        data = await _body(request)
+        data = await json_object(request)
         self.double.close_view(str(data.get("view_id", "")))
         return web.json_response({"ok": True})
 
     async def _home(self, request: web.Request) -> web.Response:
-        data = await _body(request)
+        data = await json_object(request)
         me = self.person(str(data.get("user", "")))
         event = {
             "type": "app_home_opened",
@@ -283,7 +284,7 @@ class DemoPage:
         return web.json_response({"status": status}, status=200 if status < 400 else 502)
 
     async def _scenario(self, request: web.Request) -> web.Response:
-        data = await _body(request)
+        data = await json_object(request)
         if self.restart is None:
             return web.json_response({"error": "this page cannot change the scenario"}, 400)
         scenario = str(data.get("scenario", self.playing.scenario))
@@ -299,13 +300,3 @@ class DemoPage:
         self.playing.scenario, self.playing.speed = scenario, speed
         self.double.touch()
         return web.json_response({"ok": True})
-
-
-async def _body(request: web.Request) -> dict[str, Any]:
-    try:
-        data = await request.json()
-    except json.JSONDecodeError:
-        raise web.HTTPBadRequest(text="send a JSON object") from None
-    if not isinstance(data, dict):
-        raise web.HTTPBadRequest(text="send a JSON object")
-    return data
