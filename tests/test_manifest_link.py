@@ -3,18 +3,28 @@ and the README's copy is the link the command makes today."""
 
 from __future__ import annotations
 
+import json
 import re
 from pathlib import Path
 from typing import Any
+from urllib.parse import parse_qs, urlsplit
 
 import pytest
 import yaml
 
 from bot.cli.main import main
-from bot.cli.manifest import NEW_APP_URL, for_http, link, load_manifest, manifest_from_link
+from bot.cli.manifest import NEW_APP_URL, for_http, link, load_manifest
 
 ROOT = Path(__file__).resolve().parents[1]
 MANIFEST = ROOT / "deploy" / "slack-app-manifest.yml"
+
+
+def manifest_from_link(url: str) -> dict[str, Any]:
+    """What Slack's new-app page reads from the link: its manifest_json parameter."""
+    (value,) = parse_qs(urlsplit(url).query)["manifest_json"]
+    data = json.loads(value)
+    assert isinstance(data, dict), "the link's manifest is a JSON object"
+    return data
 
 
 @pytest.fixture

@@ -11,7 +11,7 @@ import json
 import sys
 from pathlib import Path
 from typing import Any
-from urllib.parse import parse_qs, quote, urlsplit
+from urllib.parse import quote
 
 import yaml
 
@@ -59,17 +59,6 @@ def for_http(manifest: dict[str, Any], address: str) -> dict[str, Any]:
 def link(manifest: dict[str, Any]) -> str:
     compact = json.dumps(manifest, ensure_ascii=False, separators=(",", ":"))
     return NEW_APP_URL + quote(compact, safe="")
-
-
-def manifest_from_link(url: str) -> dict[str, Any]:
-    """What Slack's page reads from a link: the inverse of `link`."""
-    values = parse_qs(urlsplit(url).query).get("manifest_json")
-    if not values:
-        raise ValueError("the link carries no manifest_json parameter")
-    data = json.loads(values[0])
-    if not isinstance(data, dict):
-        raise ValueError("the link's manifest is not a JSON object")
-    return data
 
 
 def run_manifest(*, as_link: bool, http: bool, url: str | None, file: Path | None) -> int:
