@@ -1,4 +1,5 @@
-"""The poll job: the only caller of sources. Read, remember, detect, decide, deliver.
+"""The poll job: the running bot's one caller of sources, but for the rerun guard, which reads
+the status afresh before it starts a sync. Read, remember, detect, decide, deliver.
 
 One call polls one tenant once. The database decides which process polls a tenant on a given
 tick (a lease), so several replicas can run the same schedule without polling twice.

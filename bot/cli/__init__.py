@@ -1,4 +1,4 @@
-"""The `eadm-bot` command: run, demo, simulator, check, db.
+"""The `eadm-bot` command: run, demo, simulator, check, manifest, agent, task-script, db.
 
 May import anything in `bot`; nothing in `bot` imports it.
 """
