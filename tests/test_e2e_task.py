@@ -34,7 +34,7 @@ FIXTURES = Path(__file__).parent / "fixtures"
 STAND_IN = [sys.executable, str(Path(__file__).parent / "doubles" / "task_command.py")]
 THRESHOLDS = {
     "STUCK_AFTER": "3",
-    "CYCLE_DUE_AFTER": "6",
+    "CYCLE_DUE_AFTER": "4",
     "SOURCE_DOWN_AFTER": "2",
     "NOT_STARTED_AFTER": "30",
     "REMIND_AFTER": "3600",

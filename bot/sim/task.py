@@ -157,9 +157,8 @@ async def direct(state: Path, *, stuck_after: float, due_after: float, run_s: fl
     """The scenes, over and over. Each trouble shows long enough for its alert, then ends,
     so the alert turns green."""
     say = print
+    await asyncio.sleep(1)
     while True:
-        _start(state, run_result=0, hang=False, run_seconds=run_s)
-        await asyncio.sleep(run_s + 3)
         say("eadm-bot demo: the next run of the sync task crashes (0xE0434352)", flush=True)
         _start(state, run_result=FAILED_CODE, run_seconds=run_s)
         await asyncio.sleep(run_s + 10)
@@ -179,6 +178,9 @@ async def direct(state: Path, *, stuck_after: float, due_after: float, run_s: fl
         await asyncio.sleep(run_s + 3)
         say("eadm-bot demo: the task stops being started by its schedule", flush=True)
         await asyncio.sleep(due_after + 8)
+        say("eadm-bot demo: the schedule starts it again", flush=True)
+        _start(state, run_result=0, hang=False, run_seconds=run_s)
+        await asyncio.sleep(run_s + 3)
 
 
 def main(argv: list[str] | None = None) -> int:
