@@ -3,7 +3,6 @@ against is refused, with the reason; a failed runner says why in the channel."""
 
 from __future__ import annotations
 
-import asyncio
 import sys
 from collections.abc import AsyncIterator, Callable
 from typing import Any
@@ -16,19 +15,20 @@ from bot.adapters.registry import Adapters
 from bot.app.access import Access
 from bot.app.context import Context
 from bot.app.reruns import Reruns
+from bot.core.domain import IMPORT_AD, SYNCHRONIZATION, Snapshot, StepState
 from bot.core.playbook import load_playbook
 from bot.core.settings import RerunConfig, Tenant, load_settings
-from bot.sim.eadm import build_app
+from bot.sim.eadm import Scenario, build_app
 from bot.sources.api import EadmSource
 from bot.store import Store, utcnow
-from tests.e2e import serve_app
+from tests.e2e import eventually, serve_app
 
 
 @pytest_asyncio.fixture
-async def sim() -> AsyncIterator[Callable[[str], Any]]:
+async def sim() -> AsyncIterator[Callable[[str | Scenario], Any]]:
     runners: list[Any] = []
 
-    async def start(scenario: str) -> str:
+    async def start(scenario: str | Scenario) -> str:
         runner, url = await serve_app(build_app(scenario, speed=6000))
         runners.append(runner)
         return url
@@ -36,6 +36,28 @@ async def sim() -> AsyncIterator[Callable[[str], Any]]:
     yield start
     for runner in runners:
         await runner.cleanup()
+
+
+# What each scenario's cycle shows once it has got there.
+REACHED: dict[str, Callable[[Snapshot], bool]] = {
+    "stuck:import-ad": lambda s: s.step(IMPORT_AD).state is StepState.RUNNING,
+    "safety-threshold": lambda s: s.step(SYNCHRONIZATION).state is StepState.STOPPED,
+    "completed": lambda s: all(run.state is StepState.COMPLETED for run in s.steps),
+}
+# One cycle that completes, and none after it: a rerun meets no cycle under way.
+ONE_CYCLE = Scenario("one cycle that completes", (None,), more_cycles=False)
+
+
+async def reached(url: str, scenario: str) -> None:
+    """Wait until the simulated cycle shows what the scenario plays (api-down does at once)."""
+    if scenario not in REACHED:
+        return
+    async with EadmSource(url, "t") as source:
+
+        async def shown() -> bool:
+            return REACHED[scenario](await source.current())
+
+        await eventually(shown, timeout=15, what=f"the simulated cycle to reach {scenario}")
 
 
 def reruns_for(store: Store, tenant: Tenant) -> Reruns:
@@ -63,7 +85,7 @@ async def test_what_the_vendor_warns_against_is_refused(
     sim: Any, store: Store, scenario: str, result: str, words: str
 ) -> None:
     url = await sim(scenario)
-    await asyncio.sleep(0.3)  # let the simulated cycle reach its trouble
+    await reached(url, scenario)
     reruns = reruns_for(store, tenant(url))
     got, answer = await reruns.start(tenant(url), user_id="U1", lang="en")
     assert (got, words in answer.text) == (result, True), answer
@@ -82,8 +104,8 @@ async def test_no_runner_configured(sim: Any, store: Store) -> None:
 
 
 async def test_a_failing_command_says_why_in_the_channel(sim: Any, store: Store) -> None:
-    url = await sim("healthy")
-    await asyncio.sleep(0.3)
+    url = await sim(ONE_CYCLE)
+    await reached(url, "completed")
     argv = [
         sys.executable,
         "-c",
