@@ -209,8 +209,8 @@ class Reruns:
             cooldown=self.settings.rerun_cooldown,
         )
         if begun in ("pending", "cooldown"):  # another click or replica was first
-            late = Verdict(Refusal.PENDING if begun == "pending" else Refusal.COOLDOWN)
-            return late.refusal.value, await self.refusal(late, tenant, lang, None)  # type: ignore[union-attr]
+            late = Refusal.PENDING if begun == "pending" else Refusal.COOLDOWN
+            return late.value, await self.refusal(Verdict(late), tenant, lang, None)
         assert isinstance(begun, Rerun) and begun.id is not None
         result = await runner.run(tenant=tenant.name, requested_by=user_id, alert_id=alert_id)
         channel_lang = tenant.language
