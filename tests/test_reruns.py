@@ -101,6 +101,7 @@ async def test_no_runner_configured(sim: Any, store: Store) -> None:
     t = tenant(url, RerunConfig(kind="none"))
     got, answer = await reruns_for(store, t).start(t, user_id="U1", lang="nb")
     assert got == "not_configured" and "Oppgaveplanlegging" in answer.text
+    assert "RERUN_COMMAND" in answer.text and "EADM_BOT_CONFIG" in answer.text, "where to set it"
 
 
 async def test_a_failing_command_says_why_in_the_channel(sim: Any, store: Store) -> None:
