@@ -7,6 +7,7 @@ elsewhere (detect, lifecycle, render); this module only assembles and runs them.
 from __future__ import annotations
 
 import asyncio
+import gc
 import logging
 import os
 import random
@@ -256,6 +257,11 @@ class Bot:
             coalesce=True,
         )
         self.scheduler.start()
+        # Everything made so far lives as long as the process: keep it out of the garbage
+        # collector's full passes, which otherwise stop the event loop (and every ack) for
+        # tens of milliseconds now and then.
+        gc.collect()
+        gc.freeze()
         log.info(
             "eadm-bot running: %d tenant(s), polling every %.0f s, %s",
             len(self.settings.tenants),
