@@ -6,6 +6,7 @@ import socket
 import uuid
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import pytest
 import sqlalchemy as sa
@@ -67,3 +68,11 @@ def store(db_url: str) -> Iterator[Store]:
     s.migrate()
     yield s
     s.dispose()
+
+
+def pytest_terminal_summary(terminalreporter: Any, exitstatus: int, config: pytest.Config) -> None:
+    """Tests run in a random order (pytest-randomly). Name the order's seed even under `-q`,
+    so that a failure that depends on the order can be repeated with the same seed."""
+    if config.pluginmanager.hasplugin("randomly") and config.getoption("randomly_seed", None):
+        seed = config.getoption("randomly_seed")
+        terminalreporter.write_line(f"this order again: pytest --randomly-seed={seed}")

@@ -17,6 +17,8 @@ from typing import Any
 
 import httpx
 
+from bot.core.domain import Snapshot
+
 BOT_TOKEN = "xoxb-e2e-test-token"
 SIGNING_SECRET = "e2e-signing-secret"
 CHANNEL = "C0ALERTS"
@@ -130,6 +132,81 @@ async def eventually(
         if time.monotonic() > deadline:
             raise AssertionError(f"timed out after {timeout} s waiting for {what or check}")
         await asyncio.sleep(interval)
+
+
+async def metric(url: str, name: str, **labels: str) -> dict[str, float]:
+    """A metric's samples at `url`/metrics by their first label's value (or "" without labels),
+    keeping only samples whose labels match `labels`."""
+    from prometheus_client.parser import text_string_to_metric_families
+
+    async with httpx.AsyncClient(timeout=10) as client:
+        text = (await client.get(f"{url}/metrics")).text
+    found: dict[str, float] = {}
+    for family in text_string_to_metric_families(text):
+        for sample in family.samples:
+            if sample.name != name:
+                continue
+            if any(sample.labels.get(key) != value for key, value in labels.items()):
+                continue
+            key = next(iter(sample.labels.values()), "")
+            found[key] = found.get(key, 0.0) + sample.value
+    return found
+
+
+async def polls(*bots: BotProcess) -> dict[str, float]:
+    """How many times the bots have polled each tenant, all bots together."""
+    total: dict[str, float] = {}
+    for bot in bots:
+        for tenant, count in (await metric(bot.url, "eadm_bot_polls_total")).items():
+            total[tenant] = total.get(tenant, 0.0) + count
+    return total
+
+
+async def outbox_depth(bot: BotProcess) -> float:
+    return sum((await metric(bot.url, "eadm_bot_outbox_depth")).values())
+
+
+async def settled(*bots: BotProcess, polls_more: int = 2, timeout: float = 45.0) -> None:
+    """Wait until every tenant has been polled `polls_more` more times and the outbox is empty,
+    so that whatever those polls owed Slack has been sent. Only then does "nothing was posted
+    twice" say something: a fixed sleep passes on a slow machine with no poll at all.
+
+    A poll is counted when it starts and the next one of a tenant starts after it ended, so
+    one more is awaited than asked for. With several bots, the outbox of each is read.
+    """
+    before = await polls(*bots)
+
+    async def done() -> bool:
+        now = await polls(*bots)
+        start = before or dict.fromkeys(now, 0.0)
+        if not start or any(
+            now.get(tenant, 0.0) < count + polls_more + 1 for tenant, count in start.items()
+        ):
+            return False
+        depths = [await outbox_depth(bot) for bot in bots]
+        return all(depth == 0 for depth in depths)
+
+    await eventually(done, timeout=timeout, interval=0.2, what=f"{polls_more} more polls")
+
+
+async def cycle_reaches(
+    eadm_url: str, check: Callable[[Snapshot], bool], *, timeout: float = 15.0, what: str = ""
+) -> Snapshot:
+    """Wait until the (simulated) eAdm's current cycle is as `check` wants it, read through
+    the bot's own source; returns that snapshot."""
+    from bot.core.errors import SourceError
+    from bot.sources.api import EadmSource
+
+    async with EadmSource(eadm_url, "t") as source:
+
+        async def reached() -> Snapshot | None:
+            try:
+                snapshot = await source.current()
+            except SourceError:
+                return None
+            return snapshot if check(snapshot) else None
+
+        return await eventually(reached, timeout=timeout, what=what or "the simulated cycle")
 
 
 async def send_signed(bot_url: str, body: str, *, json_body: bool = False) -> httpx.Response:

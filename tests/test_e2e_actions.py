@@ -37,6 +37,7 @@ from tests.e2e import (
     free_port,
     send_signed,
     serve_app,
+    settled,
 )
 
 pytestmark = [pytest.mark.e2e, pytest.mark.asyncio(loop_scope="module")]
@@ -49,15 +50,18 @@ USERS = {
 }
 WEBHOOK_SECRET = "hook-secret"
 
-# The rerun command: count the run, start a cycle on the simulator, then take its time.
+# The rerun command: count the run, start a cycle on the simulator, then take its time: until
+# the test lets it finish (a file appears), or for RUNNER_AT_MOST seconds.
 RERUN_SCRIPT = """
-import sys, time, urllib.request
+import os, sys, time, urllib.request
 with open(sys.argv[1], "a") as f:
     f.write("run\\n")
 urllib.request.urlopen(urllib.request.Request(sys.argv[2] + "/api/v1/sync/run", method="POST"))
-time.sleep(float(sys.argv[3]))
+deadline = time.monotonic() + float(sys.argv[4])
+while not os.path.exists(sys.argv[3]) and time.monotonic() < deadline:
+    time.sleep(0.05)
 """
-RUNNER_SLEEPS = 10.0
+RUNNER_AT_MOST = 20.0
 
 LOG_LINES = (
     "2026-11-26 05:00:01 INFO Starter synkronisering\n"
@@ -86,6 +90,7 @@ class World:
     inbox: Inbox
     hooks: list[tuple[dict[str, str], bytes]]
     counter: Path
+    release: Path  # the rerun command finishes once this file exists
     db_url: str
     runners: list[web.AppRunner] = field(default_factory=list)
 
@@ -112,6 +117,10 @@ TENANTS = {
     "tkt": ("CTKT", Scenario("t", (Fault(IMPORT_HR, "fail"),), more_cycles=False)),
     "hook": ("CHOOK", Scenario("t", (Fault(IMPORT_HIERARCHY, "fail"),), more_cycles=False)),
     "acks": ("CACKS", Scenario("t", (Fault(EXPORT_AD, "fail"),), more_cycles=False)),
+    # Each test that needs an earlier action has a tenant of its own and takes that action
+    # itself, so that every test passes alone and in any order.
+    "cool": ("CCOOL", Scenario("t", (Fault(IMPORT_AD, "not_started"),), more_cycles=False)),
+    "again": ("CAGAIN", Scenario("t", (Fault(IMPORT_HR, "fail"),), more_cycles=False)),
 }
 
 
@@ -126,7 +135,8 @@ async def world(tmp_path_factory: pytest.TempPathFactory) -> AsyncIterator[World
         runner, sims[name] = await serve_app(build_app(scenario, speed=600))
         runners.append(runner)
     async with httpx.AsyncClient() as client:
-        await client.post(f"{sims['nocycle']}/_sim/api", json={"run_starts_cycle": False})
+        for name in ("nocycle", "cool"):
+            await client.post(f"{sims[name]}/_sim/api", json={"run_starts_cycle": False})
 
     inbox = Inbox()
     smtp = Controller(inbox, hostname="127.0.0.1", port=free_port())
@@ -148,8 +158,15 @@ async def world(tmp_path_factory: pytest.TempPathFactory) -> AsyncIterator[World
     (logs / "eAdm-2026-11-26.log").write_text(LOG_LINES, encoding="utf-8")
     script = tmp / "rerun.py"
     script.write_text(RERUN_SCRIPT, encoding="utf-8")
-    counter = tmp / "runs.txt"
-    command = [sys.executable, str(script), str(counter), sims["cmd"], str(RUNNER_SLEEPS)]
+    counter, release = tmp / "runs.txt", tmp / "release"
+    command = [
+        sys.executable,
+        str(script),
+        str(counter),
+        sims["cmd"],
+        str(release),
+        str(RUNNER_AT_MOST),
+    ]
     toml = f"""
 [[tenants]]
 name = "cmd"
@@ -183,6 +200,18 @@ ticket = {{ kind = "webhook", url = "{hook_url}/tickets", secret = "{WEBHOOK_SEC
 name = "acks"
 eadm_url = "{sims["acks"]}"
 channel = "CACKS"
+
+[[tenants]]
+name = "cool"
+eadm_url = "{sims["cool"]}"
+channel = "CCOOL"
+rerun = {{ kind = "simulator" }}
+
+[[tenants]]
+name = "again"
+eadm_url = "{sims["again"]}"
+channel = "CAGAIN"
+ticket = {{ kind = "webhook", url = "{hook_url}/tickets", secret = "{WEBHOOK_SECRET}" }}
 """
     config = tmp / "tenants.toml"
     config.write_text(toml, encoding="utf-8")
@@ -206,7 +235,7 @@ channel = "CACKS"
             timeout=30,
             what="an alert for every tenant",
         )
-        yield World(slack, bot, sims, inbox, hooks, counter, db_url, runners)
+        yield World(slack, bot, sims, inbox, hooks, counter, release, db_url, runners)
     finally:
         await bot.stop()
         smtp.stop()
@@ -254,13 +283,14 @@ def audit(world: World) -> list[Any]:
 
 
 async def test_a_non_admin_click_changes_nothing_and_is_audited(world: World) -> None:
+    await settled(world.bot, polls_more=0)  # what earlier tests owed CACKS has been said
     alert_id = world.alert_id("CACKS")
     before = world.channel_alert("CACKS")["blocks"]
     await click(world, ids.ACTION_ACK, alert_id, user=OTHER, channel="CACKS", answer="nonadmin")
     (reply,) = await eventually(lambda: world.answers("nonadmin"), what="a private refusal")
     assert reply["response_type"] == "ephemeral"
     assert "<@UADMIN>" in reply["text"] and "Nothing was changed" in reply["text"]
-    await asyncio.sleep(1)
+    await settled(world.bot, polls_more=1)
     assert world.channel_alert("CACKS")["blocks"] == before
     refused = [e for e in audit(world) if e.user_id == OTHER]
     assert [(e.action, e.result, e.alert_id) for e in refused] == [
@@ -333,15 +363,17 @@ async def test_a_double_click_runs_the_command_once_and_each_ack_is_fast(world: 
         click(world, ids.ACTION_RERUN, alert_id, channel="CCMD", answer="rerun1"),
         click(world, ids.ACTION_RERUN, alert_id, channel="CCMD", answer="rerun2"),
     )
-    # The runner sleeps ten seconds; Slack's three-second limit must hold regardless.
+    # The runner is still at work; Slack's three-second limit must hold regardless.
     assert first < 3 and second < 3
     refusal = await eventually(
         lambda: world.answers("rerun1") or world.answers("rerun2"), what="one answer"
     )
     assert "already under way" in refusal[0]["text"]
+    assert not world.answers("rerun1") or not world.answers("rerun2"), "the runner is at work"
+    world.release.touch()
     await eventually(
         lambda: any("started the sync" in t for t in world.thread("CCMD")),
-        timeout=RUNNER_SLEEPS + 10,
+        timeout=20,
         what="the thread to say who started it",
     )
     assert world.counter.read_text().count("run") == 1
@@ -352,20 +384,29 @@ async def test_a_double_click_runs_the_command_once_and_each_ack_is_fast(world: 
         timeout=15,
         what="the thread to say the new cycle began",
     )
-    results = sorted(e.result for e in audit(world) if e.action == "rerun")
+    results = sorted(e.result for e in audit(world) if e.action == "rerun" and e.tenant == "cmd")
     assert results == ["refused_pending", "started"]
 
 
 async def test_a_rerun_is_refused_within_the_cool_down(world: World) -> None:
+    # A sync that really started (the simulator took it, though no cycle followed) ...
+    await click(world, ids.ACTION_RERUN_TENANT, "cool", channel="CCOOL", answer="cool1")
+    (started,) = await eventually(lambda: world.answers("cool1"), what="the first answer")
+    assert "Sync started" in started["text"]
     await eventually(
-        lambda: any("The new cycle" in t for t in world.thread("CCMD")), timeout=30, what="rerun"
+        lambda: any("No new cycle started" in m["text"] for m in world.slack.messages("CCOOL")),
+        timeout=20,
+        what="the first rerun to be over",
     )
-    # The tenant's own rerun button (from `/eadm rerun`), since the alert has resolved.
-    await click(world, ids.ACTION_RERUN_TENANT, "cmd", channel="CCMD", answer="rerun3")
-    (answer,) = await eventually(lambda: world.answers("rerun3"), what="an answer")
+    # ... and a second click from the tenant's own rerun button (from `/eadm rerun`).
+    await click(world, ids.ACTION_RERUN_TENANT, "cool", channel="CCOOL", answer="cool2")
+    (answer,) = await eventually(lambda: world.answers("cool2"), what="an answer")
     assert "less than 15 min ago" in answer["text"]
-    assert world.counter.read_text().count("run") == 1
-    assert next(e.result for e in audit(world) if e.action == "rerun") == "refused_cooldown"
+    async with httpx.AsyncClient() as client:
+        state = (await client.get(f"{world.sims['cool']}/_sim/state")).json()
+    assert state["runs"] == 1
+    results = [e.result for e in audit(world) if e.action == "rerun" and e.tenant == "cool"]
+    assert results == ["refused_cooldown", "started"]
 
 
 async def test_a_rerun_that_starts_no_cycle_is_reported(world: World) -> None:
@@ -461,22 +502,29 @@ async def test_a_ticket_arrives_by_mail_with_every_field(world: World) -> None:
 
 
 async def test_a_second_ticket_needs_a_deliberate_click(world: World) -> None:
-    await eventually(lambda: world.inbox.messages, what="the first ticket")
-    alert_id = world.alert_id("CTKT")
+    await submit_ticket(world, "CAGAIN", "again1")
+    await eventually(
+        lambda: any("HOOK-17" in t for t in world.thread("CAGAIN")), what="the first ticket"
+    )
+    alert_id = world.alert_id("CAGAIN")
     views = len(world.slack.calls("views.open"))
-    await click(world, ids.ACTION_TICKET, alert_id, channel="CTKT", answer="tkt2")
-    (answer,) = await eventually(lambda: world.answers("tkt2"), what="a question")
+    await click(world, ids.ACTION_TICKET, alert_id, channel="CAGAIN", answer="again2")
+    (answer,) = await eventually(lambda: world.answers("again2"), what="a question")
     assert "already open" in answer["text"]
     assert ids.ACTION_TICKET_AGAIN in json.dumps(answer["blocks"])
-    await asyncio.sleep(0.5)
-    assert len(world.slack.calls("views.open")) == views
-    await click(world, ids.ACTION_TICKET_AGAIN, alert_id, channel="CTKT", answer="tkt3")
+    assert len(world.slack.calls("views.open")) == views, "the question came instead of a form"
+    await click(world, ids.ACTION_TICKET_AGAIN, alert_id, channel="CAGAIN", answer="again3")
     await eventually(lambda: len(world.slack.calls("views.open")) > views, what="the modal")
 
 
 async def test_the_webhook_target_gets_valid_json_and_a_valid_signature(world: World) -> None:
     await submit_ticket(world, "CHOOK", "hook1")
-    (headers, raw) = (await eventually(lambda: world.hooks, what="the webhook"))[0]
+    (headers, raw) = (
+        await eventually(
+            lambda: [h for h in world.hooks if json.loads(h[1])["tenant"] == "hook"],
+            what="the webhook",
+        )
+    )[0]
     assert verify(
         WEBHOOK_SECRET.encode(),
         headers["X-Eadm-Timestamp"],

@@ -3,7 +3,6 @@
 
 from __future__ import annotations
 
-import asyncio
 import json
 import time
 from collections.abc import AsyncIterator
@@ -24,7 +23,15 @@ from bot.sim.slack import SlackDouble
 from bot.slack import ids
 from bot.slack.render import cycle_lines
 from bot.sources.api import parse_cycle
-from tests.e2e import BOT_TOKEN, BotProcess, bot_env, eventually, send_signed, serve_app
+from tests.e2e import (
+    BOT_TOKEN,
+    BotProcess,
+    bot_env,
+    eventually,
+    send_signed,
+    serve_app,
+    settled,
+)
 
 pytestmark = [pytest.mark.e2e, pytest.mark.asyncio(loop_scope="module")]
 
@@ -253,7 +260,7 @@ async def test_silence_suppresses_posts_and_its_end_posts_one_summary(world: Wor
     # Inside the window nothing but the notice that it began; then the summary, then the
     # alert for what is still wrong, once.
     await eventually(lambda: len(world.slack.messages("CBETA")) == 3, what="the open alert")
-    await asyncio.sleep(2)
+    await settled(world.bot)
     messages = world.slack.messages("CBETA")
     assert len(messages) == 3, [m["text"] for m in messages]
     assert "silenced alerts for beta" in messages[0]["text"]

@@ -3,7 +3,6 @@
 
 from __future__ import annotations
 
-import asyncio
 from collections.abc import AsyncIterator
 from pathlib import Path
 
@@ -14,7 +13,8 @@ from aiohttp import web
 from bot.core.domain import EXPORT_AD
 from bot.sim.eadm import Fault, Scenario, build_app
 from bot.sim.slack import SlackDouble
-from tests.e2e import BOT_TOKEN, CHANNEL, BotProcess, bot_env, eventually
+from bot.store import Store
+from tests.e2e import BOT_TOKEN, CHANNEL, BotProcess, bot_env, eventually, settled
 
 pytestmark = pytest.mark.e2e
 
@@ -63,7 +63,7 @@ async def test_slack_outage_of_several_failed_posts_delivers_exactly_once(
     await bot.start()
     try:
         await eventually(lambda: slack.messages(CHANNEL), timeout=20, what="the alert")
-        await asyncio.sleep(2)  # further polls and sweeps must not post again
+        await settled(bot)  # further polls and sweeps must not post again
         assert len(slack.messages(CHANNEL)) == 1
         assert _posts(slack) >= 4, "three refused attempts, then the one that landed"
     finally:
@@ -78,7 +78,7 @@ async def test_rate_limit_is_waited_out_and_delivers_once(
     await bot.start()
     try:
         await eventually(lambda: slack.messages(CHANNEL), timeout=20, what="the alert")
-        await asyncio.sleep(2)
+        await settled(bot)
         assert len(slack.messages(CHANNEL)) == 1
         faults = [c.fault for c in slack.calls("chat.postMessage")]
         assert faults.count("ratelimited") == 3
@@ -95,7 +95,7 @@ async def test_an_answer_lost_after_slack_accepted_the_post_is_not_posted_again(
     try:
         await eventually(lambda: slack.messages(CHANNEL), timeout=20, what="the alert")
         await eventually(lambda: slack.calls("conversations.history"), timeout=10, what="a look-up")
-        await asyncio.sleep(3)
+        await settled(bot)
         assert len(slack.messages(CHANNEL)) == 1, "the retry must find the accepted post"
     finally:
         await bot.stop()
@@ -109,13 +109,22 @@ async def test_a_crash_right_after_posting_and_a_restart_post_nothing_twice(
     bot = _bot(slack, eadm_url, tmp_path)
     await bot.start()
     await eventually(lambda: slack.calls("chat.postMessage"), timeout=20, what="a post")
+    # It dies once it has noted that its post may not have landed (not while it holds the
+    # message: a claim would keep the next process off it for a minute).
+    store = Store(f"sqlite:///{tmp_path / 'bot.db'}")
+    try:
+        await eventually(
+            lambda: any(m.last_error for m in store.messages()), what="the failure noted"
+        )
+    finally:
+        store.dispose()
     bot.kill()
     assert len(slack.messages(CHANNEL)) == 1
 
     again = _bot(slack, eadm_url, tmp_path)
     await again.start()
     try:
-        await asyncio.sleep(4)  # several polls and outbox sweeps on the same database
+        await settled(again)  # several polls and outbox sweeps on the same database
         assert len(slack.messages(CHANNEL)) == 1
         assert "Traceback" not in again.log()
     finally:
@@ -134,7 +143,7 @@ async def test_a_clean_restart_on_the_same_database_posts_nothing_twice(
     again = _bot(slack, eadm_url, tmp_path)
     await again.start()
     try:
-        await asyncio.sleep(4)
+        await settled(again)
         assert _posts(slack) == posts
         assert len(slack.messages(CHANNEL)) == 1
     finally:
@@ -154,7 +163,7 @@ async def test_a_revoked_token_is_said_once_and_the_alert_waits_for_the_fix(
         assert len(said) == 1, bot.log()
         slack.clear_faults()
         await eventually(lambda: slack.messages(CHANNEL), timeout=20, what="the alert")
-        await asyncio.sleep(2)
+        await settled(bot)
         assert len(slack.messages(CHANNEL)) == 1
     finally:
         await bot.stop()

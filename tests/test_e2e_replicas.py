@@ -5,6 +5,7 @@ carries on alone."""
 from __future__ import annotations
 
 import asyncio
+import time
 from pathlib import Path
 
 import httpx
@@ -14,26 +15,14 @@ from aiohttp import web
 from bot.core.domain import EXPORT_AD, IMPORT_AD
 from bot.sim.eadm import Fault, Scenario, build_app
 from bot.sim.slack import SlackDouble
-from tests.e2e import BOT_TOKEN, BotProcess, bot_env, eventually, serve_app
+from tests.e2e import BOT_TOKEN, BotProcess, bot_env, eventually, polls, serve_app, settled
 
 pytestmark = pytest.mark.e2e
 
 
-async def _polls(replica: BotProcess) -> float:
-    from prometheus_client.parser import text_string_to_metric_families
-
-    async with httpx.AsyncClient() as client:
-        text = (await client.get(f"{replica.url}/metrics")).text
-    return sum(
-        sample.value
-        for family in text_string_to_metric_families(text)
-        if family.name == "eadm_bot_polls"
-        for sample in family.samples
-        if sample.name == "eadm_bot_polls_total"
-    )
-
-
 TENANTS = 6
+INTERVAL = 1.0  # POLL_INTERVAL in the harness
+LEASE = 0.8 * INTERVAL  # a poll holds its tenant this long: no other replica polls it then
 
 
 async def test_two_replicas_post_each_alert_once(postgres_url: str, tmp_path: Path) -> None:
@@ -70,13 +59,19 @@ async def test_two_replicas_post_each_alert_once(postgres_url: str, tmp_path: Pa
         await eventually(
             lambda: all(slack.messages(c) for c in channels), timeout=30, what="every alert"
         )
-        await asyncio.sleep(3)  # many more ticks on both replicas
+        # Many more ticks on both replicas, each ticking every second for every tenant.
+        started, before = time.monotonic(), await polls(*replicas)
+        await settled(*replicas, polls_more=5)
+        after, elapsed = await polls(*replicas), time.monotonic() - started
         for channel in channels:
             assert len(slack.messages(channel)) == 1, channel
         assert len(slack.calls("chat.postMessage")) == TENANTS
-        # However the leases fell between the replicas, every tick was polled once at most.
-        polls = [await _polls(replica) for replica in replicas]
-        assert sum(polls) > 0, polls
+        # However the leases fell between the replicas, every tick was polled once at most:
+        # two replicas without leases would poll each tenant twice a second.
+        most = elapsed / LEASE + 2
+        for tenant in (f"t{i}" for i in range(TENANTS)):
+            done = after[tenant] - before[tenant]
+            assert 5 <= done <= most, (tenant, done, f"{elapsed:.1f} s")
 
         # One replica dies; the other picks up every tenant and still posts each alert once.
         replicas[0].kill()
@@ -85,7 +80,7 @@ async def test_two_replicas_post_each_alert_once(postgres_url: str, tmp_path: Pa
         await eventually(
             lambda: len(slack.messages("C000")) == 2, timeout=20, what="the new cycle's alert"
         )
-        await asyncio.sleep(2)
+        await settled(replicas[1])
         assert len(slack.messages("C000")) == 2
         assert "Traceback" not in replicas[1].log()
     finally:

@@ -8,7 +8,6 @@ proves that every case gets exactly one alert with the right advice and buttons.
 
 from __future__ import annotations
 
-import asyncio
 import json
 from collections.abc import AsyncIterator
 from dataclasses import dataclass
@@ -26,7 +25,7 @@ from bot.sim.eadm import STEPS, Fault, Scenario, build_app
 from bot.sim.slack import SlackDouble
 from bot.slack import ids
 from bot.slack.render import title
-from tests.e2e import BOT_TOKEN, BotProcess, bot_env, eventually
+from tests.e2e import BOT_TOKEN, BotProcess, bot_env, eventually, settled
 
 pytestmark = [pytest.mark.e2e, pytest.mark.asyncio(loop_scope="module")]
 
@@ -153,7 +152,7 @@ async def world(tmp_path_factory: pytest.TempPathFactory) -> AsyncIterator[World
             what="an alert in every channel",
         )
         # Let several more polls see the same findings: they must post nothing new.
-        await asyncio.sleep(3)
+        await settled(bot)
         yield World(slack, bot, sims)
     finally:
         await bot.stop()

@@ -37,13 +37,15 @@ class FakeSlack:
     def __init__(self) -> None:
         self.calls = 0
         self.error: BaseException | None = None
-        self.delay = 0.0
+        self.answer: asyncio.Event | None = None  # set: Slack holds its answer until then
+        self.asked = asyncio.Event()
         self.now = 1000.0
 
     async def auth_test(self) -> dict[str, object]:
         self.calls += 1
-        if self.delay:
-            await asyncio.sleep(self.delay)
+        self.asked.set()
+        if self.answer is not None:
+            await self.answer.wait()
         if self.error is not None:
             raise self.error
         return {"ok": True}
@@ -172,15 +174,18 @@ async def test_forget_asks_again_at_once(fake: FakeSlack) -> None:
 
 
 async def test_concurrent_probes_share_one_question(fake: FakeSlack) -> None:
-    fake.delay = 0.05
+    fake.answer = asyncio.Event()
     slack = auth(fake)
-    results = await asyncio.gather(*(slack.check() for _ in range(20)))
+    probes = asyncio.gather(*(slack.check() for _ in range(20)))
+    await fake.asked.wait()  # the first probe is asking Slack; the others wait for it
+    fake.answer.set()
+    results = await probes
     assert all(r.ok for r in results)
     assert fake.calls == 1
 
 
 async def test_a_slack_that_does_not_answer_fails_the_check_in_time(fake: FakeSlack) -> None:
-    fake.delay = 5.0
+    fake.answer = asyncio.Event()  # never set: Slack does not answer
     slack = auth(fake, timeout=0.05)
     started = asyncio.get_running_loop().time()
     check = await slack.check()

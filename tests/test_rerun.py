@@ -89,11 +89,12 @@ def test_decode_output_prefers_utf8() -> None:
 async def test_command_timeout_kills_it_and_its_children() -> None:
     # A child that starts a grandchild holding the same output pipe: killing only the child
     # would leave the pipe open and the button waiting.
+    hang = "import threading; threading.Event().wait()"
     code = (
-        "import os, subprocess, sys, time; "
+        "import os, subprocess, sys; "
         "print(os.getpid(), flush=True); "
-        "subprocess.Popen([sys.executable, '-c', 'import time; time.sleep(10)']); "
-        "time.sleep(10)"
+        f"subprocess.Popen([sys.executable, '-c', {hang!r}]); "
+        f"{hang}"
     )
     started = time.monotonic()
     result = await run(CommandRunner([PY, "-c", code], timeout=0.5))

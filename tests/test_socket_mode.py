@@ -3,7 +3,6 @@ the Slack Web API double and the simulator, all over real sockets on 127.0.0.1."
 
 from __future__ import annotations
 
-import asyncio
 import logging
 import os
 from collections.abc import AsyncIterator
@@ -23,6 +22,7 @@ from tests.doubles.socket_mode import (
     block_actions_payload,
     slash_command_payload,
 )
+from tests.e2e import eventually
 
 ACK_WITHIN = 3.0  # seconds: Slack retries, then gives up, on an envelope not acked by then
 TEST_COMMAND = "/eadm-test"  # a listener of the test's own, so no real handler is needed
@@ -117,9 +117,7 @@ async def test_eadm_help_is_acked_and_answered(rig: Rig) -> None:
     )
     envelope_id = await rig.socket.send_envelope("slash_commands", payload)
     assert (await rig.socket.wait_ack(envelope_id, timeout=ACK_WITHIN))["envelope_id"]
-    deadline = asyncio.get_running_loop().time() + 5
-    while not rig.slack.responses and asyncio.get_running_loop().time() < deadline:
-        await asyncio.sleep(0.02)
+    await eventually(lambda: rig.slack.responses, timeout=5, interval=0.02, what="the answer")
     assert [r["id"] for r in rig.slack.responses] == ["help"]
 
 

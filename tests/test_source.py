@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import AsyncIterator
 from datetime import UTC, datetime
 from typing import Any
@@ -10,10 +11,11 @@ import pytest
 import pytest_asyncio
 from aiohttp import web
 
-from bot.core.domain import StepState
+from bot.core.domain import Snapshot, StepState
 from bot.core.errors import SourceError
 from bot.sim.eadm import build_app
 from bot.sources.api import EadmSource, parse_cycle, parse_cycles
+from tests.e2e import cycle_reaches
 
 NOW = datetime(2026, 11, 24, 22, 0, tzinfo=UTC)
 
@@ -171,24 +173,27 @@ async def test_nobody_listening_and_timeouts_say_what_to_check(served: Any) -> N
         with pytest.raises(SourceError, match="EADM_URL"):
             await source.current()
     app = web.Application()
+    answer = asyncio.Event()  # the server answers only once the bot has given up
 
     async def slow(_request: web.Request) -> web.Response:
-        import asyncio
-
-        await asyncio.sleep(1)
+        await answer.wait()
         return web.json_response({})
 
     app.router.add_get("/api/v1/sync/cycles/current", slow)
     async with EadmSource(await served(app), "t", timeout=0.3) as source:
         with pytest.raises(SourceError, match="did not answer within"):
             await source.current()
+    answer.set()
+
+
+def _import_ad_running(snapshot: Snapshot) -> bool:
+    run = snapshot.step("Import AD")
+    return run is not None and run.state is StepState.RUNNING
 
 
 async def test_start_sync_is_refused_while_a_step_runs(served: Any) -> None:
     url = await served(build_app("stuck:import-ad", speed=6000))
+    await cycle_reaches(url, _import_ad_running, what="Import AD running, for good")
     async with EadmSource(url, "t") as source:
-        import asyncio
-
-        await asyncio.sleep(0.3)  # Import AD is running, and stays so
         with pytest.raises(SourceError, match="refused to start"):
             await source.start_sync()
