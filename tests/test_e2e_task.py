@@ -8,7 +8,6 @@ never a crash, never a false "failed".
 
 from __future__ import annotations
 
-import asyncio
 import json
 import sys
 from collections.abc import AsyncIterator
@@ -26,7 +25,7 @@ from bot.sim.eadm import Scenario, build_app
 from bot.sim.slack import SlackDouble
 from bot.slack import ids
 from bot.slack.render import title
-from tests.e2e import BOT_TOKEN, BotProcess, bot_env, eventually, serve_app
+from tests.e2e import BOT_TOKEN, BotProcess, bot_env, eventually, serve_app, settled
 
 pytestmark = [pytest.mark.e2e, pytest.mark.asyncio(loop_scope="module")]
 
@@ -237,7 +236,7 @@ async def world(tmp_path_factory: pytest.TempPathFactory) -> AsyncIterator[World
             what="an alert in every channel",
         )
         # More polls see the same findings: they must post nothing new.
-        await asyncio.sleep(3)
+        await settled(bot)
         yield World(slack, bot)
     finally:
         await bot.stop()
