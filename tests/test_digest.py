@@ -162,6 +162,19 @@ def test_a_storm_of_two_hundred_renders_within_slacks_limits() -> None:
     assert picker["options"][0]["value"] == "0"
 
 
+def test_the_digest_shows_who_is_on_an_alert_and_what_recovered() -> None:
+    members = [
+        _m(1, "bergen", IMPORT_AD, FAILED, ACKED),
+        _m(2, "voss", IMPORT_AD, FAILED, OPEN),
+        _m(3, "ulvik", IMPORT_AD, FAILED, RESOLVED),
+    ]
+    message = render_digest(summarize(members), "en")
+    section = next(b for b in message.blocks if b["type"] == "section")["text"]["text"]
+    assert "Still in trouble: bergen (acknowledged), voss" in section
+    assert "Recovered: ulvik" in section
+    assert "2 of 3 still in trouble" in str(message.blocks[1])
+
+
 def test_a_recovered_storm_is_green_and_offers_nothing_to_pick() -> None:
     members = [_m(i, f"t{i}", IMPORT_AD, FAILED, RESOLVED) for i in range(7)]
     message = render_digest(summarize(members), "nb")

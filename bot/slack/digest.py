@@ -14,8 +14,9 @@ from slack_sdk.models.blocks import (
     StaticSelectElement,
 )
 
-from bot.core.digest import Group, Summary, pickable
+from bot.core.digest import Group, Member, Summary, pickable
 from bot.core.i18n import t
+from bot.core.lifecycle import AlertState
 from bot.slack import ids
 from bot.slack.render import (
     CONDITION_ICONS,
@@ -45,6 +46,15 @@ def _names(label: str, names: list[str], lang: str, room: int) -> str:
     return t(lang, label, names=", ".join(shown))
 
 
+def _open_name(member: Member, lang: str) -> str:
+    """A tenant still in trouble; one someone is on says so."""
+    if member.state is AlertState.ACKNOWLEDGED:
+        return f"{member.tenant} ({t(lang, 'state_word.acknowledged')})"
+    if member.state is AlertState.SNOOZED:
+        return f"{member.tenant} ({t(lang, 'state_word.snoozed')})"
+    return member.tenant
+
+
 def _group_text(group: Group, lang: str) -> str:
     headline = title(group.condition, group.step, lang)
     if group.open:
@@ -56,7 +66,7 @@ def _group_text(group: Group, lang: str) -> str:
     parts = [f"{icon} *{line}*"]
     room = (SECTION_MAX - len(parts[0]) - 10) // 2
     if group.open:
-        parts.append(_names("digest.open", [m.tenant for m in group.open], lang, room))
+        parts.append(_names("digest.open", [_open_name(m, lang) for m in group.open], lang, room))
     if group.recovered:
         parts.append(_names("digest.recovered", [m.tenant for m in group.recovered], lang, room))
     return truncate("\n".join(parts), SECTION_MAX, lang)
