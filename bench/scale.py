@@ -333,7 +333,8 @@ def tally(db: Path, slack: SlackDouble, names: list[str]) -> tuple[dict[str, int
         if alert_id in alerts:
             counts[alerts[alert_id]] += 1
     for alert_id in digested:
-        counts[alerts[alert_id]] += 1
+        if alert_id in alerts:  # an alert opened between the two reads counts next time
+            counts[alerts[alert_id]] += 1
     return counts, owed
 
 
