@@ -7,7 +7,10 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
-from bot.core.digest import (
+from bot.core.domain import EXPORT_AD, IMPORT_AD, SYNCHRONIZATION, Condition
+from bot.core.lifecycle import AlertState
+from bot.core.notify import POST, UPDATE, Message, MessageKind, reply
+from bot.core.storm import (
     Member,
     Route,
     gathering,
@@ -16,11 +19,8 @@ from bot.core.digest import (
     route_new,
     summarize,
 )
-from bot.core.domain import EXPORT_AD, IMPORT_AD, SYNCHRONIZATION, Condition
-from bot.core.lifecycle import AlertState
-from bot.core.notify import POST, UPDATE, Message, MessageKind, reply
 from bot.slack import ids
-from bot.slack.digest import PICKER_MAX, render_digest
+from bot.slack.digest_message import PICKER_MAX, render_digest
 
 NOW = datetime(2026, 11, 27, 5, 0, tzinfo=UTC)
 

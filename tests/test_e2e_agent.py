@@ -1,5 +1,5 @@
 """`eadm-bot agent` end to end: the agent as a process between a stand-in sync task (the
-simulated Task Scheduler task of bot.sim.task) and `eadm-bot run` elsewhere, which reads it
+simulated Task Scheduler task of bot.sim.scheduler) and `eadm-bot run` elsewhere, which reads it
 as its status API and reruns through it as its webhook, signed with the one scheme both share.
 """
 
@@ -22,7 +22,7 @@ import pytest
 import pytest_asyncio
 
 from bot.adapters.runners import SIGNATURE_HEADER, TIMESTAMP_HEADER, sign, signature_headers
-from bot.sim import task as sim_task
+from bot.sim import scheduler
 from bot.sim.signing import block_actions_body
 from bot.sim.slack import SlackDouble
 from bot.slack import ids
@@ -91,10 +91,10 @@ def agent_env(state: Path, **extra: str) -> dict[str, str]:
     env.update(
         {
             "EADM_TASK_COMMAND": json.dumps(
-                [sys.executable, "-m", "bot.sim.task", "print", str(state), "--shape", "ps51"]
+                [sys.executable, "-m", "bot.sim.scheduler", "print", str(state), "--shape", "ps51"]
             ),
             "AGENT_START_COMMAND": json.dumps(
-                [sys.executable, "-m", "bot.sim.task", "start", str(state)]
+                [sys.executable, "-m", "bot.sim.scheduler", "start", str(state)]
             ),
             "AGENT_TOKEN": TOKEN,
             "AGENT_SECRET": SECRET,
@@ -114,7 +114,7 @@ async def world(tmp_path_factory: pytest.TempPathFactory) -> AsyncIterator[World
     tmp: Path = tmp_path_factory.mktemp("agent")
     state = tmp / "task.json"
     # The last run crashed with an unhandled .NET exception ten minutes ago.
-    sim_task.set_task(
+    scheduler.set_task(
         state,
         last_run=datetime.now(UTC) - timedelta(minutes=10),
         result=0xE0434352,
@@ -131,7 +131,7 @@ async def world(tmp_path_factory: pytest.TempPathFactory) -> AsyncIterator[World
     )
     agent = AgentProcess(agent_env(state, EADM_LOG_DIR=str(logs)), tmp / "agent.log")
     lone_state = tmp / "lone.json"
-    sim_task.set_task(lone_state, last_run=datetime.now(UTC), result=0, run_seconds=600.0)
+    scheduler.set_task(lone_state, last_run=datetime.now(UTC), result=0, run_seconds=600.0)
     lone = AgentProcess(agent_env(lone_state), tmp / "lone.log")
     await asyncio.gather(agent.start(), lone.start())
     slack = SlackDouble(token=BOT_TOKEN)
@@ -211,7 +211,7 @@ async def test_the_central_bot_alerts_from_the_agent_and_reruns_through_it(world
     )
     assert (await send_signed(world.bot.url, body)).status_code == 200
     await eventually(
-        lambda: sim_task.load(world.state)["starts"] == 1, timeout=20, what="the task to start"
+        lambda: scheduler.load(world.state)["starts"] == 1, timeout=20, what="the task to start"
     )
     thread = lambda: [m.get("text", "") for m in world.slack.thread(CHANNEL, message["ts"])]  # noqa: E731
     await eventually(
@@ -243,7 +243,7 @@ async def test_signature_refusals_and_a_start(world: World) -> None:
     tampered_headers = _signed(body)
     tampered = await _post(world, body.replace(b"U1", b"U2"), tampered_headers)
     assert tampered.status_code == 401
-    assert sim_task.load(world.lone_state)["starts"] == 0  # no refusal started anything
+    assert scheduler.load(world.lone_state)["starts"] == 0  # no refusal started anything
     headers = _signed(b'{"requested_by": "U3"}')
     started = await _post(world, b'{"requested_by": "U3"}', headers)
     assert started.status_code == 202, started.text
@@ -251,6 +251,6 @@ async def test_signature_refusals_and_a_start(world: World) -> None:
     assert replayed.status_code == 401 and "already used" in replayed.json()["error"]
     again = await _post(world, b'{"requested_by": "U4"}', _signed(b'{"requested_by": "U4"}'))
     assert again.status_code == 409 and "running" in again.json()["error"]
-    assert sim_task.load(world.lone_state)["starts"] == 1
+    assert scheduler.load(world.lone_state)["starts"] == 1
     log = world.lone.log()
     assert "refused a run request" in log and "Traceback" not in log

@@ -305,7 +305,7 @@ async def test_exporter_unreachable() -> None:
 
 def test_a_cycle_with_the_task_gets_the_tasks_row_and_rules() -> None:
     from bot.core.domain import snapshot_to_dict
-    from bot.core.task import task_snapshot
+    from bot.core.task_rules import task_snapshot
     from bot.sources.api import parse_cycle
 
     watch = TaskWatch()

@@ -436,7 +436,7 @@ async def check_eadm(tenant: Tenant) -> Verdict:
 
 async def check_task(settings: Settings, tenant: Tenant) -> Verdict:
     """The sync task, read once through the tenant's task or exporter source."""
-    from bot.core.task import describe_result
+    from bot.core.task_rules import describe_result
     from bot.sources import task_reader
 
     kind = tenant.task_source

@@ -18,8 +18,7 @@ from typing import Any
 
 from bot.cli.main import run_until_stopped
 from bot.core.settings import load_settings
-from bot.sim import eadm
-from bot.sim import task as sim_task
+from bot.sim import eadm, scheduler
 from bot.sim.slack import Call, SlackDouble, render_terminal
 from bot.sim.web import DemoPage, Person, Playing
 
@@ -108,7 +107,7 @@ class DemoStack:
         from bot.runtime.wiring import Bot
 
         state = self.workdir / f"task-{self.runs}.json"
-        sim_task.set_task(state, last_run=datetime.now(UTC), result=0, interval=40.0)
+        scheduler.set_task(state, last_run=datetime.now(UTC), result=0, interval=40.0)
         stuck_after, due_after = 8.0, 30.0
         settings = load_settings(
             _env_file=None,
@@ -130,12 +129,12 @@ class DemoStack:
             rerun_cooldown=5,
             rerun_grace=20,
             admin_users=[p.id for p in PEOPLE if p.admin],
-            **sim_task.commands(state),
+            **scheduler.commands(state),
         )
         self.bot = Bot(settings)
         await self.bot.start()
         self.director = asyncio.create_task(
-            sim_task.direct(state, stuck_after=stuck_after, due_after=due_after, run_s=3.0)
+            scheduler.direct(state, stuck_after=stuck_after, due_after=due_after, run_s=3.0)
         )
 
     async def stop(self) -> None:

@@ -14,7 +14,7 @@ from datetime import datetime
 
 from bot.core.domain import SYNCHRONIZATION, TASK_STEP, Condition, Finding, Snapshot, StepState
 from bot.core.settings import Thresholds
-from bot.core.task import task_findings
+from bot.core.task_rules import task_findings
 
 # The import filter's stop, as eAdm words it in English or Bokmål: the filter itself, the
 # safety threshold by that name, its limits on changes or deletions, or too many of them.
@@ -84,7 +84,7 @@ def detect(
         return _source_findings(now, thresholds, health)
     if snapshot.task is None:
         return _step_findings(snapshot, now, thresholds, normal or {})
-    # The sync task's row has rules of its own (bot.core.task); the status API's steps, when
+    # The sync task's row has rules of its own (bot.core.task_rules); the status API's steps, when
     # the tenant combines both, keep theirs. "No new cycle" is one alert whichever saw it.
     for_task = task_findings(snapshot, now=now, thresholds=thresholds, normal=normal)
     steps = tuple(run for run in snapshot.steps if run.name != TASK_STEP)

@@ -33,7 +33,7 @@ from bot.adapters.runners import SIGNATURE_HEADER, TIMESTAMP_HEADER, CommandRunn
 from bot.core.domain import Snapshot, StepState, TaskState, snapshot_to_dict
 from bot.core.errors import SourceError
 from bot.core.settings import Settings
-from bot.core.task import task_snapshot
+from bot.core.task_rules import task_snapshot
 from bot.sources.api import CURRENT, CYCLES, RUN
 from bot.sources.task import TaskSource, default_command
 

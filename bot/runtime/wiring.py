@@ -36,9 +36,9 @@ from bot.adapters.registry import Adapters
 from bot.app.polling import Poller
 from bot.app.usecases import UseCases
 from bot.core import metrics
-from bot.core.digest import StormRule
 from bot.core.playbook import Playbook, load_playbook
 from bot.core.settings import Settings
+from bot.core.storm import StormRule
 from bot.runtime import health
 from bot.runtime.acks import AckFirst
 from bot.slack.compose import Composer

@@ -11,11 +11,11 @@ from collections.abc import Sequence
 from datetime import datetime
 
 from bot.adapters.registry import Adapters
-from bot.core import digest
+from bot.core import storm as storm_rules
 from bot.core.domain import Condition
 from bot.core.playbook import Playbook
 from bot.core.settings import Settings, Tenant
-from bot.slack.digest import render_digest
+from bot.slack.digest_message import render_digest
 from bot.slack.render import AlertFacts, Message, mention_markup, render_alert, render_reply
 from bot.store.tables import Alert, Digest, Outbox
 
@@ -72,9 +72,9 @@ class Composer:
             mention=mention_markup(self.mention(tenant)) if new else None,
         )
 
-    def digest_message(self, told: Digest, members: Sequence[digest.Member]) -> Message:
+    def digest_message(self, told: Digest, members: Sequence[storm_rules.Member]) -> Message:
         """A storm digest as it is now."""
-        return render_digest(digest.summarize(members), told.language)
+        return render_digest(storm_rules.summarize(members), told.language)
 
     def mention(self, tenant: Tenant | None) -> str | None:
         """Who a new alert of this tenant notifies: its own `mention`, else MENTION."""

@@ -25,7 +25,8 @@ import aiohttp
 from slack_sdk.errors import SlackApiError
 from slack_sdk.web.async_client import AsyncWebClient
 
-from bot.core import digest, metrics
+from bot.core import metrics
+from bot.core import storm as storm_rules
 from bot.core.errors import DeliveryError
 from bot.slack.compose import Composer
 from bot.store import Store, utcnow
@@ -59,7 +60,7 @@ class About:
     alert: Alert | None
     copy: AlertCopy | None
     digest: Digest | None
-    members: list[digest.Member]
+    members: list[storm_rules.Member]
 
 
 def backoff(attempts: int, cap: float) -> float:

@@ -39,7 +39,7 @@ from bot.core.domain import (
 )
 from bot.core.i18n import t
 from bot.core.playbook import LINKS, Entry
-from bot.core.task import code32
+from bot.core.task_rules import code32
 from bot.slack import ids
 
 # Slack's limits (https://api.slack.com/reference/block-kit/blocks).

@@ -26,7 +26,7 @@ from bot.core.domain import (
     task_from_dict,
 )
 from bot.core.errors import SourceError
-from bot.core.task import with_task
+from bot.core.task_rules import with_task
 
 log = logging.getLogger(__name__)
 

@@ -13,7 +13,7 @@ import httpx
 
 from bot.core.domain import Snapshot, TaskInfo
 from bot.core.settings import Tenant
-from bot.core.task import with_task
+from bot.core.task_rules import with_task
 from bot.sources.api import EadmSource
 from bot.sources.exporter import ExporterSource
 from bot.sources.task import TaskSource, default_command

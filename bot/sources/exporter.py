@@ -20,7 +20,7 @@ from prometheus_client.parser import text_string_to_metric_families
 
 from bot.core.domain import Snapshot, TaskInfo, TaskState
 from bot.core.errors import SourceError
-from bot.core.task import task_snapshot
+from bot.core.task_rules import task_snapshot
 from bot.sources.task import TaskReading, TaskWatch
 
 log = logging.getLogger(__name__)

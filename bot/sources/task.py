@@ -29,7 +29,7 @@ from typing import Any, Self
 
 from bot.core.domain import Snapshot, TaskInfo, TaskState
 from bot.core.errors import SourceError
-from bot.core.task import HAS_NOT_RUN, NEVER_YEAR, code32, is_failure, task_snapshot
+from bot.core.task_rules import HAS_NOT_RUN, NEVER_YEAR, code32, is_failure, task_snapshot
 
 log = logging.getLogger(__name__)
 

@@ -1,6 +1,6 @@
 """Where an alert's messages go: one outbox row per copy (channel), or, for a copy in a storm
 digest, a redraw of the digest or a line in its thread. The routes are decided in
-`bot.core.digest`; this module reads what they need and writes what they say, in the
+`bot.core.storm`; this module reads what they need and writes what they say, in the
 caller's transaction."""
 
 from __future__ import annotations
@@ -11,7 +11,7 @@ from datetime import datetime, timedelta
 import sqlalchemy as sa
 from sqlmodel import Session, col, select
 
-from bot.core import digest
+from bot.core import storm as storm_rules
 from bot.core.domain import Condition
 from bot.core.lifecycle import AlertState
 from bot.core.notify import Message, MessageKind
@@ -36,7 +36,7 @@ def owe(
     alert: Alert,
     message: Message,
     now: datetime,
-    storm: digest.StormRule | None = None,
+    storm: storm_rules.StormRule | None = None,
 ) -> None:
     """Add what `message` about `alert` owes to the outbox, for every channel it is in."""
     copies = list(s.exec(select(AlertCopy).where(AlertCopy.alert_id == alert.id)).all())
@@ -47,7 +47,7 @@ def owe(
         if copy.digest_id is not None:
             _owe_in_digest(s, alert, copy, message, now)
         elif message.kind is MessageKind.POST and copy.message_ts is None:
-            _owe_post(s, alert, copy, message, now, storm or digest.StormRule())
+            _owe_post(s, alert, copy, message, now, storm or storm_rules.StormRule())
         else:
             _row(s, alert.tenant, copy.channel, message, now, alert_id=alert.id, copy=copy)
 
@@ -85,7 +85,7 @@ def _owe_post(
     copy: AlertCopy,
     message: Message,
     now: datetime,
-    storm: digest.StormRule,
+    storm: storm_rules.StormRule,
 ) -> None:
     since = now - timedelta(seconds=storm.window)
     tenants = s.exec(
@@ -102,20 +102,22 @@ def _owe_post(
         .where(col(Digest.closed_at).is_(None))
         .order_by(col(Digest.id).desc())
     ).first()
-    gathering = current is not None and digest.gathering(current.last_added_at, now, storm.window)
-    route = digest.route_new(recent, others, gathering, after=storm.after)
+    gathering = current is not None and storm_rules.gathering(
+        current.last_added_at, now, storm.window
+    )
+    route = storm_rules.route_new(recent, others, gathering, after=storm.after)
     copy.owed_at = now
     s.add(copy)
     match route:
-        case digest.Route.POST_NOW:
+        case storm_rules.Route.POST_NOW:
             _row(s, alert.tenant, copy.channel, message, now, alert_id=alert.id, copy=copy)
-        case digest.Route.POST_HELD:
-            later = now + timedelta(seconds=digest.HOLD)
+        case storm_rules.Route.POST_HELD:
+            later = now + timedelta(seconds=storm_rules.HOLD)
             _row(s, alert.tenant, copy.channel, message, later, alert_id=alert.id, copy=copy)
-        case digest.Route.JOIN:
+        case storm_rules.Route.JOIN:
             assert current is not None
             _join(s, current, copy, now)
-        case digest.Route.START:
+        case storm_rules.Route.START:
             opened = Digest(
                 target=copy.target,
                 channel=copy.channel,
@@ -164,7 +166,7 @@ def _join(s: Session, into: Digest, copy: AlertCopy, now: datetime) -> None:
 def _owe_in_digest(
     s: Session, alert: Alert, copy: AlertCopy, message: Message, now: datetime
 ) -> None:
-    told = digest.in_digest(message)
+    told = storm_rules.in_digest(message)
     if told is None:
         return
     current = s.get(Digest, copy.digest_id)
@@ -218,9 +220,9 @@ def _redraw(s: Session, current: Digest, now: datetime) -> None:
 
 
 class DigestStore(Database):
-    storm: digest.StormRule = digest.StormRule()
+    storm: storm_rules.StormRule = storm_rules.StormRule()
 
-    def digest(self, digest_id: int) -> tuple[Digest, list[digest.Member]] | None:
+    def digest(self, digest_id: int) -> tuple[Digest, list[storm_rules.Member]] | None:
         """A digest and its alerts, as the digest shows them."""
         with self.session() as s:
             found = s.get(Digest, digest_id)
@@ -233,7 +235,7 @@ class DigestStore(Database):
                 .order_by(col(Alert.id))
             ).all()
             members = [
-                digest.Member(
+                storm_rules.Member(
                     alert_id=row.id or 0,
                     tenant=row.tenant,
                     step=row.step,

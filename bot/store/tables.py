@@ -163,7 +163,7 @@ class AlertCopy(SQLModel, table=True):
 
 
 class Digest(SQLModel, table=True):
-    """One message telling a storm of new alerts in one channel (see `bot.core.digest`)."""
+    """One message telling a storm of new alerts in one channel (see `bot.core.storm`)."""
 
     __tablename__ = "digest"
 

@@ -2,8 +2,8 @@
 
 The task lives in a small JSON state file. Two commands play what Windows would do:
 
-    python -m bot.sim.task print STATE [--shape ps51|ps7]   # what the shipped script prints
-    python -m bot.sim.task start STATE                      # what `schtasks /Run` does
+    python -m bot.sim.scheduler print STATE [--shape ps51|ps7]   # what the shipped script prints
+    python -m bot.sim.scheduler start STATE                      # what `schtasks /Run` does
 
 `print` writes the task as Windows PowerShell 5.1 (State as a number, "/Date(ms)/" times)
 or PowerShell 7 (State as a name, ISO 8601 times) writes it; a run that was started ends
@@ -139,9 +139,9 @@ def commands(state: Path) -> dict[str, Any]:
     return {
         "eadm_source": "task",
         "eadm_task_command": json.dumps(
-            [python, "-m", "bot.sim.task", "print", str(state), "--shape", "ps51"]
+            [python, "-m", "bot.sim.scheduler", "print", str(state), "--shape", "ps51"]
         ),
-        "rerun_command": json.dumps([python, "-m", "bot.sim.task", "start", str(state)]),
+        "rerun_command": json.dumps([python, "-m", "bot.sim.scheduler", "start", str(state)]),
     }
 
 
@@ -184,7 +184,7 @@ async def direct(state: Path, *, stuck_after: float, due_after: float, run_s: fl
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(prog="python -m bot.sim.task")
+    parser = argparse.ArgumentParser(prog="python -m bot.sim.scheduler")
     sub = parser.add_subparsers(dest="command", required=True)
     show = sub.add_parser("print", help="print the task as PowerShell's ConvertTo-Json does")
     show.add_argument("state", type=Path)

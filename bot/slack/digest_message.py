@@ -1,5 +1,5 @@
 """A storm digest as a Slack message: grouped by step and condition, with a picker that opens
-any alert still in trouble with its own advice and buttons. Pure (see `bot.core.digest`)."""
+any alert still in trouble with its own advice and buttons. Pure (see `bot.core.storm`)."""
 
 from __future__ import annotations
 
@@ -14,9 +14,9 @@ from slack_sdk.models.blocks import (
     StaticSelectElement,
 )
 
-from bot.core.digest import Group, Member, Summary, pickable
 from bot.core.i18n import t
 from bot.core.lifecycle import AlertState
+from bot.core.storm import Group, Member, Summary, pickable
 from bot.slack import ids
 from bot.slack.render import (
     CONDITION_ICONS,
