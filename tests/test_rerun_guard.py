@@ -17,11 +17,15 @@ from bot.core.domain import (
     IMPORT_HR,
     IMPORT_HR_FUTURE,
     SYNCHRONIZATION,
+    TASK_STEP,
     Condition,
     StepState,
+    TaskInfo,
+    TaskState,
 )
 from bot.core.playbook import load_playbook
 from bot.core.rerun_guard import GO, AlertFact, Refusal, RerunFacts, judge
+from bot.core.task_rules import task_snapshot
 from bot.sim.eadm import THRESHOLD_MESSAGE
 from tests.cycles import at, cycle
 
@@ -48,6 +52,8 @@ def failed(step: str, message: str = "boom") -> RerunFacts:
         ("all completed", None, None),
         ("no runner", Refusal.NO_RUNNER, None),
         ("unreadable", Refusal.UNREADABLE, None),
+        ("the sync task disabled", Refusal.DISABLED, TASK_STEP),
+        ("the sync task ready", None, None),
         ("running", Refusal.RUNNING, IMPORT_AD),
         ("queued as a cycle begins", Refusal.QUEUED, IMPORT_HR),
         ("queued and reported not started", None, None),
@@ -65,6 +71,12 @@ def test_the_guard(case: str, refusal: Refusal | None, step: str | None) -> None
         "all completed": facts(),
         "no runner": facts(has_runner=False),
         "unreadable": facts(snapshot=None),
+        "the sync task disabled": facts(
+            snapshot=task_snapshot("t", TaskInfo("eAdm synkronisering", TaskState.DISABLED), at(0))
+        ),
+        "the sync task ready": facts(
+            snapshot=task_snapshot("t", TaskInfo("eAdm synkronisering", TaskState.READY), at(0))
+        ),
         "running": facts(snapshot=cycle({IMPORT_AD: StepState.RUNNING}, upto=3)),
         "queued as a cycle begins": facts(snapshot=cycle({IMPORT_HR: StepState.QUEUED}, upto=0)),
         "queued and reported not started": facts(

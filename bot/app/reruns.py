@@ -157,6 +157,7 @@ class Reruns:
             Refusal.PENDING: ("rerun.pending", {"tenant": tenant.name}),
             Refusal.COOLDOWN: ("rerun.cooldown", {"tenant": tenant.name, "minutes": minutes}),
             Refusal.UNREADABLE: ("rerun.unreadable", {"error": error or "?"}),
+            Refusal.DISABLED: ("rerun.disabled", {}),
             Refusal.THRESHOLD: ("rerun.stopped", {"step": step}),
             Refusal.RUNNING: ("rerun.running", {"step": step}),
             Refusal.QUEUED: ("rerun.queued", {"step": step}),

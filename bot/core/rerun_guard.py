@@ -15,7 +15,7 @@ from datetime import datetime
 from enum import StrEnum
 
 from bot.core.detect import is_safety_threshold
-from bot.core.domain import EXPORT_AD, TASK_STEP, Condition, Snapshot, StepState
+from bot.core.domain import EXPORT_AD, TASK_STEP, Condition, Snapshot, StepState, TaskState
 
 
 class Refusal(StrEnum):
@@ -27,6 +27,7 @@ class Refusal(StrEnum):
     PENDING = "refused_pending"  # a rerun is already under way
     COOLDOWN = "refused_cooldown"  # one started less than the cool-down ago
     UNREADABLE = "refused_unreadable"  # the status cannot be read
+    DISABLED = "refused_disabled"  # the sync task is disabled in Task Scheduler
     THRESHOLD = "refused_threshold"  # a step is held by the import filter
     FAILED = "refused_failed"  # a step failed where the guide's advice is support
     RUNNING = "refused_running"
@@ -93,6 +94,9 @@ def judge(facts: RerunFacts, rerun_advised: RerunAdvised) -> Verdict:
     snapshot = facts.snapshot
     if snapshot is None:
         return Verdict(Refusal.UNREADABLE)
+    if snapshot.task is not None and snapshot.task.state is TaskState.DISABLED:
+        # A disabled task refuses to start; the guide's way back is to enable it.
+        return Verdict(Refusal.DISABLED, TASK_STEP)
     for run in snapshot.steps:
         if is_safety_threshold(run.state, run.name, run.message):
             return Verdict(Refusal.THRESHOLD, run.name)
