@@ -108,3 +108,52 @@ def test_poll_failures_keep_the_first_failure_time(store: Store) -> None:
     store.record_success("t", cycle(tenant="t"), T0 + timedelta(minutes=6))
     assert store.tenant_state("t").failing_since is None
     assert [c.cycle_id for c in store.recent_cycles("t")] == ["c1"]
+
+
+def test_replicas_meeting_one_storm_open_one_digest(db_url: str) -> None:
+    """Five alerts in one channel, then four replicas each find another tenant's at once: the
+    storm is told in one digest, whichever replica opened it."""
+    from sqlmodel import Session, select
+
+    from bot.store.tables import Digest
+
+    stores = [Store(db_url) for _ in range(4)]
+    stores[0].migrate()
+    snapshot, _ = failed_export()
+
+    def finding(tenant: str) -> Finding:
+        return Finding(tenant, "c1", "Export AD", Condition.FAILED, since=at(16), error="x")
+
+    for i in range(5):
+        stores[0].apply_findings(
+            f"t{i}", TARGET, [finding(f"t{i}")], snapshot, now=at(20), remind_after=7200
+        )
+    barrier = threading.Barrier(len(stores))
+    errors: list[BaseException] = []
+
+    def apply(s: Store, tenant: str) -> None:
+        barrier.wait()
+        try:
+            s.apply_findings(
+                tenant,
+                TARGET,
+                [finding(tenant)],
+                snapshot,
+                now=at(20) + timedelta(seconds=2),
+                remind_after=7200,
+            )
+        except BaseException as exc:
+            errors.append(exc)
+
+    threads = [threading.Thread(target=apply, args=(s, f"r{i}")) for i, s in enumerate(stores)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert errors == []
+    with Session(stores[0].engine) as s:
+        digests = s.exec(select(Digest)).all()
+    assert len(digests) == 1 and digests[0].closed_at is None
+    assert len(stores[0].alerts()) == 9
+    for s in stores:
+        s.dispose()

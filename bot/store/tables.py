@@ -166,6 +166,17 @@ class Digest(SQLModel, table=True):
     """One message telling a storm of new alerts in one channel (see `bot.core.storm`)."""
 
     __tablename__ = "digest"
+    # One open digest per channel, so two replicas meeting one storm cannot both open one:
+    # the second's transaction fails, is retried, and joins the first's.
+    __table_args__ = (
+        sa.Index(
+            "uq_digest_open_target",
+            "target",
+            unique=True,
+            sqlite_where=sa.text("closed_at IS NULL"),
+            postgresql_where=sa.text("closed_at IS NULL"),
+        ),
+    )
 
     id: int | None = Field(default=None, primary_key=True)
     target: str = Field(index=True)

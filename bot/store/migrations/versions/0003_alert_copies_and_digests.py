@@ -44,6 +44,14 @@ def upgrade() -> None:
         sa.PrimaryKeyConstraint("id"),
     )
     op.create_index("ix_digest_target", "digest", ["target"])
+    op.create_index(
+        "uq_digest_open_target",
+        "digest",
+        ["target"],
+        unique=True,
+        sqlite_where=sa.text("closed_at IS NULL"),
+        postgresql_where=sa.text("closed_at IS NULL"),
+    )
     with op.batch_alter_table("outbox", schema=None) as batch_op:
         batch_op.add_column(sa.Column("copy_id", sa.Integer(), nullable=True))
         batch_op.add_column(sa.Column("digest_id", sa.Integer(), nullable=True))
@@ -57,6 +65,7 @@ def downgrade() -> None:
         batch_op.drop_index("ix_outbox_copy_id")
         batch_op.drop_column("digest_id")
         batch_op.drop_column("copy_id")
+    op.drop_index("uq_digest_open_target", table_name="digest")
     op.drop_index("ix_digest_target", table_name="digest")
     op.drop_table("digest")
     for column in ("alert_id", "target", "owed_at", "digest_id"):
