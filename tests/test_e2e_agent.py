@@ -42,8 +42,10 @@ class AgentProcess:
         self.log_path = log_path
         self.url = f"http://127.0.0.1:{env['AGENT_PORT']}"
         self.proc: subprocess.Popen[bytes] | None = None
+        self.started = 0.0  # when start() began (time.time())
 
     async def start(self, timeout: float = 20.0) -> None:
+        self.started = time.time()
         out = self.log_path.open("ab")
         self.proc = subprocess.Popen(
             [sys.executable, "-m", "bot.cli", "agent"],
@@ -243,6 +245,9 @@ async def test_signature_refusals_and_a_start(world: World) -> None:
     tampered_headers = _signed(body)
     tampered = await _post(world, body.replace(b"U1", b"U2"), tampered_headers)
     assert tampered.status_code == 401
+    # Signed before the agent started: a replay across a restart, whose first use it forgot.
+    before = await _post(world, body, _signed(body, timestamp=int(world.lone.started) - 2))
+    assert before.status_code == 401 and "before the agent started" in before.json()["error"]
     assert scheduler.load(world.lone_state)["starts"] == 0  # no refusal started anything
     headers = _signed(b'{"requested_by": "U3"}')
     started = await _post(world, b'{"requested_by": "U3"}', headers)

@@ -71,6 +71,10 @@ class Agent:
         self._token = settings.agent_token.get_secret_value().encode()
         self._secret = settings.agent_secret.get_secret_value().encode()
         self._seen: dict[str, float] = {}  # signatures already used, and when they expire
+        # The used signatures are remembered in memory only. One made before this process
+        # started may have been used before a restart, so it is refused: a replay across a
+        # restart cannot be told from a new request.
+        self._since = time.time()
         self._history: OrderedDict[str, Snapshot] = OrderedDict()
         self._last: tuple[float, Snapshot] | None = None
         self._lock = asyncio.Lock()
@@ -174,6 +178,8 @@ class Agent:
             return f"sign the request: {TIMESTAMP_HEADER} and {SIGNATURE_HEADER} are missing"
         if not verify(self._secret, timestamp, body, signature, max_age=MAX_AGE):
             return "the signature is wrong or older than five minutes; check AGENT_SECRET"
+        if int(timestamp) < int(self._since):
+            return "the request was signed before the agent started; send a new one"
         now = time.time()
         self._seen = {sig: until for sig, until in self._seen.items() if until > now}
         if signature in self._seen:
