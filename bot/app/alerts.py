@@ -13,7 +13,7 @@ from bot.slack.render import fmt_time
 
 
 class Alerts:
-    def __init__(self, ctx: Context, access: Access, composer: Composer | None = None) -> None:
+    def __init__(self, ctx: Context, access: Access, composer: Composer) -> None:
         self.ctx = ctx
         self.access = access
         self.composer = composer
@@ -27,7 +27,7 @@ class Alerts:
             if value.isdigit()
             else None
         )
-        if alert is None or self.composer is None:
+        if alert is None:
             return Answer(t(person.lang, "answer.gone"))
         message = self.composer.alert_message(alert, self.ctx.clock())
         return Answer(message.text, message.blocks)

@@ -24,7 +24,7 @@ from bot.app.status import Status
 from bot.app.support import Support
 from bot.core.domain import Snapshot
 from bot.core.lifecycle import Decision, Keep
-from bot.core.playbook import Playbook, load_playbook
+from bot.core.playbook import load_playbook
 from bot.core.settings import Settings, Tenant
 from bot.slack.compose import Composer
 from bot.slack.delivery import Deliverer
@@ -45,14 +45,15 @@ class UseCases:
         sources: dict[str, Source],
         adapters: Adapters,
         deliverer: Deliverer | None = None,
-        playbook: Playbook | None = None,
+        composer: Composer | None = None,
     ) -> None:
+        """`composer` is the one delivery renders with (the process's playbook and adapters);
+        without one, one is made from the settings."""
+        composer = composer or Composer(settings, load_playbook(settings.playbook_extra), adapters)
         self.ctx = Context(settings, store, adapters)
         self.access = Access(self.ctx, People(settings, client))
-        self.alerts = Alerts(self.ctx, self.access)
-        playbook = playbook or load_playbook(settings.playbook_extra)
-        self.alerts.composer = Composer(settings, playbook, adapters)  # a digest's picks
-        self.reruns = Reruns(self.ctx, self.access, sources, playbook, client)
+        self.alerts = Alerts(self.ctx, self.access, composer)
+        self.reruns = Reruns(self.ctx, self.access, sources, composer.playbook, client)
         self.support = Support(self.ctx, self.access)
         self.silences = Silences(self.ctx, self.access)
         self.status = Status(self.ctx, self.access, client)

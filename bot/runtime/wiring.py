@@ -178,7 +178,7 @@ class Bot:
             self.sources,
             self.adapters,
             self.deliverer,
-            self.playbook,
+            self.composer,
         )
         self.poller.listeners.extend(self.cases.poll_listeners())
         self.bolt = AsyncApp(
