@@ -12,7 +12,7 @@ from __future__ import annotations
 import asyncio
 import logging
 from collections.abc import Sequence
-from datetime import timedelta
+from datetime import datetime, timedelta
 
 from slack_sdk.web.async_client import AsyncWebClient
 
@@ -120,16 +120,15 @@ class Reruns:
         except SourceError as exc:
             snapshot, error = None, str(exc)
 
-        def read() -> tuple[Alert | None, list[Alert], list[Rerun]]:
+        def read() -> tuple[Alert | None, list[Alert], tuple[bool, datetime | None]]:
             clicked = self.store.get_alert(alert_id) if alert_id is not None else None
             return (
                 clicked,
                 self.store.unresolved_alerts(tenant.name),
-                self.store.reruns(tenant.name),
+                self.store.rerun_standing(tenant.name, active=ACTIVE, ran=RAN),
             )
 
-        clicked, alerts, reruns = await asyncio.to_thread(read)
-        ran = [r.requested_at for r in reruns if r.status in RAN and r.requested_at is not None]
+        clicked, alerts, (rerun_active, last_ran_at) = await asyncio.to_thread(read)
         facts = RerunFacts(
             has_runner=self.runner(tenant) is not None,
             snapshot=snapshot,
@@ -137,8 +136,8 @@ class Reruns:
             cooldown_s=self.settings.rerun_cooldown,
             clicked=_fact(clicked) if clicked is not None else None,
             open_alerts=tuple(_fact(a) for a in alerts),
-            rerun_active=any(r.status in ACTIVE for r in reruns),
-            last_ran_at=max(ran) if ran else None,
+            rerun_active=rerun_active,
+            last_ran_at=last_ran_at,
         )
         return facts, error
 

@@ -6,6 +6,7 @@ cannot start the sync twice.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -24,6 +25,25 @@ class RerunStore(Database):
             if tenant is not None:
                 query = query.where(Rerun.tenant == tenant)
             return list(s.exec(query.order_by(col(Rerun.id))).all())
+
+    def rerun_standing(
+        self, tenant: str, *, active: Sequence[str], ran: Sequence[str]
+    ) -> tuple[bool, datetime | None]:
+        """Whether one of the tenant's reruns is in an `active` state, and when the newest one
+        in a `ran` state was asked for: what the rerun guard needs, without the whole history."""
+        with self.session() as s:
+            busy = s.exec(
+                select(Rerun.id)
+                .where(Rerun.tenant == tenant)
+                .where(col(Rerun.status).in_(active))
+                .limit(1)
+            ).first()
+            last = s.exec(
+                select(sa.func.max(Rerun.requested_at))
+                .where(Rerun.tenant == tenant)
+                .where(col(Rerun.status).in_(ran))
+            ).first()
+            return busy is not None, last
 
     def begin_rerun(
         self,
