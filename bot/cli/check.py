@@ -498,7 +498,8 @@ async def check_rerun(tenant: Tenant, adapters: Adapters | None = None) -> Verdi
         f"[{tenant.name}] rerun runner",
         adapters.runner(tenant.name),
         adapters.problem(tenant.name, RERUN),
-        "not configured, so no Rerun button (set RERUN_COMMAND or RERUN_WEBHOOK_URL to offer it)",
+        "not configured, so no Rerun button (set RERUN_COMMAND or RERUN_WEBHOOK_URL, or `rerun` "
+        "for this tenant in EADM_BOT_CONFIG, to offer it)",
     )
 
 
@@ -509,7 +510,8 @@ async def check_ticket(tenant: Tenant, adapters: Adapters | None = None) -> Verd
         adapters.target(tenant.name),
         adapters.problem(tenant.name, TICKET),
         "not configured, so tickets are prepared for copying, not sent (set "
-        "TICKET_EMAIL_TO, TICKET_WEBHOOK_URL or ZENDESK_URL to send them)",
+        "TICKET_EMAIL_TO, TICKET_WEBHOOK_URL or ZENDESK_URL, or `ticket` for this tenant in "
+        "EADM_BOT_CONFIG, to send them)",
     )
 
 
