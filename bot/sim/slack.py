@@ -250,7 +250,7 @@ class SlackDouble:
                 return web.json_response({"ok": False, "error": "internal_error"}, status=500)
             return web.json_response({"ok": False, "error": fault.mode})
         if self.pace is not None and method == "chat.postMessage":
-            channel = self._channel_id(str(params.get("channel", "")))
+            channel = self.channel_id(str(params.get("channel", "")))
             if (wait := self.pace.retry_after(channel, time.monotonic())) is not None:
                 call.fault = "ratelimited"
                 return web.json_response(
@@ -280,8 +280,9 @@ class SlackDouble:
         self.posted_at[ts] = time.time()
         return ts
 
-    def _channel_id(self, channel: str) -> str:
-        # Slack answers with the channel's ID even when a name was given.
+    def channel_id(self, channel: str) -> str:
+        """The ID Slack answers with for a channel, even when its name (`#eadm-alerts`) was
+        given."""
         return (
             "C" + channel.lstrip("#").upper().replace("-", "")[:10]
             if channel.startswith("#")
@@ -292,7 +293,7 @@ class SlackDouble:
         return {"ok": True, **TEAM, **BOT}
 
     def _m_chat_postMessage(self, params: dict[str, Any]) -> dict[str, Any]:
-        channel = self._channel_id(str(params.get("channel", "")))
+        channel = self.channel_id(str(params.get("channel", "")))
         if not channel:
             return {"ok": False, "error": "channel_not_found"}
         message: dict[str, Any] = {
@@ -311,7 +312,7 @@ class SlackDouble:
         return {"ok": True, "channel": channel, "ts": message["ts"], "message": message}
 
     def _m_chat_update(self, params: dict[str, Any]) -> dict[str, Any]:
-        channel = self._channel_id(str(params.get("channel", "")))
+        channel = self.channel_id(str(params.get("channel", "")))
         for message in self.channels.get(channel, []):
             if message["ts"] == params.get("ts"):
                 message["text"] = params.get("text", message["text"])
@@ -327,7 +328,7 @@ class SlackDouble:
         return {"ok": False, "error": "message_not_found"}
 
     def _m_chat_postEphemeral(self, params: dict[str, Any]) -> dict[str, Any]:
-        channel = self._channel_id(str(params.get("channel", "")))
+        channel = self.channel_id(str(params.get("channel", "")))
         message = self._ephemeral(channel, str(params.get("user", "")), params)
         return {"ok": True, "message_ts": message["ts"]}
 
@@ -353,7 +354,7 @@ class SlackDouble:
         return {"ok": True, "channel": params.get("channel"), "permalink": link}
 
     def _m_conversations_history(self, params: dict[str, Any]) -> dict[str, Any]:
-        channel = self._channel_id(str(params.get("channel", "")))
+        channel = self.channel_id(str(params.get("channel", "")))
         limit = int(params.get("limit", 100))
         messages = list(reversed(self.messages(channel)))[:limit]
         return {
@@ -364,7 +365,7 @@ class SlackDouble:
         }
 
     def _m_conversations_replies(self, params: dict[str, Any]) -> dict[str, Any]:
-        channel = self._channel_id(str(params.get("channel", "")))
+        channel = self.channel_id(str(params.get("channel", "")))
         ts = str(params.get("ts", ""))
         parent = [m for m in self.channels.get(channel, []) if m["ts"] == ts]
         messages = parent + self.thread(channel, ts)
@@ -382,7 +383,7 @@ class SlackDouble:
         return [{k: v for k, v in m.items() if k != "metadata"} for m in messages]
 
     def _m_conversations_info(self, params: dict[str, Any]) -> dict[str, Any]:
-        channel = self._channel_id(str(params.get("channel", "")))
+        channel = self.channel_id(str(params.get("channel", "")))
         return {"ok": True, "channel": {"id": channel, "name": channel.lower(), "is_member": True}}
 
     def _m_conversations_join(self, params: dict[str, Any]) -> dict[str, Any]:

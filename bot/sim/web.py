@@ -67,7 +67,7 @@ class DemoPage:
         self.bot_url = bot_url
         self.secret = signing_secret
         self.channel = channel
-        self.channel_id = double._channel_id(channel)
+        self.channel_id = double.channel_id(channel)
         self.people = people
         self.playing = playing
         self.restart = restart
