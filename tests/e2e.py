@@ -31,22 +31,29 @@ def free_port() -> int:
 
 
 class BotProcess:
-    """`eadm-bot run` in a child process, with its log kept for the test to read."""
+    """`eadm-bot run` (or another long-running subcommand, such as `agent`) in a child
+    process, with its log kept for the test to read. `port_var` names the setting its HTTP
+    port is in; start() returns once its /healthz answers."""
 
-    def __init__(self, env: dict[str, str], log_path: Path) -> None:
+    def __init__(
+        self, env: dict[str, str], log_path: Path, command: str = "run", port_var: str = "PORT"
+    ) -> None:
         self.env = env
         self.log_path = log_path
-        self.port = int(env["PORT"])
+        self.command = command
+        self.port = int(env[port_var])
         self.proc: subprocess.Popen[bytes] | None = None
+        self.started = 0.0  # when start() began (time.time())
 
     @property
     def url(self) -> str:
         return f"http://127.0.0.1:{self.port}"
 
     async def start(self, timeout: float = 20.0) -> None:
+        self.started = time.time()
         log = self.log_path.open("ab")
         self.proc = subprocess.Popen(
-            [sys.executable, "-m", "bot.cli", "run"],
+            [sys.executable, "-m", "bot.cli", self.command],
             env=self.env,
             stdout=log,
             stderr=subprocess.STDOUT,
@@ -56,12 +63,14 @@ class BotProcess:
         async with httpx.AsyncClient() as client:
             while time.monotonic() < deadline:
                 if self.proc.poll() is not None:
-                    raise RuntimeError(f"eadm-bot exited at start:\n{self.log()}")
+                    raise RuntimeError(f"eadm-bot {self.command} exited at start:\n{self.log()}")
                 with suppress(httpx.HTTPError):
                     if (await client.get(f"{self.url}/healthz")).status_code == 200:
                         return
                 await asyncio.sleep(0.1)
-        raise TimeoutError(f"eadm-bot did not become healthy in {timeout} s:\n{self.log()}")
+        raise TimeoutError(
+            f"eadm-bot {self.command} did not become healthy in {timeout} s:\n{self.log()}"
+        )
 
     async def stop(self, sig: int = signal.SIGTERM, timeout: float = 15.0) -> int:
         if self.proc is None or self.proc.poll() is not None:

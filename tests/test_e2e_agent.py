@@ -8,11 +8,9 @@ from __future__ import annotations
 import asyncio
 import json
 import os
-import subprocess
 import sys
 import time
 from collections.abc import AsyncIterator
-from contextlib import suppress
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -36,55 +34,18 @@ ADMIN = "UADMIN"
 CHANNEL = "CAGENT"
 
 
-class AgentProcess:
-    def __init__(self, env: dict[str, str], log_path: Path) -> None:
-        self.env = env
-        self.log_path = log_path
-        self.url = f"http://127.0.0.1:{env['AGENT_PORT']}"
-        self.proc: subprocess.Popen[bytes] | None = None
-        self.started = 0.0  # when start() began (time.time())
-
-    async def start(self, timeout: float = 20.0) -> None:
-        self.started = time.time()
-        out = self.log_path.open("ab")
-        self.proc = subprocess.Popen(
-            [sys.executable, "-m", "bot.cli", "agent"],
-            env=self.env,
-            stdout=out,
-            stderr=subprocess.STDOUT,
-            cwd=self.log_path.parent,
-        )
-        deadline = time.monotonic() + timeout
-        async with httpx.AsyncClient() as client:
-            while time.monotonic() < deadline:
-                if self.proc.poll() is not None:
-                    raise RuntimeError(f"the agent exited at start:\n{self.log()}")
-                with suppress(httpx.HTTPError):
-                    if (await client.get(f"{self.url}/healthz")).status_code == 200:
-                        return
-                await asyncio.sleep(0.1)
-        raise TimeoutError(f"the agent did not start in {timeout} s:\n{self.log()}")
-
-    async def stop(self) -> None:
-        if self.proc and self.proc.poll() is None:
-            self.proc.terminate()
-            deadline = time.monotonic() + 10
-            while self.proc.poll() is None and time.monotonic() < deadline:
-                await asyncio.sleep(0.05)
-            if self.proc.poll() is None:
-                self.proc.kill()
-
-    def log(self) -> str:
-        return self.log_path.read_text(errors="replace") if self.log_path.exists() else ""
+def agent_process(env: dict[str, str], log_path: Path) -> BotProcess:
+    """`eadm-bot agent` as a child process, healthy once its /healthz answers."""
+    return BotProcess(env, log_path, command="agent", port_var="AGENT_PORT")
 
 
 @dataclass
 class World:
     slack: SlackDouble
-    agent: AgentProcess  # read by the bot
+    agent: BotProcess  # read by the bot
     bot: BotProcess
     state: Path
-    lone: AgentProcess  # a second agent for the signature tests, on its own task
+    lone: BotProcess  # a second agent for the signature tests, on its own task
     lone_state: Path
 
 
@@ -131,10 +92,10 @@ async def world(tmp_path_factory: pytest.TempPathFactory) -> AsyncIterator[World
         "Timeout expired\n",
         encoding="utf-8",
     )
-    agent = AgentProcess(agent_env(state, EADM_LOG_DIR=str(logs)), tmp / "agent.log")
+    agent = agent_process(agent_env(state, EADM_LOG_DIR=str(logs)), tmp / "agent.log")
     lone_state = tmp / "lone.json"
     scheduler.set_task(lone_state, last_run=datetime.now(UTC), result=0, run_seconds=600.0)
-    lone = AgentProcess(agent_env(lone_state), tmp / "lone.log")
+    lone = agent_process(agent_env(lone_state), tmp / "lone.log")
     await asyncio.gather(agent.start(), lone.start())
     slack = SlackDouble(token=BOT_TOKEN)
     await slack.start()
