@@ -247,3 +247,21 @@ async def serving(app: Any) -> AsyncIterator[str]:
         yield url
     finally:
         await runner.cleanup()
+
+
+def block_texts(node: Any) -> str:
+    """Every `text` string in a Block Kit structure, one per line: what a person reads."""
+    found: list[str] = []
+
+    def walk(item: Any) -> None:
+        if isinstance(item, dict):
+            if isinstance(item.get("text"), str):
+                found.append(item["text"])
+            for value in item.values():
+                walk(value)
+        elif isinstance(item, list):
+            for value in item:
+                walk(value)
+
+    walk(node)
+    return "\n".join(found)

@@ -25,7 +25,7 @@ from bot.sim.eadm import Scenario, build_app
 from bot.sim.slack import SlackDouble
 from bot.slack import ids
 from bot.slack.render import title
-from tests.e2e import BOT_TOKEN, BotProcess, bot_env, eventually, serve_app, settled
+from tests.e2e import BOT_TOKEN, BotProcess, block_texts, bot_env, eventually, serve_app, settled
 
 pytestmark = [pytest.mark.e2e, pytest.mark.asyncio(loop_scope="module")]
 
@@ -245,23 +245,6 @@ async def world(tmp_path_factory: pytest.TempPathFactory) -> AsyncIterator[World
         await slack.stop()
 
 
-def _texts(node: Any) -> str:
-    found: list[str] = []
-
-    def walk(item: Any) -> None:
-        if isinstance(item, dict):
-            if isinstance(item.get("text"), str):
-                found.append(item["text"])
-            for value in item.values():
-                walk(value)
-        elif isinstance(item, list):
-            for value in item:
-                walk(value)
-
-    walk(node)
-    return "\n".join(found)
-
-
 PLAYBOOK = load_playbook()
 
 
@@ -275,7 +258,7 @@ async def test_each_case_alerts_once_with_the_guides_advice(world: World, case: 
     blocks = message["blocks"]
     assert blocks[0]["text"]["text"].startswith(title(case.condition, case.step, "en"))
     entry = PLAYBOOK.entry(case.step, case.condition)
-    text = _texts(blocks)
+    text = block_texts(blocks)
     assert entry.advice("en").meaning in text
     assert case.says in text
     actions = {
@@ -294,7 +277,7 @@ async def test_each_case_alerts_once_with_the_guides_advice(world: World, case: 
 
 async def test_the_task_is_its_own_row_of_the_cycle_view(world: World) -> None:
     (message,) = world.slack.messages("CPS51FAILED")
-    text = _texts(message["blocks"])
+    text = block_texts(message["blocks"])
     assert "*Sync task* failed" in text
     assert "result 0xE0434352" in text and "next run" in text
     # The newest problem lines of the log folder come with it.
@@ -303,7 +286,7 @@ async def test_the_task_is_its_own_row_of_the_cycle_view(world: World) -> None:
 
 async def test_combined_shows_the_api_steps_and_the_task_row(world: World) -> None:
     (message,) = world.slack.messages("CAPITASKDISABLED")
-    text = _texts(message["blocks"])
+    text = block_texts(message["blocks"])
     assert "*Import HR*" in text and "*Sync task*" in text
     assert "disabled in Task Scheduler" in text
 

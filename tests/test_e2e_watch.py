@@ -25,7 +25,7 @@ from bot.sim.eadm import STEPS, Fault, Scenario, build_app
 from bot.sim.slack import SlackDouble
 from bot.slack import ids
 from bot.slack.render import title
-from tests.e2e import BOT_TOKEN, BotProcess, bot_env, eventually, settled
+from tests.e2e import BOT_TOKEN, BotProcess, block_texts, bot_env, eventually, settled
 
 pytestmark = [pytest.mark.e2e, pytest.mark.asyncio(loop_scope="module")]
 
@@ -161,23 +161,6 @@ async def world(tmp_path_factory: pytest.TempPathFactory) -> AsyncIterator[World
         await slack.stop()
 
 
-def _texts(blocks: list[dict[str, Any]]) -> str:
-    found: list[str] = []
-
-    def walk(node: Any) -> None:
-        if isinstance(node, dict):
-            if isinstance(node.get("text"), str):
-                found.append(node["text"])
-            for value in node.values():
-                walk(value)
-        elif isinstance(node, list):
-            for value in node:
-                walk(value)
-
-    walk(blocks)
-    return "\n".join(found)
-
-
 def _action_ids(blocks: list[dict[str, Any]]) -> set[str]:
     return {
         element["action_id"]
@@ -203,7 +186,7 @@ async def test_each_case_alerts_once_with_the_guides_advice(world: World, case: 
 
     entry = PLAYBOOK.entry(case.step, case.condition)
     advice = entry.advice("en")
-    text = _texts(blocks)
+    text = block_texts(blocks)
     assert advice.meaning in text
     # Every tenant here has a runner: where the advice calls for a rerun, it points at the button.
     hint = t("en", "alert.rerun_here", button=t("en", "button.rerun"))
@@ -224,7 +207,7 @@ async def test_each_case_alerts_once_with_the_guides_advice(world: World, case: 
 
 async def test_a_failed_step_shows_its_error_text(world: World) -> None:
     (message,) = world.slack.messages("C001")  # Import HR fails
-    assert "Visma HRM Enterprise answered 500" in _texts(message["blocks"])
+    assert "Visma HRM Enterprise answered 500" in block_texts(message["blocks"])
 
 
 async def test_recovery_updates_the_alert_and_says_how_long(world: World) -> None:
@@ -240,7 +223,7 @@ async def test_recovery_updates_the_alert_and_says_how_long(world: World) -> Non
     )
     (message,) = world.slack.messages(channel)
     assert "edited" in message, "the original alert must be updated in place"
-    assert ids.ACTION_ACK not in _texts(message["blocks"])
+    assert ids.ACTION_ACK not in block_texts(message["blocks"])
     assert not _action_ids(message["blocks"]), "a resolved alert offers no buttons"
     (reply,) = world.slack.thread(channel, message["ts"])
     assert "after" in reply["text"] or "etter" in reply["text"], reply["text"]
@@ -260,13 +243,13 @@ async def test_a_new_alert_mentions_who_it_should_and_nothing_else_does(world: W
     posts = [c for c in world.slack.calls("chat.postMessage") if c.params["channel"] == channel]
     first, *replies = posts
     assert first.params["text"].startswith("<!subteam^S0BERGENIT> ")
-    assert "<!subteam^S0BERGENIT>" in _texts(_json(first.params["blocks"]))
+    assert "<!subteam^S0BERGENIT>" in block_texts(_json(first.params["blocks"]))
     assert "U0ONCALL" not in str(first.params)
     updates = [c for c in world.slack.calls("chat.update") if c.params["channel"] == channel]
     for call in [*updates, *replies]:
         assert "subteam" not in str(call.params) and "U0ONCALL" not in str(call.params)
     (message,) = world.slack.messages(channel)
-    assert "subteam" not in _texts(message["blocks"])
+    assert "subteam" not in block_texts(message["blocks"])
 
 
 def _json(value: Any) -> Any:
