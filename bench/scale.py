@@ -31,7 +31,7 @@ import subprocess
 import sys
 import tempfile
 import time
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -132,7 +132,12 @@ def tenants_toml(urls: list[str], channel: str | None = None) -> str:
 
 @contextlib.asynccontextmanager
 async def running_bot(
-    tmp: Path, name: str, slack: SlackDouble, toml: str, **env: Any
+    tmp: Path,
+    name: str,
+    slack: SlackDouble,
+    toml: str,
+    database_url: str | None = None,
+    **env: Any,
 ) -> AsyncIterator[BotProcess]:
     config = tmp / f"{name}.toml"
     config.write_text(toml, encoding="utf-8")
@@ -140,7 +145,7 @@ async def running_bot(
         bot_env(
             slack_api_url=slack.api_url,
             eadm_url="http://unused.invalid",
-            database_url=f"sqlite:///{tmp / f'{name}.db'}",
+            database_url=database_url or f"sqlite:///{tmp / f'{name}.db'}",
             EADM_BOT_CONFIG=str(config),
             LOG_LEVEL="WARNING",
             **env,
@@ -168,36 +173,51 @@ class TenantsFigures:
 
 
 async def measure_tenants(
-    tmp: Path, slack: SlackDouble, tenants: int, poll_interval: float, ticks: int
+    tmp: Path,
+    slack: SlackDouble,
+    tenants: int,
+    poll_interval: float,
+    ticks: int,
+    *,
+    replicas: int = 1,
+    database_url: str | None = None,
 ) -> TenantsFigures:
+    """With several `replicas` (on one PostgreSQL at `database_url`), RSS and peak are the
+    largest replica's, and the CPU share is theirs together."""
     sims = Installations()
     try:
         for _ in range(tenants):
             await sims.add("healthy", speed=1.0)
-        async with running_bot(
-            tmp,
-            f"tenants{tenants}",
-            slack,
-            tenants_toml(sims.urls),
-            POLL_INTERVAL=poll_interval,
-        ) as bot:
-            assert bot.proc is not None
-            pid = bot.proc.pid
+        async with contextlib.AsyncExitStack() as stack:
+            bots = [
+                await stack.enter_async_context(
+                    running_bot(
+                        tmp,
+                        f"tenants{tenants}r{index}",
+                        slack,
+                        tenants_toml(sims.urls),
+                        database_url,
+                        POLL_INTERVAL=poll_interval,
+                    )
+                )
+                for index in range(replicas)
+            ]
+            pids = [bot.proc.pid for bot in bots if bot.proc is not None]
             # The first tick spreads the tenants' first polls and reads their history: warm-up.
             await eventually(
                 lambda: all(sims.polls()),
                 timeout=poll_interval * 3 + 60,
                 what="every tenant's first poll",
             )
-            cpu0, wall0 = cpu_seconds(pid), time.monotonic()
-            peak = rss_mib(pid)
+            cpu0, wall0 = sum(cpu_seconds(pid) for pid in pids), time.monotonic()
+            peak = max(rss_mib(pid) for pid in pids)
             end = wall0 + ticks * poll_interval
             while time.monotonic() < end:
                 await asyncio.sleep(min(1.0, end - time.monotonic()))
-                peak = max(peak, rss_mib(pid))
+                peak = max(peak, *(rss_mib(pid) for pid in pids))
             wall1 = time.monotonic()
-            cpu = (cpu_seconds(pid) - cpu0) / (wall1 - wall0)
-            rss = rss_mib(pid)
+            cpu = (sum(cpu_seconds(pid) for pid in pids) - cpu0) / (wall1 - wall0)
+            rss = max(rss_mib(pid) for pid in pids)
     finally:
         await sims.close()
     worst = 0.0
@@ -233,6 +253,39 @@ def print_tenants(base: TenantsFigures, many: TenantsFigures, poll_interval: flo
         f"  every tenant polled every tick: {'yes' if polled else 'NO'}; "
         "goal: under 150 MiB and 25 % of one core"
     )
+
+
+@contextlib.contextmanager
+def postgres_database() -> Iterator[str]:
+    """A fresh database on the local PostgreSQL, dropped afterwards."""
+    import uuid
+
+    import sqlalchemy as sa
+
+    admin = sa.create_engine(
+        "postgresql+psycopg://postgres@127.0.0.1:5432/postgres", isolation_level="AUTOCOMMIT"
+    )
+    name = f"bench_{uuid.uuid4().hex[:12]}"
+    with admin.connect() as conn:
+        conn.execute(sa.text(f'CREATE DATABASE "{name}"'))
+    try:
+        yield f"postgresql+psycopg://postgres@127.0.0.1:5432/{name}"
+    finally:
+        with admin.connect() as conn:
+            conn.execute(sa.text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+        admin.dispose()
+
+
+def print_replicas(f: TenantsFigures, replicas: int, poll_interval: float) -> None:
+    print(f"\ntenants on {replicas} replicas sharing one PostgreSQL,", end=" ")
+    print(f"POLL_INTERVAL={poll_interval:g} s")
+    print(
+        f"  {f.tenants} tenants: largest replica {f.rss_mib:.1f} MiB (peak {f.peak_mib:.1f}), "
+        f"all replicas together {f.cpu_share:.1%} of one core, longest unpolled "
+        f"{f.worst_gap:.1f} s"
+    )
+    polled = f.worst_gap <= poll_interval * 1.5
+    print(f"  every tenant polled every tick: {'yes' if polled else 'NO'}")
 
 
 # -- storm: many alerts for one channel at once --------------------------------------------------
@@ -545,6 +598,18 @@ async def main(args: argparse.Namespace) -> None:
                     tmp, slack, args.tenants, args.poll_interval, args.ticks
                 )
                 print_tenants(base, many, args.poll_interval)
+            if args.replicas > 1:
+                with postgres_database() as url:
+                    shared = await measure_tenants(
+                        tmp,
+                        slack,
+                        args.tenants,
+                        args.poll_interval,
+                        args.ticks,
+                        replicas=args.replicas,
+                        database_url=url,
+                    )
+                print_replicas(shared, args.replicas, args.poll_interval)
             if "storm" in parts:
                 storms = [
                     (
@@ -590,4 +655,11 @@ if __name__ == "__main__":
     parser.add_argument("--concurrency", type=int, default=50)
     parser.add_argument("--rounds", type=int, default=10)
     parser.add_argument("--only", default="tenants,storm,acks")
+    parser.add_argument(
+        "--replicas",
+        type=int,
+        default=1,
+        help="also run the tenants on this many replicas sharing one PostgreSQL "
+        "(127.0.0.1:5432, user postgres)",
+    )
     asyncio.run(main(parser.parse_args()))
