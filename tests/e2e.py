@@ -265,3 +265,33 @@ def block_texts(node: Any) -> str:
 
     walk(node)
     return "\n".join(found)
+
+
+async def start_tenants_bot(
+    slack: Any, tmp_path: Path, tenants: list[tuple[str, Any, float, str]], **env: Any
+) -> tuple[BotProcess, list[Any]]:
+    """One simulator per tenant (name, scenario, speed, its TOML lines such as `channel = ...`),
+    a tenants file naming them all, and `eadm-bot run` on it. The caller stops the bot and
+    cleans up the simulators' runners."""
+    from bot.sim.eadm import build_app
+
+    runners = []
+    toml = []
+    for name, scenario, speed, lines in tenants:
+        runner, url = await serve_app(build_app(scenario, speed=speed))
+        runners.append(runner)
+        toml.append(f'[[tenants]]\nname = "{name}"\neadm_url = "{url}"\n{lines}\n')
+    config = tmp_path / "tenants.toml"
+    config.write_text("\n".join(toml), encoding="utf-8")
+    bot = BotProcess(
+        bot_env(
+            slack_api_url=slack.api_url,
+            eadm_url="http://unused.invalid",
+            database_url=f"sqlite:///{tmp_path / 'bot.db'}",
+            EADM_BOT_CONFIG=str(config),
+            **env,
+        ),
+        tmp_path / "bot.log",
+    )
+    await bot.start()
+    return bot, runners

@@ -16,15 +16,14 @@ from typing import Any
 
 import pytest
 import pytest_asyncio
-from aiohttp import web
 
 from bot.core.domain import EXPORT_AD
-from bot.sim.eadm import Fault, Scenario, build_app
+from bot.sim.eadm import Fault, Scenario
 from bot.sim.signing import block_actions_body
 from bot.sim.slack import SlackDouble
 from bot.slack import ids
 from bot.store import Store
-from tests.e2e import BOT_TOKEN, BotProcess, bot_env, eventually, send_signed, serve_app
+from tests.e2e import BOT_TOKEN, eventually, send_signed, start_tenants_bot
 
 pytestmark = pytest.mark.e2e
 
@@ -39,32 +38,6 @@ async def slack() -> AsyncIterator[SlackDouble]:
     await double.start()
     yield double
     await double.stop()
-
-
-async def _start(
-    slack: SlackDouble, tmp_path: Path, tenants: list[tuple[str, Scenario, float, str]]
-) -> tuple[BotProcess, list[web.AppRunner]]:
-    """One simulator per tenant (name, scenario, speed, TOML channel lines) and the bot."""
-    runners = []
-    toml = []
-    for name, scenario, speed, channels in tenants:
-        runner, url = await serve_app(build_app(scenario, speed=speed))
-        runners.append(runner)
-        toml.append(f'[[tenants]]\nname = "{name}"\neadm_url = "{url}"\n{channels}\n')
-    config = tmp_path / "tenants.toml"
-    config.write_text("\n".join(toml), encoding="utf-8")
-    bot = BotProcess(
-        bot_env(
-            slack_api_url=slack.api_url,
-            eadm_url="http://unused.invalid",
-            database_url=f"sqlite:///{tmp_path / 'bot.db'}",
-            EADM_BOT_CONFIG=str(config),
-            ADMIN_USERS=ADMIN,
-        ),
-        tmp_path / "bot.log",
-    )
-    await bot.start()
-    return bot, runners
 
 
 def _alert_ids(slack: SlackDouble, channel: str) -> list[int]:
@@ -92,10 +65,11 @@ async def test_a_storm_is_told_in_one_digest_at_slacks_pace(
     tenants = 30
     # Export AD fails in the first cycle (red after about 3.6 s); the next cycle gets through.
     scenario = Scenario("storm", (Fault(EXPORT_AD, "fail"), None))
-    bot, runners = await _start(
+    bot, runners = await start_tenants_bot(
         slack,
         tmp_path,
         [(f"t{i:02d}", scenario, 150, f'channel = "{STORM}"') for i in range(tenants)],
+        ADMIN_USERS=ADMIN,
     )
     store = Store(f"sqlite:///{tmp_path / 'bot.db'}")
     try:
@@ -168,8 +142,11 @@ async def test_an_alert_in_two_channels_is_one_alert_whatever_copy_is_clicked(
     slack: SlackDouble, tmp_path: Path
 ) -> None:
     scenario = Scenario("one", (Fault(EXPORT_AD, "fail"),), more_cycles=False)
-    bot, runners = await _start(
-        slack, tmp_path, [("kunde", scenario, 6000, 'channels = ["C0KUNDE", "C0DRIFT"]')]
+    bot, runners = await start_tenants_bot(
+        slack,
+        tmp_path,
+        [("kunde", scenario, 6000, 'channels = ["C0KUNDE", "C0DRIFT"]')],
+        ADMIN_USERS=ADMIN,
     )
     try:
         await eventually(

@@ -9,13 +9,12 @@ from pathlib import Path
 
 import pytest
 import pytest_asyncio
-from aiohttp import web
 
 from bot.core.domain import EXPORT_AD
-from bot.sim.eadm import Fault, Scenario, build_app
+from bot.sim.eadm import Fault, Scenario
 from bot.sim.slack import Pace, SlackDouble
 from bot.slack.delivery import ChannelPace
-from tests.e2e import BOT_TOKEN, BotProcess, bot_env, eventually, serve_app
+from tests.e2e import BOT_TOKEN, eventually, start_tenants_bot
 
 
 class Clock:
@@ -112,27 +111,10 @@ async def slack() -> AsyncIterator[SlackDouble]:
 async def _run_storm(slack: SlackDouble, tmp_path: Path, **env: str) -> None:
     """TENANTS tenants in one channel, each failing at Export AD at once; wait until every
     alert is in the channel."""
-    runners: list[web.AppRunner] = []
-    toml = []
     scenario = Scenario("test", (Fault(EXPORT_AD, "fail"),), more_cycles=False)
-    for i in range(TENANTS):
-        runner, url = await serve_app(build_app(scenario, speed=6000))
-        runners.append(runner)
-        toml.append(f'[[tenants]]\nname = "t{i}"\neadm_url = "{url}"\nchannel = "{CHANNEL}"\n')
-    config = tmp_path / "tenants.toml"
-    config.write_text("\n".join(toml), encoding="utf-8")
-    bot = BotProcess(
-        bot_env(
-            slack_api_url=slack.api_url,
-            eadm_url="http://unused.invalid",
-            database_url=f"sqlite:///{tmp_path / 'bot.db'}",
-            EADM_BOT_CONFIG=str(config),
-            STORM_AFTER="100",  # this is about pace, not the digest
-            **env,
-        ),
-        tmp_path / "bot.log",
-    )
-    await bot.start()
+    tenants = [(f"t{i}", scenario, 6000.0, f'channel = "{CHANNEL}"') for i in range(TENANTS)]
+    # STORM_AFTER: this is about pace, not the digest.
+    bot, runners = await start_tenants_bot(slack, tmp_path, tenants, STORM_AFTER="100", **env)
     try:
         await eventually(
             lambda: len(slack.messages(CHANNEL)) >= TENANTS,
