@@ -10,7 +10,7 @@ from hypothesis import strategies as st
 
 from bot.core.detect import SourceHealth, detect, normal_durations
 from bot.core.domain import SYNCHRONIZATION, Condition, Snapshot, StepState
-from bot.core.settings import Thresholds
+from bot.core.thresholds import Thresholds
 from tests.cycles import STEPS, T0, at, cycle, end_of, start_of
 
 TH = Thresholds(

@@ -17,8 +17,8 @@ from bot.core.domain import (
     snapshot_from_dict,
     snapshot_to_dict,
 )
-from bot.core.settings import Thresholds
 from bot.core.task_rules import describe_result, is_failure, task_row, task_snapshot, with_task
+from bot.core.thresholds import Thresholds
 from tests.cycles import at, cycle
 
 NOW = datetime(2026, 11, 27, 8, 0, tzinfo=UTC)

@@ -18,6 +18,7 @@ from typing import Any
 
 from bot.cli.main import run_until_stopped
 from bot.core.settings import load_settings
+from bot.core.thresholds import Thresholds
 from bot.sim import eadm, scheduler
 from bot.sim.slack import Call, SlackDouble, render_terminal
 from bot.sim.web import DemoPage, Person, Playing
@@ -87,7 +88,7 @@ class DemoStack:
             host="127.0.0.1",
             port=self.port,
             poll_interval=2,
-            not_started_after=900 / speed,
+            not_started_after=Thresholds().not_started_after / speed,
             stuck_after=1800 / speed,
             cycle_due_after=2 * eadm.GAP / speed,
             source_down_after=600 / speed,

@@ -13,8 +13,8 @@ from dataclasses import dataclass, replace
 from datetime import datetime
 
 from bot.core.domain import SYNCHRONIZATION, TASK_STEP, Condition, Finding, Snapshot, StepState
-from bot.core.settings import Thresholds
 from bot.core.task_rules import task_findings
+from bot.core.thresholds import Thresholds
 
 # The import filter's stop, as eAdm words it in English or Bokmål: the filter itself, the
 # safety threshold by that name, its limits on changes or deletions, or too many of them.

@@ -29,6 +29,8 @@ from pydantic_core import PydanticCustomError
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
 from bot.core.errors import ConfigError
+from bot.core.storm import StormRule
+from bot.core.thresholds import Thresholds
 
 Language = Literal["en", "nb"]
 SourceKind = Literal["api", "task", "exporter"]
@@ -287,14 +289,8 @@ def _user_list(value: Any) -> Any:
     return value
 
 
-class Thresholds(BaseModel):
-    """The clock limits detection works with, in seconds."""
-
-    not_started_after: float = 900
-    stuck_after: float = 3600
-    stuck_factor: float = 3.0
-    cycle_due_after: float = 7200
-    source_down_after: float = 600
+_THRESHOLDS = Thresholds()
+_STORM = StormRule()
 
 
 class Settings(BaseSettings):
@@ -318,8 +314,8 @@ class Settings(BaseSettings):
     slack_channel_rate: float = Field(default=1.0, ge=0)
     slack_channel_burst: int = Field(default=3, ge=1)
     # More than STORM_AFTER new alerts for one channel within STORM_WINDOW s: one digest.
-    storm_after: int = Field(default=5, ge=1)
-    storm_window: float = Field(default=30, gt=0)
+    storm_after: int = Field(default=_STORM.after, ge=1)
+    storm_window: float = Field(default=_STORM.window, gt=0)
     alert_channel: str | None = None
     mention: str | None = None
     admin_users: Annotated[list[str], NoDecode] = Field(default_factory=list)
@@ -342,11 +338,11 @@ class Settings(BaseSettings):
     eadm_exporter_url: str | None = None
 
     # Detection and reminders
-    not_started_after: float = Field(default=900, gt=0)
-    stuck_after: float = Field(default=3600, gt=0)
-    stuck_factor: float = Field(default=3.0, ge=1)
-    cycle_due_after: float = Field(default=7200, gt=0)
-    source_down_after: float = Field(default=600, ge=0)
+    not_started_after: float = Field(default=_THRESHOLDS.not_started_after, gt=0)
+    stuck_after: float = Field(default=_THRESHOLDS.stuck_after, gt=0)
+    stuck_factor: float = Field(default=_THRESHOLDS.stuck_factor, ge=1)
+    cycle_due_after: float = Field(default=_THRESHOLDS.cycle_due_after, gt=0)
+    source_down_after: float = Field(default=_THRESHOLDS.source_down_after, ge=0)
     remind_after: float = Field(default=7200, gt=0)
 
     # Actions

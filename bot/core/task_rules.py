@@ -10,7 +10,7 @@ a row of the cycle (a `StepRun` named `TASK_STEP`) and into findings:
   last one;
 - disabled: the task is disabled, so it will never start by itself.
 
-Imports only the domain and the settings' thresholds.
+Imports only the domain and the thresholds.
 """
 
 from __future__ import annotations
@@ -28,7 +28,7 @@ from bot.core.domain import (
     TaskInfo,
     TaskState,
 )
-from bot.core.settings import Thresholds
+from bot.core.thresholds import Thresholds
 
 # Task Scheduler's informational results: none of them says the last run went wrong.
 INFORMATIONAL: dict[int, str] = {
