@@ -2,12 +2,19 @@
 
 from __future__ import annotations
 
+import subprocess
+import sys
 from pathlib import Path
+from typing import Any
 
 import pytest
 
 from bot.core.errors import ConfigError
 from bot.core.settings import Settings, load_settings
+from bot.core.settings.sources import SourceKind, unmet_sources
+from bot.core.settings.validators import Ending, http_url
+from bot.core.storm import StormRule
+from bot.core.thresholds import Thresholds
 
 GOOD = {
     "SLACK_BOT_TOKEN": "xoxb-1-2-3",
@@ -210,3 +217,113 @@ def test_portal_page_addresses_from_the_environment(monkeypatch: pytest.MonkeyPa
     assert tenant.portal_pages == {"import_history": "https://eadm.example.no/#/import-history"}
     (problem,) = problems(monkeypatch, EADM_PORTAL_STATUS_URL="eadm.example.no/status")
     assert problem.startswith("EADM_PORTAL_STATUS_URL: must start with http")
+
+
+# -- one rule each: web addresses, what each source needs, the defaults ---------------------
+
+
+@pytest.mark.parametrize(
+    "value,ending,kept",
+    [
+        ("https://eadm.example.no/", "no_slash", "https://eadm.example.no"),
+        ("http://eadm01:9182/metrics", "no_slash", "http://eadm01:9182/metrics"),
+        (
+            "https://eadm.example.no/#/sync/status/",
+            "as_given",
+            "https://eadm.example.no/#/sync/status/",
+        ),
+        ("https://slack.com/api", "slash", "https://slack.com/api/"),
+        ("http://127.0.0.1:8080/api/", "slash", "http://127.0.0.1:8080/api/"),
+    ],
+)
+def test_the_url_rule_keeps_or_mends_the_ending(value: str, ending: Ending, kept: str) -> None:
+    assert http_url(value, ending=ending) == kept
+
+
+@pytest.mark.parametrize("value", ["", "eadm.example.no", "//eadm.example.no", "ftp://eadm.no"])
+@pytest.mark.parametrize("ending", ["no_slash", "as_given", "slash"])
+def test_the_url_rule_refuses_what_is_not_http(value: str, ending: Ending) -> None:
+    with pytest.raises(ValueError, match=r"^must start with http:// or https://$"):
+        http_url(value, ending=ending)
+
+
+# Every address variable; SMTP_URL and DATABASE_URL name other schemes.
+URL_VARIABLES = [
+    name.upper()
+    for name in Settings.model_fields
+    if name.endswith("_url") and name not in ("smtp_url", "database_url")
+]
+
+
+@pytest.mark.parametrize("name", URL_VARIABLES)
+def test_every_address_variable_follows_the_url_rule(
+    monkeypatch: pytest.MonkeyPatch, name: str
+) -> None:
+    (problem,) = problems(monkeypatch, **{**GOOD, name: "eadm.example.no"})
+    assert problem.startswith(f"{name}: must start with http:// or https://; ")
+
+
+@pytest.mark.parametrize(
+    "field",
+    ["eadm_url", "exporter_url", "portal_url", "portal_status_url", "portal_import_history_url"],
+)
+def test_every_address_of_a_tenant_follows_the_url_rule(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path, field: str
+) -> None:
+    config = tmp_path / "tenants.toml"
+    addresses = {"eadm_url": "https://bergen.eadm.no", field: "bergen.eadm.no"}
+    config.write_text(
+        '[[tenants]]\nname = "bergen"\nchannel = "C1"\n'
+        + "".join(f'{key} = "{value}"\n' for key, value in addresses.items())
+    )
+    (problem,) = problems(
+        monkeypatch, SLACK_BOT_TOKEN="xoxb-1", SLACK_SIGNING_SECRET="s", EADM_BOT_CONFIG=str(config)
+    )
+    assert problem.startswith(f"EADM_BOT_CONFIG: tenant 'bergen', {field}: must start with http")
+
+
+@pytest.mark.parametrize(
+    "platform,kinds,given,unmet",
+    [
+        ("linux", ["api"], {}, ["api"]),
+        ("linux", ["api"], {"eadm_url": "https://e"}, []),
+        ("linux", ["api", "exporter"], {}, ["api", "exporter"]),
+        ("linux", ["api", "exporter"], {"exporter_url": "http://m"}, ["api"]),
+        ("linux", ["api", "task"], {"eadm_url": "https://e"}, ["task"]),
+        ("linux", ["task"], {"task_command": ["ssh", "eadm01"]}, []),
+        ("win32", ["task"], {}, []),
+        ("win32", ["exporter"], {"eadm_url": "https://e"}, ["exporter"]),
+    ],
+)
+def test_what_each_source_needs(
+    monkeypatch: pytest.MonkeyPatch,
+    platform: str,
+    kinds: list[SourceKind],
+    given: dict[str, Any],
+    unmet: list[str],
+) -> None:
+    monkeypatch.setattr(sys, "platform", platform)
+    settings = {"eadm_url": None, "exporter_url": None, "task_command": None, **given}
+    assert unmet_sources(kinds, **settings) == unmet
+
+
+def test_the_settings_take_their_defaults_from_the_core_values(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    settings = settle(monkeypatch, **GOOD)
+    assert settings.thresholds == Thresholds()
+    assert StormRule(settings.storm_after, settings.storm_window) == StormRule()
+    settings = settle(monkeypatch, **GOOD, NOT_STARTED_AFTER="60", STUCK_FACTOR="2")
+    assert settings.thresholds == Thresholds(not_started_after=60, stuck_factor=2)
+
+
+def test_the_pure_rules_import_no_settings_schema() -> None:
+    code = (
+        "import sys, bot.core.detect, bot.core.task_rules; "
+        "print(sorted(m for m in sys.modules if m.startswith(('bot.core.settings', 'pydantic'))))"
+    )
+    root = Path(__file__).resolve().parents[1]
+    done = subprocess.run(
+        [sys.executable, "-c", code], cwd=root, capture_output=True, text=True, check=True
+    )
+    assert done.stdout.strip() == "[]"
