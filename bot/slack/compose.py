@@ -15,8 +15,14 @@ from bot.core import storm as storm_rules
 from bot.core.domain import Condition
 from bot.core.playbook import Playbook
 from bot.core.settings import Settings, Tenant
-from bot.slack.digest_message import render_digest
-from bot.slack.render import AlertFacts, Message, mention_markup, render_alert, render_reply
+from bot.slack.render import (
+    AlertFacts,
+    Message,
+    mention_markup,
+    render_alert,
+    render_digest,
+    render_reply,
+)
 from bot.store.tables import Alert, Digest, Outbox
 
 

@@ -1,12 +1,30 @@
-"""Private questions with one button, built from Slack's Block Kit models."""
+"""Private questions with the one button that answers them: a ticket is already open (open
+another?), a refusal that offers the support ticket instead, and the question `/eadm rerun`
+asks with its Rerun button. Pure: no I/O.
+"""
 
 from __future__ import annotations
 
-from slack_sdk.models.blocks import ButtonElement
+from slack_sdk.models.blocks import (
+    ActionsBlock,
+    Block,
+    ButtonElement,
+    MarkdownTextObject,
+    SectionBlock,
+)
 
 from bot.core.i18n import t
 from bot.slack import ids
-from bot.slack.render import Message, render_question
+from bot.slack.render.formatting import Message
+
+
+def render_question(text: str, button: ButtonElement) -> Message:
+    """A private question with the one button that answers it."""
+    blocks: list[Block] = [
+        SectionBlock(text=MarkdownTextObject(text=text)),
+        ActionsBlock(elements=[button]),
+    ]
+    return Message(text=text, blocks=[b.to_dict() for b in blocks])
 
 
 def ticket_again_question(alert_id: int, ref: str, lang: str) -> Message:
