@@ -17,7 +17,7 @@ from bot.core.playbook import Playbook
 from bot.core.settings import Settings, Tenant
 from bot.slack.render import (
     AlertFacts,
-    Message,
+    SlackMessage,
     mention_markup,
     render_alert,
     render_digest,
@@ -62,7 +62,7 @@ class Composer:
         self.playbook = playbook
         self.adapters = adapters  # built once at start-up, shared with the use cases
 
-    def alert_message(self, alert: Alert, now: datetime, *, new: bool = False) -> Message:
+    def alert_message(self, alert: Alert, now: datetime, *, new: bool = False) -> SlackMessage:
         """The alert as it is now. `new` for the post that first tells the channel: only it
         carries the mention, so updates, reminders and resolutions notify nobody again."""
         tenant = self.settings.tenant(alert.tenant)
@@ -78,7 +78,7 @@ class Composer:
             mention=mention_markup(self.mention(tenant)) if new else None,
         )
 
-    def digest_message(self, told: Digest, members: Sequence[storm_rules.Member]) -> Message:
+    def digest_message(self, told: Digest, members: Sequence[storm_rules.Member]) -> SlackMessage:
         """A storm digest as it is now."""
         return render_digest(storm_rules.summarize(members), told.language)
 

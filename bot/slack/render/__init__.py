@@ -2,7 +2,7 @@
 
 One module per surface, and one they all share:
 
-- `formatting`: Slack's limits, the icons, `Message`, durations, times, truncation, step
+- `formatting`: Slack's limits, the icons, `SlackMessage`, durations, times, truncation, step
   names, titles and mentions;
 - `cycle`: a cycle's steps as the eAdm cycle view lists them, the sync task's row, a cycle's
   outcome;
@@ -23,7 +23,7 @@ from bot.slack.render.alert import AlertFacts, portal_line, render_alert, rerun_
 from bot.slack.render.cycle import cycle_lines, outcome
 from bot.slack.render.digest import render_digest
 from bot.slack.render.formatting import (
-    Message,
+    SlackMessage,
     fmt_duration,
     fmt_time,
     mention_markup,
@@ -46,7 +46,7 @@ from bot.slack.render.ticket import render_ticket, render_ticket_modal
 __all__ = [
     "AlertFacts",
     "AlertLink",
-    "Message",
+    "SlackMessage",
     "StatusFacts",
     "cycle_lines",
     "fmt_duration",

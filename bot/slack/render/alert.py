@@ -37,7 +37,7 @@ from bot.slack.render.formatting import (
     RESOLVED_ICON,
     SECTION_MAX,
     TEXT_MAX,
-    Message,
+    SlackMessage,
     fmt_duration,
     fmt_time,
     one_line,
@@ -86,7 +86,7 @@ def render_alert(
     portal_url: str | None = None,
     portal_pages: Mapping[str, str] | None = None,
     mention: str | None = None,
-) -> Message:
+) -> SlackMessage:
     """The alert message: header, state, error, advice, the cycle, and the allowed buttons.
 
     `portal_pages` are the exact addresses the admin gave for portal pages (by link name);
@@ -131,7 +131,7 @@ def render_alert(
     fallback = f"{lead}{icon} {prefix}{headline} ({alert.tenant})"
     if alert.error:
         fallback += ": " + one_line(alert.error)[:300]
-    return Message(text=fallback[:TEXT_MAX], blocks=[b.to_dict() for b in blocks])
+    return SlackMessage(text=fallback[:TEXT_MAX], blocks=[b.to_dict() for b in blocks])
 
 
 def _status_line(alert: AlertFacts, lang: str, tz: tzinfo, now: datetime) -> str:

@@ -28,7 +28,7 @@ from bot.slack.render.formatting import (
     RESOLVED_ICON,
     SECTION_MAX,
     TEXT_MAX,
-    Message,
+    SlackMessage,
     title,
     truncate,
 )
@@ -76,7 +76,7 @@ def _group_text(group: Group, lang: str) -> str:
     return truncate("\n".join(parts), SECTION_MAX, lang)
 
 
-def render_digest(summary: Summary, lang: str) -> Message:
+def render_digest(summary: Summary, lang: str) -> SlackMessage:
     """The digest message: header, what it is, one section per step and condition, the
     picker while anything is still in trouble."""
     if summary.all_recovered:
@@ -134,4 +134,4 @@ def render_digest(summary: Summary, lang: str) -> Message:
                 n=len(group.members),
             )
         )
-    return Message(text="\n".join(lines)[:TEXT_MAX], blocks=[b.to_dict() for b in blocks])
+    return SlackMessage(text="\n".join(lines)[:TEXT_MAX], blocks=[b.to_dict() for b in blocks])

@@ -40,7 +40,7 @@ RESOLVED_ICON = ":white_check_mark:"
 
 
 @dataclass(frozen=True, slots=True)
-class Message:
+class SlackMessage:
     """What chat.postMessage / chat.update take: fallback text and blocks."""
 
     text: str

@@ -15,19 +15,19 @@ from slack_sdk.models.blocks import (
 
 from bot.core.i18n import t
 from bot.slack import ids
-from bot.slack.render.formatting import Message
+from bot.slack.render.formatting import SlackMessage
 
 
-def render_question(text: str, button: ButtonElement) -> Message:
+def render_question(text: str, button: ButtonElement) -> SlackMessage:
     """A private question with the one button that answers it."""
     blocks: list[Block] = [
         SectionBlock(text=MarkdownTextObject(text=text)),
         ActionsBlock(elements=[button]),
     ]
-    return Message(text=text, blocks=[b.to_dict() for b in blocks])
+    return SlackMessage(text=text, blocks=[b.to_dict() for b in blocks])
 
 
-def ticket_again_question(alert_id: int, ref: str, lang: str) -> Message:
+def ticket_again_question(alert_id: int, ref: str, lang: str) -> SlackMessage:
     """A ticket is already open for this alert: open another one anyway?"""
     button = ButtonElement(
         text=t(lang, "ticket.again"), action_id=ids.ACTION_TICKET_AGAIN, value=str(alert_id)
@@ -35,7 +35,7 @@ def ticket_again_question(alert_id: int, ref: str, lang: str) -> Message:
     return render_question(t(lang, "ticket.exists", ref=ref), button)
 
 
-def ticket_offer(text: str, alert_id: int, lang: str) -> Message:
+def ticket_offer(text: str, alert_id: int, lang: str) -> SlackMessage:
     """A refusal that offers the support ticket for the alert it names instead."""
     button = ButtonElement(
         text=t(lang, "button.ticket"), action_id=ids.ACTION_TICKET, value=str(alert_id)

@@ -31,7 +31,7 @@ from bot.slack.render.formatting import (
     HEADER_MAX,
     SECTION_MAX,
     TEXT_MAX,
-    Message,
+    SlackMessage,
     fmt_duration,
     fmt_time,
     one_line,
@@ -119,7 +119,7 @@ def _status_sections(facts: StatusFacts, lang: str, tz: tzinfo, now: datetime) -
     return sections
 
 
-def render_status(facts: StatusFacts, lang: str, *, tz: tzinfo, now: datetime) -> Message:
+def render_status(facts: StatusFacts, lang: str, *, tz: tzinfo, now: datetime) -> SlackMessage:
     """`/eadm status`: the cycle as the eAdm cycle view shows it, and what is open."""
     header = truncate(t(lang, "command.status_title", tenant=facts.tenant), HEADER_MAX, lang)
     sections = _status_sections(facts, lang, tz, now)
@@ -127,7 +127,7 @@ def render_status(facts: StatusFacts, lang: str, *, tz: tzinfo, now: datetime) -
     blocks += [SectionBlock(text=MarkdownTextObject(text=s)) for s in sections]
     icon, words = outcome(facts.snapshot, lang) if facts.snapshot else ("", "")
     fallback = f"{header}: {icon} {words}".strip()
-    return Message(text=fallback[:TEXT_MAX], blocks=[b.to_dict() for b in blocks])
+    return SlackMessage(text=fallback[:TEXT_MAX], blocks=[b.to_dict() for b in blocks])
 
 
 def history_lines(cycles: list[Snapshot], lang: str, tz: tzinfo, now: datetime) -> list[str]:
@@ -147,7 +147,7 @@ def history_lines(cycles: list[Snapshot], lang: str, tz: tzinfo, now: datetime) 
 
 def render_history(
     tenant: str, cycles: list[Snapshot], lang: str, *, tz: tzinfo, now: datetime
-) -> Message:
+) -> SlackMessage:
     """`/eadm history`: one line per cycle, newest first."""
     header = truncate(
         t(lang, "command.history_title", n=len(cycles), tenant=tenant), HEADER_MAX, lang
@@ -157,7 +157,7 @@ def render_history(
         HeaderBlock(text=header),
         SectionBlock(text=MarkdownTextObject(text=truncate(body, SECTION_MAX, lang))),
     ]
-    return Message(text=header, blocks=[b.to_dict() for b in blocks])
+    return SlackMessage(text=header, blocks=[b.to_dict() for b in blocks])
 
 
 def render_home(
