@@ -18,6 +18,7 @@ from bot.core.domain import (
     snapshot_to_dict,
 )
 from bot.core.i18n import LANGUAGES, t
+from bot.core.lifecycle import AlertState
 from bot.core.playbook import load_playbook
 from bot.slack import ids
 from bot.slack.render import (
@@ -53,7 +54,7 @@ def facts(**overrides: Any) -> AlertFacts:
         "condition": Condition.FAILED,
         "error": "Client did not answer",
         "since": at(16),
-        "state": "open",
+        "state": AlertState.OPEN,
         "cycle": snapshot_to_dict(snap),
         "rerun_target": 'schtasks /Run /TN "eAdm synkronisering"',
     }
@@ -149,7 +150,7 @@ def test_a_long_error_is_cut_with_a_note_and_stays_within_limits() -> None:
 
 def test_acknowledged_and_ticketed_alert_says_who_and_drops_the_ack_button() -> None:
     msg = render(
-        state="acknowledged",
+        state=AlertState.ACKNOWLEDGED,
         acked_by="<@U1>",
         acked_at=at(20),
         ticket_ref="#35436",
@@ -161,10 +162,46 @@ def test_acknowledged_and_ticketed_alert_says_who_and_drops_the_ack_button() -> 
 
 
 def test_a_resolved_alert_keeps_the_facts_and_loses_the_buttons() -> None:
-    msg = render(state="resolved", resolved_at=at(40), resolution="recovered")
+    msg = render(state=AlertState.RESOLVED, resolved_at=at(40), resolution="recovered")
     assert msg["blocks"][0]["text"]["text"].startswith("Resolved: ")
     assert actions(msg["blocks"]) == []
     assert "24 min" in str(msg["blocks"])
+
+
+# Each state of an alert, as its status line and its buttons show it.
+ALL_BUTTONS = {ids.ACTION_RERUN, ids.ACTION_TICKET, ids.ACTION_ACK, ids.ACTION_SNOOZE}
+
+
+@pytest.mark.parametrize(
+    ("state", "extra", "status", "buttons"),
+    [
+        (AlertState.OPEN, {}, ":x: Since 22:16 (14 min)", ALL_BUTTONS),
+        (
+            AlertState.ACKNOWLEDGED,
+            {"acked_by": "<@U1>", "acked_at": at(20)},
+            ":x: Since 22:16 (14 min) · <@U1> is on it (since 22:20)",
+            ALL_BUTTONS - {ids.ACTION_ACK},
+        ),
+        (
+            AlertState.SNOOZED,
+            {"snoozed_by": "<@U2>", "snoozed_until": at(90)},
+            ":x: Since 22:16 (14 min) · snoozed by <@U2> until 23:30",
+            ALL_BUTTONS,
+        ),
+        (
+            AlertState.RESOLVED,
+            {"resolved_at": at(40), "resolution": "passed_later"},
+            ":white_check_mark: Resolved: a later cycle got through this step, 24 min after",
+            set(),
+        ),
+    ],
+)
+def test_each_alert_state_has_its_status_line_and_buttons(
+    state: AlertState, extra: dict[str, Any], status: str, buttons: set[str]
+) -> None:
+    msg = render(state=state, **extra)
+    assert msg["blocks"][1]["text"]["text"].startswith(status)
+    assert {e["action_id"] for e in actions(msg["blocks"])} == buttons
 
 
 def test_norwegian() -> None:
@@ -220,7 +257,9 @@ def status_facts(**overrides: Any) -> StatusFacts:
         "tenant": "demo-kommune",
         "snapshot": cycle({EXPORT_AD: StepState.FAILED}, upto=5, message="Client did not answer"),
         "last_success": at(-60 * 24 + 30),
-        "alerts": (AlertLink(EXPORT_AD, Condition.FAILED, "https://x.slack.com/p1", "open"),),
+        "alerts": (
+            AlertLink(EXPORT_AD, Condition.FAILED, "https://x.slack.com/p1", AlertState.OPEN),
+        ),
     }
     base.update(overrides)
     return StatusFacts(**base)
@@ -286,6 +325,27 @@ def test_history_lines_and_message() -> None:
     assert lines[1] == ":white_check_mark: 24.11 22:00 · completed · 27 min"
     msg = render_history("demo-kommune", cycles, "nb", tz=OSLO, now=at(200))
     assert "Siste 2 sykluser · demo-kommune" in str(msg.blocks)
+
+
+@pytest.mark.parametrize(
+    ("lang", "state", "line"),
+    [
+        ("en", AlertState.OPEN, "• Export AD failed (<https://x.slack.com/p1|view>)"),
+        (
+            "en",
+            AlertState.ACKNOWLEDGED,
+            "• Export AD failed (<https://x.slack.com/p1|view>) · acknowledged",
+        ),
+        ("nb", AlertState.SNOOZED, "• Export AD feilet (<https://x.slack.com/p1|vis>) · utsatt"),
+    ],
+)
+def test_status_names_the_state_of_an_alert_someone_is_on(
+    lang: str, state: AlertState, line: str
+) -> None:
+    link = AlertLink(EXPORT_AD, Condition.FAILED, "https://x.slack.com/p1", state)
+    msg = render_status(status_facts(alerts=(link,)), lang, tz=OSLO, now=at(30))
+    listed = msg.blocks[-1]["text"]["text"].splitlines()
+    assert listed[1:] == [line]
 
 
 def test_home_view_is_a_valid_home_tab() -> None:
@@ -423,6 +483,6 @@ def test_a_mention_leads_the_new_alerts_text_and_first_section() -> None:
 def test_no_mention_without_one_or_on_a_resolved_alert() -> None:
     assert "subteam" not in str(render())
     resolved = render(
-        mention="<!here>", state="resolved", resolved_at=at(40), resolution="recovered"
+        mention="<!here>", state=AlertState.RESOLVED, resolved_at=at(40), resolution="recovered"
     )
     assert "<!here>" not in str(resolved)

@@ -13,6 +13,7 @@ from datetime import datetime
 from bot.adapters.registry import Adapters
 from bot.core import storm as storm_rules
 from bot.core.domain import Condition
+from bot.core.lifecycle import AlertState
 from bot.core.playbook import Playbook
 from bot.core.settings import Settings, Tenant
 from bot.slack.render import (
@@ -42,7 +43,7 @@ def facts(alert: Alert, tenant: Tenant | None, adapters: Adapters) -> AlertFacts
         condition=Condition(alert.condition),
         error=alert.error,
         since=alert.since or alert.opened_at,  # type: ignore[arg-type]
-        state=alert.state,
+        state=AlertState(alert.state),
         cycle=alert.cycle,
         acked_by=f"<@{alert.acked_by}>" if alert.acked_by else None,
         acked_at=alert.acked_at,

@@ -28,6 +28,7 @@ from slack_sdk.models.blocks import (
 
 from bot.core.domain import Condition, Snapshot, snapshot_from_dict
 from bot.core.i18n import t
+from bot.core.lifecycle import AlertState
 from bot.core.playbook import LINKS, Entry
 from bot.slack import ids
 from bot.slack.render.cycle import cycle_lines
@@ -59,7 +60,7 @@ class AlertFacts:
     condition: Condition
     error: str | None
     since: datetime
-    state: str  # open | acknowledged | snoozed | resolved
+    state: AlertState
     cycle: dict[str, Any] | None = None
     acked_by: str | None = None
     acked_at: datetime | None = None
@@ -94,7 +95,7 @@ def render_alert(
     the portal's own URL paths are not documented. `mention` (Slack's markup, see
     `mention_markup`) leads the text of a new alert so the right people are notified; the
     caller leaves it out of updates."""
-    resolved = alert.state == "resolved"
+    resolved = alert.state is AlertState.RESOLVED
     lead = f"{mention} " if mention and not resolved else ""
     headline = title(alert.condition, alert.step, lang)
     icon = RESOLVED_ICON if resolved else CONDITION_ICONS[alert.condition]
@@ -141,10 +142,10 @@ def _status_line(alert: AlertFacts, lang: str, tz: tzinfo, now: datetime) -> str
         time=fmt_time(alert.since, tz, now),
         duration=fmt_duration((now - alert.since).total_seconds(), lang),
     )
-    if alert.state == "resolved" and alert.resolved_at:
+    if alert.state is AlertState.RESOLVED and alert.resolved_at:
         took = fmt_duration((alert.resolved_at - alert.since).total_seconds(), lang)
         line = t(lang, f"alert.resolved.{alert.resolution or 'recovered'}", duration=took)
-    elif alert.state == "acknowledged" and alert.acked_by:
+    elif alert.state is AlertState.ACKNOWLEDGED and alert.acked_by:
         line = (
             since
             + " · "
@@ -155,7 +156,7 @@ def _status_line(alert: AlertFacts, lang: str, tz: tzinfo, now: datetime) -> str
                 time=fmt_time(alert.acked_at or now, tz, now),
             )
         )
-    elif alert.state == "snoozed" and alert.snoozed_until:
+    elif alert.state is AlertState.SNOOZED and alert.snoozed_until:
         line = (
             since
             + " · "
@@ -242,7 +243,7 @@ def _buttons(alert: AlertFacts, entry: Entry, lang: str) -> list[Any]:
                     text=t(lang, "button.ticket"), action_id=ids.ACTION_TICKET, value=value
                 )
             )
-        elif action == "ack" and alert.state != "acknowledged":
+        elif action == "ack" and alert.state is not AlertState.ACKNOWLEDGED:
             elements.append(
                 ButtonElement(text=t(lang, "button.ack"), action_id=ids.ACTION_ACK, value=value)
             )

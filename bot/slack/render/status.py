@@ -25,6 +25,7 @@ from slack_sdk.models.views import View
 
 from bot.core.domain import Condition, Snapshot, StepState
 from bot.core.i18n import t
+from bot.core.lifecycle import AlertState
 from bot.slack import ids
 from bot.slack.render.cycle import cycle_lines, outcome
 from bot.slack.render.formatting import (
@@ -47,7 +48,7 @@ class AlertLink:
     step: str | None
     condition: Condition
     link: str | None
-    state: str  # open | acknowledged | snoozed
+    state: AlertState  # open, acknowledged or snoozed: a status view lists the unresolved
 
 
 @dataclass(frozen=True, slots=True)
@@ -109,8 +110,8 @@ def _status_sections(facts: StatusFacts, lang: str, tz: tzinfo, now: datetime) -
             line = f"• {title(alert.condition, alert.step, lang)}"
             if alert.link:
                 line += f" (<{alert.link}|{t(lang, 'command.view')}>)"
-            if alert.state != "open":
-                line += f" · {t(lang, f'state_word.{alert.state}')}"
+            if alert.state is not AlertState.OPEN:
+                line += f" · {t(lang, f'state_word.{alert.state.value}')}"
             items.append(line)
         text = f"*{t(lang, 'command.open_alerts')}*\n" + "\n".join(items)
         sections.append(truncate(text, SECTION_MAX, lang))
