@@ -1,8 +1,11 @@
-"""Rendering is pure: alert and cycle in, Block Kit out, within Slack's limits."""
+"""Rendering is pure: alert and cycle in, Block Kit out, within Slack's limits, and the
+package imports nothing that does I/O."""
 
 from __future__ import annotations
 
+import ast
 from datetime import timedelta
+from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo
 
@@ -21,6 +24,7 @@ from bot.core.i18n import LANGUAGES, t
 from bot.core.lifecycle import AlertState
 from bot.core.playbook import load_playbook
 from bot.slack import ids
+from bot.slack import render as render_package
 from bot.slack.render import (
     AlertFacts,
     AlertLink,
@@ -486,3 +490,46 @@ def test_no_mention_without_one_or_on_a_resolved_alert() -> None:
         mention="<!here>", state=AlertState.RESOLVED, resolved_at=at(40), resolution="recovered"
     )
     assert "<!here>" not in str(resolved)
+
+
+# -- the package is pure ---------------------------------------------------------------------
+
+# What a rendering module may import: the core, the action IDs, its sibling modules, Block Kit's
+# models and a few of the standard library's pure modules. No client, store, file or clock.
+PURE_IMPORTS = (
+    "__future__",
+    "collections.abc",
+    "dataclasses",
+    "datetime",
+    "re",
+    "typing",
+    "bot.core",
+    "bot.slack.ids",
+    "bot.slack.render",
+    "slack_sdk.models",
+)
+
+
+def imported(path: Path) -> set[str]:
+    tree = ast.parse(path.read_text(encoding="utf-8"))
+    names = set()
+    for node in ast.walk(tree):
+        if isinstance(node, ast.Import):
+            names.update(alias.name for alias in node.names)
+        elif isinstance(node, ast.ImportFrom):
+            # A relative import can only reach a sibling in the package.
+            module = "bot.slack.render" if node.level else node.module
+            names.update(f"{module}.{alias.name}" for alias in node.names)
+    return names
+
+
+@pytest.mark.parametrize(
+    "path", sorted(Path(render_package.__file__).parent.glob("*.py")), ids=lambda p: p.name
+)
+def test_rendering_imports_nothing_that_does_io(path: Path) -> None:
+    impure = {
+        name
+        for name in imported(path)
+        if not any(name == ok or name.startswith(ok + ".") for ok in PURE_IMPORTS)
+    }
+    assert not impure, f"{path.name} imports {sorted(impure)}"
