@@ -20,7 +20,7 @@ from bot.core.storm import (
     summarize,
 )
 from bot.slack import ids
-from bot.slack.digest_message import PICKER_MAX, render_digest
+from bot.slack.render.digest import PICKER_MAX, render_digest
 
 NOW = datetime(2026, 11, 27, 5, 0, tzinfo=UTC)
 

@@ -7,6 +7,7 @@ import asyncio
 from bot.app.access import Access
 from bot.app.context import Answer, Context
 from bot.core.i18n import t
+from bot.core.lifecycle import AlertState
 from bot.core.snooze import snooze_until
 from bot.slack.compose import Composer
 from bot.slack.render import fmt_time
@@ -38,7 +39,7 @@ class Alerts:
             return allowed
         alert, lang = allowed.alert, allowed.person.lang
         assert alert is not None and alert.id is not None
-        if alert.state == "acknowledged" and alert.acked_by:
+        if alert.state == AlertState.ACKNOWLEDGED and alert.acked_by:
             await self.ctx.audit(
                 "ack", "already", user_id=user_id, tenant=alert.tenant, alert_id=alert.id
             )

@@ -27,8 +27,14 @@ from bot.core.rerun_guard import AlertFact, Refusal, RerunFacts, Verdict, judge
 from bot.core.settings import Tenant
 from bot.slack import ids
 from bot.slack.calls import permalink
-from bot.slack.questions import ticket_offer
-from bot.slack.render import fmt_time, render_question, rerun_button, step_name, title
+from bot.slack.render import (
+    fmt_time,
+    render_question,
+    rerun_button,
+    step_name,
+    ticket_offer,
+    title,
+)
 from bot.sources import Source
 from bot.store.tables import Alert, Rerun
 

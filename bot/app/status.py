@@ -9,6 +9,7 @@ from slack_sdk.web.async_client import AsyncWebClient
 from bot.app.access import Access
 from bot.app.context import Answer, Context
 from bot.core.domain import Condition, Snapshot, snapshot_from_dict
+from bot.core.lifecycle import AlertState
 from bot.core.settings import Tenant
 from bot.slack.calls import permalink, publish_home
 from bot.slack.render import (
@@ -58,7 +59,7 @@ class Status:
             snapshot=snapshot,
             last_success=next((c.ended_at for c in recent if c.all_completed), None),
             alerts=tuple(
-                AlertLink(a.step, Condition(a.condition), link, a.state)
+                AlertLink(a.step, Condition(a.condition), link, AlertState(a.state))
                 for a, link in zip(alerts, links, strict=True)
             ),
             source_error=state.last_error if state is not None and failing else None,

@@ -21,8 +21,7 @@ from bot.core.i18n import t
 from bot.core.settings import Tenant
 from bot.slack.compose import facts
 from bot.slack.people import Person
-from bot.slack.questions import ticket_again_question
-from bot.slack.render import render_ticket, render_ticket_modal, truncate
+from bot.slack.render import render_ticket, render_ticket_modal, ticket_again_question, truncate
 from bot.store.tables import Alert
 
 log = logging.getLogger(__name__)

@@ -13,10 +13,17 @@ from datetime import datetime
 from bot.adapters.registry import Adapters
 from bot.core import storm as storm_rules
 from bot.core.domain import Condition
+from bot.core.lifecycle import AlertState
 from bot.core.playbook import Playbook
 from bot.core.settings import Settings, Tenant
-from bot.slack.digest_message import render_digest
-from bot.slack.render import AlertFacts, Message, mention_markup, render_alert, render_reply
+from bot.slack.render import (
+    AlertFacts,
+    SlackMessage,
+    mention_markup,
+    render_alert,
+    render_digest,
+    render_reply,
+)
 from bot.store.tables import Alert, Digest, Outbox
 
 
@@ -36,7 +43,7 @@ def facts(alert: Alert, tenant: Tenant | None, adapters: Adapters) -> AlertFacts
         condition=Condition(alert.condition),
         error=alert.error,
         since=alert.since or alert.opened_at,  # type: ignore[arg-type]
-        state=alert.state,
+        state=AlertState(alert.state),
         cycle=alert.cycle,
         acked_by=f"<@{alert.acked_by}>" if alert.acked_by else None,
         acked_at=alert.acked_at,
@@ -56,7 +63,7 @@ class Composer:
         self.playbook = playbook
         self.adapters = adapters  # built once at start-up, shared with the use cases
 
-    def alert_message(self, alert: Alert, now: datetime, *, new: bool = False) -> Message:
+    def alert_message(self, alert: Alert, now: datetime, *, new: bool = False) -> SlackMessage:
         """The alert as it is now. `new` for the post that first tells the channel: only it
         carries the mention, so updates, reminders and resolutions notify nobody again."""
         tenant = self.settings.tenant(alert.tenant)
@@ -72,7 +79,7 @@ class Composer:
             mention=mention_markup(self.mention(tenant)) if new else None,
         )
 
-    def digest_message(self, told: Digest, members: Sequence[storm_rules.Member]) -> Message:
+    def digest_message(self, told: Digest, members: Sequence[storm_rules.Member]) -> SlackMessage:
         """A storm digest as it is now."""
         return render_digest(storm_rules.summarize(members), told.language)
 

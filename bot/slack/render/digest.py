@@ -1,5 +1,9 @@
-"""A storm digest as a Slack message: grouped by step and condition, with a picker that opens
-any alert still in trouble with its own advice and buttons. Pure (see `bot.core.storm`)."""
+"""The storm digest: many new alerts told as one message, grouped by step and condition, with
+a picker that opens any alert still in trouble with its own advice and buttons.
+
+When alerts become a digest is decided in `bot.core.storm`; this module only lays the summary
+out within Slack's limits (50 blocks, 100 options in a select). Pure: no I/O.
+"""
 
 from __future__ import annotations
 
@@ -18,13 +22,13 @@ from bot.core.i18n import t
 from bot.core.lifecycle import AlertState
 from bot.core.storm import Group, Member, Summary, pickable
 from bot.slack import ids
-from bot.slack.render import (
+from bot.slack.render.formatting import (
     CONDITION_ICONS,
     HEADER_MAX,
     RESOLVED_ICON,
     SECTION_MAX,
     TEXT_MAX,
-    Message,
+    SlackMessage,
     title,
     truncate,
 )
@@ -72,7 +76,7 @@ def _group_text(group: Group, lang: str) -> str:
     return truncate("\n".join(parts), SECTION_MAX, lang)
 
 
-def render_digest(summary: Summary, lang: str) -> Message:
+def render_digest(summary: Summary, lang: str) -> SlackMessage:
     """The digest message: header, what it is, one section per step and condition, the
     picker while anything is still in trouble."""
     if summary.all_recovered:
@@ -130,4 +134,4 @@ def render_digest(summary: Summary, lang: str) -> Message:
                 n=len(group.members),
             )
         )
-    return Message(text="\n".join(lines)[:TEXT_MAX], blocks=[b.to_dict() for b in blocks])
+    return SlackMessage(text="\n".join(lines)[:TEXT_MAX], blocks=[b.to_dict() for b in blocks])

@@ -1,0 +1,286 @@
+"""The alert message: what went wrong where, since when, who is on it, the guide's advice,
+the cycle, and the buttons the advice calls for (Rerun sync behind Slack's own confirmation).
+
+The advice comes from the playbook and says "press Rerun sync here" on exactly the terms the
+button is shown, so no text points at a button the alert does not carry. Pure: no I/O.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Mapping
+from dataclasses import dataclass
+from datetime import datetime, tzinfo
+from typing import Any
+
+from slack_sdk.models.blocks import (
+    ActionsBlock,
+    Block,
+    ButtonElement,
+    ConfirmObject,
+    ContextBlock,
+    HeaderBlock,
+    MarkdownTextObject,
+    Option,
+    SectionBlock,
+    StaticSelectElement,
+)
+
+from bot.core.domain import Condition, Snapshot, snapshot_from_dict
+from bot.core.i18n import t
+from bot.core.lifecycle import AlertState
+from bot.core.playbook import LINKS, Entry
+from bot.slack import ids
+from bot.slack.render.cycle import cycle_lines
+from bot.slack.render.formatting import (
+    CONDITION_ICONS,
+    HEADER_MAX,
+    RESOLVED_ICON,
+    SECTION_MAX,
+    TEXT_MAX,
+    SlackMessage,
+    fmt_duration,
+    fmt_time,
+    one_line,
+    title,
+    truncate,
+)
+
+ERROR_MAX = 1500  # leaves room in the section for the label and the note
+CONFIRM_TEXT_LIMIT = 300  # Slack's limit for a confirmation dialog's text
+
+
+@dataclass(frozen=True, slots=True)
+class AlertFacts:
+    """What an alert message shows; built from the store's row by the caller."""
+
+    id: int
+    tenant: str
+    step: str | None
+    condition: Condition
+    error: str | None
+    since: datetime
+    state: AlertState
+    cycle: dict[str, Any] | None = None
+    acked_by: str | None = None
+    acked_at: datetime | None = None
+    snoozed_until: datetime | None = None
+    snoozed_by: str | None = None
+    resolved_at: datetime | None = None
+    resolution: str | None = None
+    ticket_ref: str | None = None
+    ticket_url: str | None = None
+    rerun_target: str | None = None  # "server / task" for the rerun confirmation
+
+    def snapshot(self) -> Snapshot | None:
+        """The cycle the alert was raised on, as it was last seen."""
+        return snapshot_from_dict(self.cycle) if self.cycle else None
+
+
+def render_alert(
+    alert: AlertFacts,
+    entry: Entry,
+    lang: str,
+    *,
+    tz: tzinfo,
+    now: datetime,
+    portal_url: str | None = None,
+    portal_pages: Mapping[str, str] | None = None,
+    mention: str | None = None,
+) -> SlackMessage:
+    """The alert message: header, state, error, advice, the cycle, and the allowed buttons.
+
+    `portal_pages` are the exact addresses the admin gave for portal pages (by link name);
+    without them the portal's address is linked and the page named by its menu path, since
+    the portal's own URL paths are not documented. `mention` (Slack's markup, see
+    `mention_markup`) leads the text of a new alert so the right people are notified; the
+    caller leaves it out of updates."""
+    resolved = alert.state is AlertState.RESOLVED
+    lead = f"{mention} " if mention and not resolved else ""
+    headline = title(alert.condition, alert.step, lang)
+    icon = RESOLVED_ICON if resolved else CONDITION_ICONS[alert.condition]
+    prefix = t(lang, "alert.resolved_prefix") + " " if resolved else ""
+    header_text = truncate(f"{prefix}{headline} · {alert.tenant}", HEADER_MAX, lang)
+    blocks: list[Block] = [HeaderBlock(text=header_text)]
+    blocks.append(
+        SectionBlock(
+            text=MarkdownTextObject(text=f"{lead}{icon} {_status_line(alert, lang, tz, now)}")
+        )
+    )
+    if alert.error:
+        error = truncate(alert.error.strip(), ERROR_MAX, lang).replace("```", "'''")
+        blocks.append(
+            SectionBlock(text=MarkdownTextObject(text=f"*{t(lang, 'alert.error')}*\n```{error}```"))
+        )
+    if not resolved:
+        blocks.extend(
+            _advice_blocks(entry, lang, portal_url, portal_pages or {}, _rerun_shown(alert, entry))
+        )
+    snapshot = alert.snapshot()
+    if snapshot is not None and snapshot.steps:
+        lines = "\n".join(cycle_lines(snapshot, lang, tz, now))
+        label = t(lang, "alert.cycle", cycle=snapshot.cycle_id)
+        blocks.append(
+            SectionBlock(
+                text=MarkdownTextObject(text=truncate(f"*{label}*\n{lines}", SECTION_MAX, lang))
+            )
+        )
+    if not resolved:
+        actions = _buttons(alert, entry, lang)
+        if actions:
+            blocks.append(ActionsBlock(block_id=f"alert-{alert.id}", elements=actions))
+    fallback = f"{lead}{icon} {prefix}{headline} ({alert.tenant})"
+    if alert.error:
+        fallback += ": " + one_line(alert.error)[:300]
+    return SlackMessage(text=fallback[:TEXT_MAX], blocks=[b.to_dict() for b in blocks])
+
+
+def _status_line(alert: AlertFacts, lang: str, tz: tzinfo, now: datetime) -> str:
+    since = t(
+        lang,
+        "alert.since",
+        time=fmt_time(alert.since, tz, now),
+        duration=fmt_duration((now - alert.since).total_seconds(), lang),
+    )
+    if alert.state is AlertState.RESOLVED and alert.resolved_at:
+        took = fmt_duration((alert.resolved_at - alert.since).total_seconds(), lang)
+        line = t(lang, f"alert.resolved.{alert.resolution or 'recovered'}", duration=took)
+    elif alert.state is AlertState.ACKNOWLEDGED and alert.acked_by:
+        line = (
+            since
+            + " · "
+            + t(
+                lang,
+                "alert.acknowledged_by",
+                user=alert.acked_by,
+                time=fmt_time(alert.acked_at or now, tz, now),
+            )
+        )
+    elif alert.state is AlertState.SNOOZED and alert.snoozed_until:
+        line = (
+            since
+            + " · "
+            + t(
+                lang,
+                "alert.snoozed_until",
+                user=alert.snoozed_by or "?",
+                time=fmt_time(alert.snoozed_until, tz, now),
+            )
+        )
+    else:
+        line = since
+    if alert.ticket_ref:
+        ref = f"<{alert.ticket_url}|{alert.ticket_ref}>" if alert.ticket_url else alert.ticket_ref
+        line += " · " + t(lang, "alert.ticket", ref=ref)
+    return line
+
+
+def _rerun_shown(alert: AlertFacts, entry: Entry) -> bool:
+    """Whether the alert shows Rerun sync: the guide's advice calls for it and a runner is set
+    up. The advice text says "press Rerun sync here" on exactly the same terms."""
+    return "rerun" in entry.actions and alert.rerun_target is not None
+
+
+def _advice_blocks(
+    entry: Entry,
+    lang: str,
+    portal_url: str | None,
+    portal_pages: Mapping[str, str],
+    rerun_shown: bool,
+) -> list[Block]:
+    advice = entry.advice(lang)
+    hint = t(lang, "alert.rerun_here", button=t(lang, "button.rerun")) if rerun_shown else None
+    steps = "\n".join(f"{n}. {step}" for n, step in enumerate(advice.steps(hint), start=1))
+    extra = "\n".join(f"• {line}" for line in advice.extra)
+    who = t(lang, "alert.admin_can_fix" if entry.admin_can_fix else "alert.contact_support")
+    text = (
+        f"*{t(lang, 'alert.meaning')}*\n{advice.meaning}\n\n"
+        f"*{t(lang, 'alert.what_to_do')}* ({who})\n{steps}"
+    )
+    if extra:
+        text += "\n" + extra
+    blocks: list[Block] = [
+        SectionBlock(text=MarkdownTextObject(text=truncate(text, SECTION_MAX, lang)))
+    ]
+    if line := portal_line(entry.links, lang, portal_url, portal_pages):
+        blocks.append(ContextBlock(elements=[MarkdownTextObject(text=line)]))
+    return blocks
+
+
+def portal_line(
+    links: tuple[str, ...], lang: str, portal_url: str | None, portal_pages: Mapping[str, str]
+) -> str | None:
+    """Where in the portal to look: each page by its menu path, linked only to an address the
+    admin configured for that page, after a link to the portal itself. None when no portal
+    address is configured at all."""
+    wanted = [link for link in LINKS if link in links]
+    if not wanted or not (portal_url or any(portal_pages.get(link) for link in wanted)):
+        return None
+    named = []
+    for link in wanted:
+        words = t(lang, f"link.{link}")
+        page = portal_pages.get(link)
+        named.append(f"<{page}|{words}>" if page else words)
+    pages = " · ".join(named)
+    if portal_url:
+        shown = re.sub(r"^https?://", "", portal_url).rstrip("/")
+        return t(lang, "alert.portal_at", portal=f"<{portal_url}|{shown}>", links=pages)
+    return t(lang, "alert.portal", links=pages)
+
+
+def _buttons(alert: AlertFacts, entry: Entry, lang: str) -> list[Any]:
+    value = str(alert.id)
+    elements: list[Any] = []
+    for action in entry.actions:
+        if action == "rerun":
+            if not _rerun_shown(alert, entry):
+                continue  # no runner configured: the advice says how to do it by hand
+            assert alert.rerun_target is not None
+            elements.append(rerun_button(ids.ACTION_RERUN, value, alert.rerun_target, lang))
+        elif action == "ticket":
+            elements.append(
+                ButtonElement(
+                    text=t(lang, "button.ticket"), action_id=ids.ACTION_TICKET, value=value
+                )
+            )
+        elif action == "ack" and alert.state is not AlertState.ACKNOWLEDGED:
+            elements.append(
+                ButtonElement(text=t(lang, "button.ack"), action_id=ids.ACTION_ACK, value=value)
+            )
+        elif action == "snooze":
+            elements.append(
+                StaticSelectElement(
+                    placeholder=t(lang, "button.snooze"),
+                    action_id=ids.ACTION_SNOOZE,
+                    options=[
+                        Option(text=t(lang, f"snooze.{choice}"), value=f"{value}:{choice}")
+                        for choice in ids.SNOOZE_CHOICES
+                    ],
+                )
+            )
+    return elements
+
+
+def rerun_button(action_id: str, value: str, target: str, lang: str) -> ButtonElement:
+    """Rerun sync, behind Slack's own confirmation naming what will be started: the click that
+    passes it starts the work, so there is no second dialog."""
+    return ButtonElement(
+        text=t(lang, "button.rerun"),
+        action_id=action_id,
+        value=value,
+        style="primary",
+        confirm=ConfirmObject(
+            title=t(lang, "confirm.rerun.title"),
+            text=MarkdownTextObject(text=_confirm_text(target, lang)),
+            confirm=t(lang, "confirm.rerun.yes"),
+            deny=t(lang, "confirm.no"),
+        ),
+    )
+
+
+def _confirm_text(target: str, lang: str) -> str:
+    """The rerun confirmation, with a long command shortened so the dialog stays valid."""
+    room = CONFIRM_TEXT_LIMIT - len(t(lang, "confirm.rerun.text", target=""))
+    if len(target) > room:
+        target = target[: max(room - 1, 0)] + "…"
+    return t(lang, "confirm.rerun.text", target=target)

@@ -1,0 +1,43 @@
+"""Private questions with the one button that answers them: a ticket is already open (open
+another?), a refusal that offers the support ticket instead, and the question `/eadm rerun`
+asks with its Rerun button. Pure: no I/O.
+"""
+
+from __future__ import annotations
+
+from slack_sdk.models.blocks import (
+    ActionsBlock,
+    Block,
+    ButtonElement,
+    MarkdownTextObject,
+    SectionBlock,
+)
+
+from bot.core.i18n import t
+from bot.slack import ids
+from bot.slack.render.formatting import SlackMessage
+
+
+def render_question(text: str, button: ButtonElement) -> SlackMessage:
+    """A private question with the one button that answers it."""
+    blocks: list[Block] = [
+        SectionBlock(text=MarkdownTextObject(text=text)),
+        ActionsBlock(elements=[button]),
+    ]
+    return SlackMessage(text=text, blocks=[b.to_dict() for b in blocks])
+
+
+def ticket_again_question(alert_id: int, ref: str, lang: str) -> SlackMessage:
+    """A ticket is already open for this alert: open another one anyway?"""
+    button = ButtonElement(
+        text=t(lang, "ticket.again"), action_id=ids.ACTION_TICKET_AGAIN, value=str(alert_id)
+    )
+    return render_question(t(lang, "ticket.exists", ref=ref), button)
+
+
+def ticket_offer(text: str, alert_id: int, lang: str) -> SlackMessage:
+    """A refusal that offers the support ticket for the alert it names instead."""
+    button = ButtonElement(
+        text=t(lang, "button.ticket"), action_id=ids.ACTION_TICKET, value=str(alert_id)
+    )
+    return render_question(text, button)

@@ -1,0 +1,197 @@
+"""Status views: `/eadm status` (one tenant's cycle and what is open), `/eadm history` (one
+line per cycle) and the App Home (every tenant's status and recent cycles in one view).
+
+The facts are gathered from the store by the caller; this module only lays them out, within
+Slack's limits for a message and for a Home view. Pure: no I/O.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime, tzinfo
+from typing import Any
+
+from slack_sdk.models.blocks import (
+    ActionsBlock,
+    Block,
+    ButtonElement,
+    ContextBlock,
+    DividerBlock,
+    HeaderBlock,
+    MarkdownTextObject,
+    SectionBlock,
+)
+from slack_sdk.models.views import View
+
+from bot.core.domain import Condition, Snapshot, StepState
+from bot.core.i18n import t
+from bot.core.lifecycle import AlertState
+from bot.slack import ids
+from bot.slack.render.cycle import cycle_lines, outcome
+from bot.slack.render.formatting import (
+    HEADER_MAX,
+    SECTION_MAX,
+    TEXT_MAX,
+    SlackMessage,
+    fmt_duration,
+    fmt_time,
+    one_line,
+    title,
+    truncate,
+)
+
+
+@dataclass(frozen=True, slots=True)
+class AlertLink:
+    """An open alert as a status view lists it."""
+
+    step: str | None
+    condition: Condition
+    link: str | None
+    state: AlertState  # open, acknowledged or snoozed: a status view lists the unresolved
+
+
+@dataclass(frozen=True, slots=True)
+class StatusFacts:
+    """What a status view shows of one tenant; gathered from the store by the caller."""
+
+    tenant: str
+    snapshot: Snapshot | None
+    last_success: datetime | None = None
+    alerts: tuple[AlertLink, ...] = ()
+    source_error: str | None = None
+    failing_since: datetime | None = None
+    silenced_until: datetime | None = None
+    silenced_by: str | None = None
+    silence_reason: str | None = None
+
+
+def _status_sections(facts: StatusFacts, lang: str, tz: tzinfo, now: datetime) -> list[str]:
+    """The status of one tenant as markdown sections (each within a section's limit)."""
+    sections: list[str] = []
+    notes: list[str] = []
+    if facts.source_error:
+        since = fmt_time(facts.failing_since or now, tz, now)
+        error = truncate(one_line(facts.source_error), 500, lang)
+        notes.append(t(lang, "command.source_down", time=since, error=error))
+    if facts.silenced_until and facts.silenced_until > now:
+        reason = f" ({facts.silence_reason})" if facts.silence_reason else ""
+        notes.append(
+            t(
+                lang,
+                "command.silenced_line",
+                until=fmt_time(facts.silenced_until, tz, now),
+                user=facts.silenced_by or "?",
+                reason=reason,
+            )
+        )
+    if notes:
+        sections.append("\n".join(notes))
+    if facts.snapshot is None or not facts.snapshot.steps:
+        sections.append(t(lang, "command.no_cycle_yet"))
+    else:
+        label = t(lang, "alert.cycle", cycle=facts.snapshot.cycle_id)
+        lines = "\n".join(cycle_lines(facts.snapshot, lang, tz, now, errors=True))
+        sections.append(truncate(f"*{label}*\n{lines}", SECTION_MAX, lang))
+    if facts.last_success:
+        sections.append(
+            t(
+                lang,
+                "command.last_success",
+                time=fmt_time(facts.last_success, tz, now),
+                ago=fmt_duration((now - facts.last_success).total_seconds(), lang),
+            )
+        )
+    else:
+        sections.append(t(lang, "command.no_success"))
+    if facts.alerts:
+        items = []
+        for alert in facts.alerts:
+            line = f"• {title(alert.condition, alert.step, lang)}"
+            if alert.link:
+                line += f" (<{alert.link}|{t(lang, 'command.view')}>)"
+            if alert.state is not AlertState.OPEN:
+                line += f" · {t(lang, f'state_word.{alert.state.value}')}"
+            items.append(line)
+        text = f"*{t(lang, 'command.open_alerts')}*\n" + "\n".join(items)
+        sections.append(truncate(text, SECTION_MAX, lang))
+    else:
+        sections.append(t(lang, "command.no_alerts"))
+    return sections
+
+
+def render_status(facts: StatusFacts, lang: str, *, tz: tzinfo, now: datetime) -> SlackMessage:
+    """`/eadm status`: the cycle as the eAdm cycle view shows it, and what is open."""
+    header = truncate(t(lang, "command.status_title", tenant=facts.tenant), HEADER_MAX, lang)
+    sections = _status_sections(facts, lang, tz, now)
+    blocks: list[Block] = [HeaderBlock(text=header)]
+    blocks += [SectionBlock(text=MarkdownTextObject(text=s)) for s in sections]
+    icon, words = outcome(facts.snapshot, lang) if facts.snapshot else ("", "")
+    fallback = f"{header}: {icon} {words}".strip()
+    return SlackMessage(text=fallback[:TEXT_MAX], blocks=[b.to_dict() for b in blocks])
+
+
+def history_lines(cycles: list[Snapshot], lang: str, tz: tzinfo, now: datetime) -> list[str]:
+    lines = []
+    for snap in cycles:
+        icon, words = outcome(snap, lang)
+        start = fmt_time(snap.started_at, tz, now) if snap.started_at else "?"
+        line = f"{icon} {start} · {words}"
+        end = snap.ended_at
+        if end is None and any(r.state is StepState.FAILED for r in snap.steps):
+            end = max((r.finished_at for r in snap.steps if r.finished_at), default=None)
+        if snap.started_at and end:
+            line += f" · {fmt_duration((end - snap.started_at).total_seconds(), lang)}"
+        lines.append(line)
+    return lines
+
+
+def render_history(
+    tenant: str, cycles: list[Snapshot], lang: str, *, tz: tzinfo, now: datetime
+) -> SlackMessage:
+    """`/eadm history`: one line per cycle, newest first."""
+    header = truncate(
+        t(lang, "command.history_title", n=len(cycles), tenant=tenant), HEADER_MAX, lang
+    )
+    body = "\n".join(history_lines(cycles, lang, tz, now)) or t(lang, "command.history_none")
+    blocks: list[Block] = [
+        HeaderBlock(text=header),
+        SectionBlock(text=MarkdownTextObject(text=truncate(body, SECTION_MAX, lang))),
+    ]
+    return SlackMessage(text=header, blocks=[b.to_dict() for b in blocks])
+
+
+def render_home(
+    tenants: list[tuple[StatusFacts, list[Snapshot]]], lang: str, *, tz: tzinfo, now: datetime
+) -> dict[str, Any]:
+    """The App Home tab: every tenant's status and recent cycles, as one view."""
+    blocks: list[Block] = [
+        HeaderBlock(text=t(lang, "home.title")),
+        ContextBlock(
+            elements=[MarkdownTextObject(text=t(lang, "home.updated", time=fmt_time(now, tz, now)))]
+        ),
+    ]
+    for facts, recent in tenants:
+        blocks.append(DividerBlock())
+        blocks.append(SectionBlock(text=MarkdownTextObject(text=f"*{facts.tenant}*")))
+        blocks += [
+            SectionBlock(text=MarkdownTextObject(text=s))
+            for s in _status_sections(facts, lang, tz, now)
+        ]
+        if recent:
+            lines = "\n".join(history_lines(recent, lang, tz, now))
+            text = truncate(f"*{t(lang, 'home.recent')}*\n{lines}", SECTION_MAX, lang)
+            blocks.append(SectionBlock(text=MarkdownTextObject(text=text)))
+    blocks.append(
+        ActionsBlock(
+            elements=[
+                ButtonElement(
+                    text=t(lang, "home.refresh"), action_id=ids.ACTION_HOME_REFRESH, value="home"
+                )
+            ]
+        )
+    )
+    # A Home view holds at most 100 blocks; keep the header and the refresh button.
+    if len(blocks) > 100:
+        blocks = [*blocks[:99], blocks[-1]]
+    return View(type="home", blocks=blocks).to_dict()
