@@ -72,7 +72,7 @@ class Reruns:
         tenant, lang = allowed.tenant, allowed.person.lang
         # Judged now too, so a refusal comes before the question rather than after it.
         facts, error = await self.facts(tenant, None)
-        verdict = judge(facts, self.advised)
+        verdict = judge(facts)
         if verdict.refusal is not None:
             await self.ctx.audit(
                 "rerun", verdict.refusal.value, user_id=user_id, tenant=tenant.name
@@ -138,9 +138,6 @@ class Reruns:
         )
         return facts, error
 
-    def advised(self, step: str | None, condition: Condition) -> bool:
-        return "rerun" in self.playbook.entry(step, condition).actions
-
     async def refusal(
         self, verdict: Verdict, tenant: Tenant, lang: str, error: str | None
     ) -> Answer:
@@ -187,7 +184,7 @@ class Reruns:
     ) -> tuple[str, Answer]:
         """Start the sync if the guard allows. Returns (result word for the audit, answer)."""
         facts, error = await self.facts(tenant, alert_id)
-        verdict = judge(facts, self.advised)
+        verdict = judge(facts)
         if verdict.refusal is not None:
             return verdict.refusal.value, await self.refusal(verdict, tenant, lang, error)
         runner = self.runner(tenant)
