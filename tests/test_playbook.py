@@ -3,13 +3,19 @@
 from __future__ import annotations
 
 import re
+import tomllib
+from collections.abc import Callable
 from pathlib import Path
+from typing import Any
 
 import pytest
 
-from bot.core.domain import CORE_STEPS, GUIDE_STEPS, Condition
+from bot.core import playbook as playbook_module
+from bot.core.domain import CORE_STEPS, EXPORT_AD, GUIDE_STEPS, Condition
+from bot.core.errors import ConfigError
 from bot.core.i18n import LANGUAGES
-from bot.core.playbook import load_playbook, parse_entries
+from bot.core.playbook import Playbook, load_playbook, parse_entries, rerun_disagreements
+from bot.core.rerun_guard import can_allow_rerun
 
 PLAYBOOK = load_playbook()
 F, T, NS, ST = (
@@ -175,6 +181,145 @@ def test_a_rerun_mark_needs_a_rerun_action() -> None:
     }
     with pytest.raises(ValueError, match=r"entry 1 .*\[en\] points at the Rerun button"):
         parse_entries({"entry": [raw]})
+
+
+# -- the playbook and the rerun guard: a Rerun button exactly where a rerun can go through ----
+
+PACKAGED = (Path(__file__).parents[1] / "bot" / "core" / "data" / "playbook.toml").read_text(
+    encoding="utf-8"
+)
+
+
+@pytest.mark.parametrize("condition", list(Condition))
+@pytest.mark.parametrize("step", [*GUIDE_STEPS, None])
+def test_the_shipped_playbook_offers_rerun_where_the_guard_allows_one(
+    step: str | None, condition: Condition
+) -> None:
+    assert (RERUN in PLAYBOOK.entry(step, condition).actions) is can_allow_rerun(step, condition)
+
+
+def test_the_shipped_playbook_has_no_disagreement() -> None:
+    assert rerun_disagreements(PLAYBOOK) == []
+
+
+Change = Callable[[dict[str, Any]], None] | None  # None: leave the entry out
+
+
+def doctored(changes: dict[tuple[str, str], Change]) -> Any:
+    """The packaged entries with some entries' actions changed, or left out."""
+    entries = []
+    for raw in tomllib.loads(PACKAGED)["entry"]:
+        key = (raw["step"], raw["condition"])
+        if key in changes:
+            change = changes[key]
+            if change is None:
+                continue
+            change(raw)
+        entries.append(raw)
+    return {"entry": entries}
+
+
+def with_rerun(raw: dict[str, Any]) -> None:
+    raw["actions"] = [RERUN, *raw["actions"]]
+
+
+def without_rerun(raw: dict[str, Any]) -> None:
+    """No Rerun button, and so no text pointing at one (loading refuses that on its own)."""
+    raw["actions"] = [a for a in raw["actions"] if a != RERUN]
+    for lang in LANGUAGES:
+        raw[lang]["steps"] = [line.replace("{rerun}", "") for line in raw[lang]["steps"]]
+        raw[lang]["meaning"] = raw[lang]["meaning"].replace("{rerun}", "")
+
+
+@pytest.mark.parametrize(
+    ("step", "condition", "change", "words"),
+    [
+        (
+            "Import AD",
+            "failed",
+            with_rerun,
+            """playbook entry 'Import AD' x 'failed': its actions offer "rerun", but the rerun """
+            "guard never lets a rerun through there, so the Rerun button would always be "
+            'refused; take "rerun" out of its actions',
+        ),
+        (
+            "Synchronization",
+            "safety_threshold",
+            with_rerun,
+            "playbook entry 'Synchronization' x 'safety_threshold': its actions offer",
+        ),
+        ("Sync task", "stuck", with_rerun, "playbook entry 'Sync task' x 'stuck': its actions"),
+        (
+            "Export AD",
+            "failed",
+            without_rerun,
+            "playbook entry 'Export AD' x 'failed': the rerun guard lets a rerun through there, "
+            'but its actions have no "rerun", so the alert would not offer it; add "rerun" to '
+            "its actions",
+        ),
+        (
+            "Import HR Future",
+            "not_started",
+            None,
+            "playbook entry '*' x 'not_started' (the advice for Import HR Future): its actions "
+            'offer "rerun"',
+        ),
+        (
+            "*",
+            "no_new_cycle",
+            without_rerun,
+            "playbook entry '*' x 'no_new_cycle' (the advice for Import HR, Import HR Future, ",
+        ),
+        (
+            "*",
+            "failed",
+            with_rerun,
+            "playbook entry '*' x 'failed' (the advice for the cycle as a whole): its actions",
+        ),
+    ],
+)
+def test_a_rerun_the_guard_disagrees_with_stops_loading_and_names_the_entry(
+    step: str, condition: str, change: Change, words: str
+) -> None:
+    with pytest.raises(ConfigError) as caught:
+        Playbook(parse_entries(doctored({(step, condition): change})))
+    (problem,) = caught.value.problems
+    assert problem.startswith(words), problem
+    assert "can_allow_rerun in bot/core/rerun_guard.py" in problem, "where the rule lives"
+
+
+def test_a_general_entry_wrong_for_one_step_asks_for_an_entry_of_its_own() -> None:
+    with pytest.raises(ConfigError) as caught:
+        Playbook(parse_entries(doctored({("Import HR Future", "not_started"): None})))
+    assert 'give Import HR Future an entry of its own without "rerun"' in str(caught.value)
+
+
+def test_every_disagreement_is_named_at_once() -> None:
+    both = doctored({("Import AD", "failed"): with_rerun, ("Export AD", "failed"): without_rerun})
+    with pytest.raises(ConfigError) as caught:
+        Playbook(parse_entries(both))
+    assert sorted(p.split(":")[0] for p in caught.value.problems) == [
+        "playbook entry 'Export AD' x 'failed'",
+        "playbook entry 'Import AD' x 'failed'",
+    ]
+
+
+def test_the_admins_extra_lines_go_through_the_same_check(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    extra = tmp_path / "extra.toml"
+    extra.write_text('[[extra]]\nen = "Runbook: https://wiki.example.no/eadm"\n')
+    assert load_playbook(extra).entry(EXPORT_AD, F).advice("en").extra
+    # Were the guard to stop rerunning a failed Export AD, the same file would stop start-up.
+    monkeypatch.setattr(
+        playbook_module,
+        "can_allow_rerun",
+        lambda step, condition: (
+            (step, condition) != (EXPORT_AD, F) and can_allow_rerun(step, condition)
+        ),
+    )
+    with pytest.raises(ConfigError, match=r"^playbook entry 'Export AD' x 'failed': its actions"):
+        load_playbook(extra)
 
 
 # -- the words: one name for each thing, in each language ---------------------------------

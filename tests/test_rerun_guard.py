@@ -1,5 +1,5 @@
 """The rerun guard's rules, table by table: what the vendor warns against and what the guide
-advises, decided from plain facts with the packaged playbook."""
+advises, decided from plain facts."""
 
 from __future__ import annotations
 
@@ -11,11 +11,13 @@ import pytest
 from bot.core.domain import (
     CORE_STEPS,
     EXPORT_AD,
+    GUIDE_STEPS,
     IMPORT_AD,
     IMPORT_AD_RESULTS,
     IMPORT_HIERARCHY,
     IMPORT_HR,
     IMPORT_HR_FUTURE,
+    OTHER_INTEGRATIONS,
     SYNCHRONIZATION,
     TASK_STEP,
     Condition,
@@ -23,17 +25,10 @@ from bot.core.domain import (
     TaskInfo,
     TaskState,
 )
-from bot.core.playbook import load_playbook
-from bot.core.rerun_guard import GO, AlertFact, Refusal, RerunFacts, judge
+from bot.core.rerun_guard import GO, AlertFact, Refusal, RerunFacts, can_allow_rerun, judge
 from bot.core.task_rules import task_snapshot
 from bot.sim.eadm import THRESHOLD_MESSAGE
 from tests.cycles import at, cycle
-
-PLAYBOOK = load_playbook()
-
-
-def advised(step: str | None, condition: Condition) -> bool:
-    return "rerun" in PLAYBOOK.entry(step, condition).actions
 
 
 def facts(**overrides: object) -> RerunFacts:
@@ -93,7 +88,7 @@ def test_the_guard(case: str, refusal: Refusal | None, step: str | None) -> None
         "started ten minutes ago": facts(last_ran_at=at(50)),
         "started twenty minutes ago": facts(last_ran_at=at(40)),
     }[case]
-    verdict = judge(given, advised)
+    verdict = judge(given)
     assert (verdict.refusal, verdict.step) == (refusal, step)
     assert verdict.go is (refusal is None)
 
@@ -104,12 +99,12 @@ def test_the_guard(case: str, refusal: Refusal | None, step: str | None) -> None
 )
 def test_every_failed_step_but_export_ad_is_for_support_and_links_its_alert(step: str) -> None:
     alert = AlertFact(7, step, Condition.FAILED)
-    verdict = judge(replace(failed(step), open_alerts=(alert,)), advised)
+    verdict = judge(replace(failed(step), open_alerts=(alert,)))
     assert (verdict.refusal, verdict.step, verdict.alert) == (Refusal.FAILED, step, alert)
 
 
 def test_a_failed_step_without_an_alert_yet_is_still_refused() -> None:
-    verdict = judge(failed(IMPORT_HR), advised)
+    verdict = judge(failed(IMPORT_HR))
     assert (verdict.refusal, verdict.alert) == (Refusal.FAILED, None)
 
 
@@ -118,7 +113,7 @@ def test_a_queued_step_is_not_excused_by_another_steps_alert() -> None:
         snapshot=cycle({IMPORT_AD: StepState.QUEUED}, upto=3),
         open_alerts=(AlertFact(1, IMPORT_HIERARCHY, Condition.NOT_STARTED),),
     )
-    assert judge(given, advised).refusal is Refusal.QUEUED
+    assert judge(given).refusal is Refusal.QUEUED
 
 
 @pytest.mark.parametrize(
@@ -137,7 +132,7 @@ def test_a_click_is_judged_by_its_alert_as_it_reads_now(
     step: str | None, condition: Condition, refusal: Refusal | None
 ) -> None:
     clicked = AlertFact(3, step, condition)
-    verdict = judge(facts(clicked=clicked), advised)
+    verdict = judge(facts(clicked=clicked))
     assert verdict.refusal is refusal
     if refusal is not None:
         assert verdict.alert == clicked
@@ -145,22 +140,43 @@ def test_a_click_is_judged_by_its_alert_as_it_reads_now(
 
 def test_a_resolved_alert_is_refused_before_anything_else() -> None:
     clicked = AlertFact(3, IMPORT_AD, Condition.NOT_STARTED, resolved=True)
-    assert judge(facts(clicked=clicked, snapshot=None), advised).refusal is Refusal.RESOLVED
+    assert judge(facts(clicked=clicked, snapshot=None)).refusal is Refusal.RESOLVED
 
 
 def test_the_first_reason_wins_in_a_fixed_order() -> None:
     everything = facts(
         snapshot=None, rerun_active=True, clicked=AlertFact(1, IMPORT_HR, Condition.FAILED)
     )
-    assert judge(everything, advised).refusal is Refusal.ADVICE
-    assert judge(replace(everything, clicked=None), advised).refusal is Refusal.PENDING
-    assert judge(replace(everything, clicked=None, rerun_active=False), advised).refusal is (
+    assert judge(everything).refusal is Refusal.ADVICE
+    assert judge(replace(everything, clicked=None)).refusal is Refusal.PENDING
+    assert judge(replace(everything, clicked=None, rerun_active=False)).refusal is (
         Refusal.UNREADABLE
     )
 
 
 def test_the_cool_down_ends() -> None:
-    assert judge(facts(last_ran_at=at(60) - timedelta(seconds=899)), advised).refusal is (
-        Refusal.COOLDOWN
-    )
-    assert judge(facts(last_ran_at=at(60) - timedelta(seconds=900)), advised) == GO
+    assert judge(facts(last_ran_at=at(60) - timedelta(seconds=899))).refusal is (Refusal.COOLDOWN)
+    assert judge(facts(last_ran_at=at(60) - timedelta(seconds=900))) == GO
+
+
+# Where the guide's advice is to run the sync script; every other step x condition is refused.
+RERUN_ADVISED = {
+    (EXPORT_AD, Condition.FAILED),
+    (TASK_STEP, Condition.FAILED),
+    *((step, Condition.NOT_STARTED) for step in (*GUIDE_STEPS, None) if step != IMPORT_HR_FUTURE),
+    *((step, Condition.NO_NEW_CYCLE) for step in (*GUIDE_STEPS, None)),
+}
+
+
+@pytest.mark.parametrize("condition", list(Condition))
+@pytest.mark.parametrize("step", [*GUIDE_STEPS, None])
+def test_where_a_rerun_can_go_through_at_all(step: str | None, condition: Condition) -> None:
+    assert can_allow_rerun(step, condition) is ((step, condition) in RERUN_ADVISED)
+
+
+@pytest.mark.parametrize(
+    ("step", "row"), [("Export Azure", OTHER_INTEGRATIONS), ("Eksport AD", EXPORT_AD)]
+)
+def test_a_step_is_judged_by_the_guide_row_that_advises_it(step: str, row: str) -> None:
+    for condition in Condition:
+        assert can_allow_rerun(step, condition) is can_allow_rerun(row, condition)

@@ -1,8 +1,9 @@
-"""The store's part in actions, on real SQLite and PostgreSQL: one active rerun per tenant,
+"""The store's part in actions, on real SQLite and PostgreSQL: one rerun under way per tenant,
 maintenance windows that end once, and a schema that matches its migrations."""
 
 from __future__ import annotations
 
+import re
 import subprocess
 import sys
 import threading
@@ -12,40 +13,71 @@ from typing import Any
 import sqlalchemy as sa
 from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext
+from alembic.script import ScriptDirectory
 from sqlmodel import SQLModel
 
 from bot.core.domain import Condition, Finding, StepState
+from bot.core.rerun_status import ACTIVE, RerunStatus
 from bot.store import Store, Target
-from bot.store.tables import Alert, TenantState
+from bot.store.db import MIGRATIONS
+from bot.store.tables import RERUN_ACTIVE, Alert, Rerun, TenantState
 from tests.cycles import at, cycle
 
 TENANT = "demo-kommune"
 
 
-def begin(store: Store, minutes: float, **kw: Any) -> Any:
-    args: dict[str, Any] = {
-        "alert_id": None,
-        "user_id": "U1",
-        "runner": "schtasks",
-        "cycle_before": "c1",
-        "now": at(minutes),
-        "grace": 600,
-        "cooldown": 900,
-    }
-    args.update(kw)
-    return store.begin_rerun(TENANT, **args)
+def record(store: Store, minutes: float, tenant: str = TENANT) -> Rerun | None:
+    return store.record_rerun(
+        tenant,
+        alert_id=None,
+        user_id="U1",
+        runner="schtasks",
+        cycle_before="c1",
+        now=at(minutes),
+        grace=600,
+    )
 
 
-def test_one_active_rerun_then_a_cool_down(store: Store) -> None:
-    first = begin(store, 0)
-    assert first.id is not None and first.status == "requested"
-    assert begin(store, 1) == "pending"
-    store.finish_rerun(first.id, "started")
-    assert begin(store, 2) == "pending"
-    assert store.finish_rerun(first.id, "confirmed", only_from=("started",)) is not None
-    assert store.finish_rerun(first.id, "no_cycle", only_from=("started",)) is None
-    assert begin(store, 5) == "cooldown"
-    assert begin(store, 16).status == "requested"
+def test_one_rerun_under_way_per_tenant_and_each_move_made_once(store: Store) -> None:
+    first = record(store, 0)
+    assert first is not None and first.id is not None and first.status == RerunStatus.REQUESTED
+    assert record(store, 1) is None, "a second while the first is requested"
+    assert record(store, 1, tenant="other") is not None, "another tenant's is its own"
+    assert store.move_rerun(first.id, RerunStatus.STARTED)
+    assert record(store, 2) is None, "a second while the first is started"
+    assert [r.id for r in store.reruns_awaiting_cycle() if r.tenant == TENANT] == [first.id]
+    assert store.move_rerun(first.id, RerunStatus.CONFIRMED, new_cycle_id="c2")
+    assert not store.move_rerun(first.id, RerunStatus.NO_CYCLE), "a second replica's move"
+    assert [r.tenant for r in store.reruns_awaiting_cycle()] == []
+    assert record(store, 3) is not None, "the cool-down is the guard's, not the store's"
+
+
+def test_what_the_guard_reads_of_a_tenants_reruns(store: Store) -> None:
+    def standing() -> tuple[bool, Any]:
+        return store.rerun_is_active(TENANT), store.last_rerun_ran_at(TENANT)
+
+    assert standing() == (False, None)
+    failed = record(store, 0)
+    assert failed is not None and failed.id is not None
+    assert standing() == (True, None)
+    store.move_rerun(failed.id, RerunStatus.FAILED, detail="no such file")
+    assert standing() == (False, None), "a runner that failed counts toward no cool-down"
+    ran = record(store, 5)
+    assert ran is not None and ran.id is not None
+    store.move_rerun(ran.id, RerunStatus.STARTED)
+    assert standing() == (True, at(5))
+    store.move_rerun(ran.id, RerunStatus.NO_CYCLE)
+    assert standing() == (False, at(5))
+    assert (store.rerun_is_active("other"), store.last_rerun_ran_at("other")) == (False, None)
+
+
+def test_the_applied_migration_keeps_the_statuses_under_way() -> None:
+    # A migration is never edited once applied, so its literal is checked, not shared.
+    migration = ScriptDirectory(str(MIGRATIONS)).get_revision("0002")
+    assert migration is not None
+    literal = migration.module.ACTIVE
+    assert set(re.findall(r"'(\w+)'", literal)) == {status.value for status in ACTIVE}
+    assert literal == RERUN_ACTIVE
 
 
 def test_two_processes_clicking_at_once_start_one_rerun(db_url: str) -> None:
@@ -56,14 +88,14 @@ def test_two_processes_clicking_at_once_start_one_rerun(db_url: str) -> None:
 
     def click(store: Store) -> None:
         barrier.wait()
-        results.append(begin(store, 0))
+        results.append(record(store, 0))
 
     threads = [threading.Thread(target=click, args=(s,)) for s in stores]
     for thread in threads:
         thread.start()
     for thread in threads:
         thread.join()
-    assert sorted(isinstance(r, str) for r in results) == [False, True]
+    assert sorted(r is None for r in results) == [False, True]
     assert len(stores[0].reruns()) == 1
     for s in stores:
         s.dispose()
@@ -115,8 +147,6 @@ def test_the_models_match_the_migrations(store: Store) -> None:
 def test_migrations_go_down_and_up_again(db_url: str) -> None:
     from alembic import command
     from alembic.config import Config
-
-    from bot.store.repo import MIGRATIONS
 
     store = Store(db_url)
     store.migrate()

@@ -181,12 +181,6 @@ def test_plain_snapshots_still_read_without_a_task() -> None:
 # -- the rerun guard and the task: run it again only while it is not running -----------------
 
 
-def _advised(step: str | None, condition: Condition) -> bool:
-    from bot.core.playbook import load_playbook
-
-    return "rerun" in load_playbook().entry(step, condition).actions
-
-
 @pytest.mark.parametrize(
     "info,refusal",
     [
@@ -199,12 +193,12 @@ def _advised(step: str | None, condition: Condition) -> bool:
 def test_the_guard_reruns_a_failed_task_but_never_a_running_one(
     info: TaskInfo, refusal: str | None
 ) -> None:
-    from bot.core.rerun_guard import AlertFact, RerunFacts, judge
+    from bot.core.rerun_guard import AlertFact, Refusal, RerunFacts, judge
 
     facts = RerunFacts(
         has_runner=True, snapshot=task_snapshot("t", info, NOW), now=NOW, cooldown_s=0
     )
-    verdict = judge(facts, _advised)
+    verdict = judge(facts)
     assert (verdict.refusal.value if verdict.refusal else None) == refusal
     # A click on the disabled or not-completing task's alert never reruns it.
     for condition in (Condition.DISABLED, Condition.STUCK):
@@ -215,7 +209,7 @@ def test_the_guard_reruns_a_failed_task_but_never_a_running_one(
             cooldown_s=0,
             clicked=AlertFact(1, TASK_STEP, condition),
         )
-        assert judge(clicked, _advised).refusal is not None
+        assert judge(clicked).refusal is Refusal.ADVICE
 
 
 # -- the task's row in /eadm status and the App Home ----------------------------------------

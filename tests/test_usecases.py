@@ -246,8 +246,8 @@ async def test_the_timer_reads_the_reruns_under_way_once_and_ends_a_late_one(
         await client.post(f"{world.sim_url}/_sim/api", json={"run_starts_cycle": False})
     assert "Sync started" in text(await world.cases.reruns.for_tenant(ADMIN, "north"))
     reads: list[int] = []
-    read = world.store.active_reruns
-    monkeypatch.setattr(world.store, "active_reruns", lambda: reads.append(1) or read())
+    read = world.store.reruns_awaiting_cycle
+    monkeypatch.setattr(world.store, "reruns_awaiting_cycle", lambda: reads.append(1) or read())
     late = timedelta(seconds=world.settings.rerun_grace + 60)
     world.cases.reruns.clock = lambda: utcnow() + late
     await world.cases.tick()

@@ -3,8 +3,8 @@
 Every entry point asks `Access`, then the guard: the facts are gathered here (the status read
 afresh, the clicked alert as it reads now, the tenant's open alerts and reruns) and judged by
 the pure rules in `bot.core.rerun_guard`. A refusal says why and what to do instead. The
-store's unique index refuses a second active rerun across replicas too. After the start, each
-poll of the tenant looks for the new cycle until `RERUN_GRACE` ends.
+store's unique index refuses a second rerun under way across replicas too. After the start,
+each poll of the tenant looks for the new cycle until `RERUN_GRACE` ends.
 """
 
 from __future__ import annotations
@@ -24,6 +24,7 @@ from bot.core.errors import SourceError
 from bot.core.i18n import t
 from bot.core.playbook import Playbook
 from bot.core.rerun_guard import AlertFact, Refusal, RerunFacts, Verdict, judge
+from bot.core.rerun_status import RerunStatus
 from bot.core.settings import Tenant
 from bot.slack import ids
 from bot.slack.calls import permalink
@@ -43,11 +44,6 @@ log = logging.getLogger(__name__)
 # A new cycle may have started a little before the rerun was recorded (clock skew, or the
 # scheduler's own start); such a cycle still counts as the rerun's.
 START_SLACK_S = 60
-
-
-# Rerun statuses: one still under way, and one whose sync really started (the cool-down).
-ACTIVE = ("requested", "started")
-RAN = ("started", "confirmed", "no_cycle")
 
 
 class Reruns:
@@ -82,7 +78,7 @@ class Reruns:
         tenant, lang = allowed.tenant, allowed.person.lang
         # Judged now too, so a refusal comes before the question rather than after it.
         facts, error = await self.facts(tenant, None)
-        verdict = judge(facts, self.advised)
+        verdict = judge(facts)
         if verdict.refusal is not None:
             await self.ctx.audit(
                 "rerun", verdict.refusal.value, user_id=user_id, tenant=tenant.name
@@ -126,15 +122,16 @@ class Reruns:
         except SourceError as exc:
             snapshot, error = None, str(exc)
 
-        def read() -> tuple[Alert | None, list[Alert], tuple[bool, datetime | None]]:
+        def read() -> tuple[Alert | None, list[Alert], bool, datetime | None]:
             clicked = self.store.get_alert(alert_id) if alert_id is not None else None
             return (
                 clicked,
                 self.store.unresolved_alerts(tenant.name),
-                self.store.rerun_standing(tenant.name, active=ACTIVE, ran=RAN),
+                self.store.rerun_is_active(tenant.name),
+                self.store.last_rerun_ran_at(tenant.name),
             )
 
-        clicked, alerts, (rerun_active, last_ran_at) = await asyncio.to_thread(read)
+        clicked, alerts, rerun_active, last_ran_at = await asyncio.to_thread(read)
         facts = RerunFacts(
             has_runner=self.runner(tenant) is not None,
             snapshot=snapshot,
@@ -146,9 +143,6 @@ class Reruns:
             last_ran_at=last_ran_at,
         )
         return facts, error
-
-    def advised(self, step: str | None, condition: Condition) -> bool:
-        return "rerun" in self.playbook.entry(step, condition).actions
 
     async def refusal(
         self, verdict: Verdict, tenant: Tenant, lang: str, error: str | None
@@ -196,7 +190,7 @@ class Reruns:
     ) -> tuple[str, Answer]:
         """Start the sync if the guard allows. Returns (result word for the audit, answer)."""
         facts, error = await self.facts(tenant, alert_id)
-        verdict = judge(facts, self.advised)
+        verdict = judge(facts)
         if verdict.refusal is not None:
             return verdict.refusal.value, await self.refusal(verdict, tenant, lang, error)
         runner = self.runner(tenant)
@@ -204,7 +198,7 @@ class Reruns:
         assert runner is not None and snapshot is not None
         now = self.clock()
         begun = await asyncio.to_thread(
-            self.store.begin_rerun,
+            self.store.record_rerun,
             tenant.name,
             alert_id=alert_id,
             user_id=user_id,
@@ -212,21 +206,20 @@ class Reruns:
             cycle_before=snapshot.cycle_id,
             now=now,
             grace=self.settings.rerun_grace,
-            cooldown=self.settings.rerun_cooldown,
         )
-        if begun in ("pending", "cooldown"):  # another click or replica was first
-            late = Refusal.PENDING if begun == "pending" else Refusal.COOLDOWN
-            return late.value, await self.refusal(Verdict(late), tenant, lang, None)
-        assert isinstance(begun, Rerun) and begun.id is not None
+        if begun is None:  # another click or replica got past the guard first
+            late = Verdict(Refusal.PENDING)
+            return Refusal.PENDING.value, await self.refusal(late, tenant, lang, None)
+        assert begun.id is not None
         result = await runner.run(tenant=tenant.name, requested_by=user_id, alert_id=alert_id)
         channel_lang = tenant.language
         if result.ok:
             # The grace period counts from when the runner returned: a slow runner (ssh to a
             # far server) must not use up the time the new cycle has to appear.
             await asyncio.to_thread(
-                self.store.finish_rerun,
+                self.store.move_rerun,
                 begun.id,
-                "started",
+                RerunStatus.STARTED,
                 detail=result.detail,
                 deadline=self.clock() + timedelta(seconds=self.settings.rerun_grace),
             )
@@ -239,20 +232,23 @@ class Reruns:
             )
             await self._say(tenant, alert_id, text)
             return "started", Answer(t(lang, "rerun.started_answer", tenant=tenant.name))
-        await asyncio.to_thread(self.store.finish_rerun, begun.id, "failed", detail=result.detail)
+        await asyncio.to_thread(
+            self.store.move_rerun, begun.id, RerunStatus.FAILED, detail=result.detail
+        )
         text = t(channel_lang, "rerun.failed", user=user_id, detail=result.detail)
         await self._say(tenant, alert_id, text)
         return "failed", Answer(t(lang, "rerun.failed_answer", detail=result.detail))
 
     async def verify(
-        self, tenant: Tenant, snapshot: Snapshot | None, active: Sequence[Rerun] | None = None
+        self, tenant: Tenant, snapshot: Snapshot | None, awaiting: Sequence[Rerun] | None = None
     ) -> None:
         """After a poll: did a rerun's new cycle start? Past its deadline: say it did not.
-        `active`: every tenant's reruns under way, when the caller has read them already."""
+        `awaiting`: every tenant's reruns awaiting their cycle, when the caller has read them
+        already."""
         now = self.clock()
-        if active is None:
-            active = await asyncio.to_thread(self.store.active_reruns)
-        reruns = [r for r in active if r.tenant == tenant.name and r.id is not None]
+        if awaiting is None:
+            awaiting = await asyncio.to_thread(self.store.reruns_awaiting_cycle)
+        reruns = [r for r in awaiting if r.tenant == tenant.name and r.id is not None]
         if reruns and snapshot is None:
             # A timer, not a poll: judge by the cycle the last good poll saw.
             state = await asyncio.to_thread(self.store.tenant_state, tenant.name)
@@ -262,13 +258,12 @@ class Reruns:
             assert rerun.id is not None
             if snapshot is not None and _is_new_cycle(rerun, snapshot):
                 moved = await asyncio.to_thread(
-                    self.store.finish_rerun,
+                    self.store.move_rerun,
                     rerun.id,
-                    "confirmed",
+                    RerunStatus.CONFIRMED,
                     new_cycle_id=snapshot.cycle_id,
-                    only_from=("started",),
                 )
-                if moved is not None:
+                if moved:
                     started = snapshot.started_at or now
                     text = t(
                         tenant.language,
@@ -279,9 +274,9 @@ class Reruns:
                     await self._say(tenant, rerun.alert_id, text)
             elif rerun.deadline is not None and now > rerun.deadline:
                 moved = await asyncio.to_thread(
-                    self.store.finish_rerun, rerun.id, "no_cycle", only_from=("started",)
+                    self.store.move_rerun, rerun.id, RerunStatus.NO_CYCLE
                 )
-                if moved is not None:
+                if moved:
                     minutes = max(1, round(self.settings.rerun_grace / 60))
                     text = t(tenant.language, "rerun.no_cycle", minutes=minutes)
                     await self._say(tenant, rerun.alert_id, text)

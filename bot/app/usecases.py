@@ -69,16 +69,16 @@ class UseCases:
 
     async def tick(self) -> None:
         """Timers that are not polls: maintenance windows that ended, rerun deadlines. The
-        reruns under way are read once for every tenant, not once per tenant."""
-        active: list[Rerun] = []
+        reruns awaiting their cycle are read once for every tenant, not once per tenant."""
+        awaiting: list[Rerun] = []
         try:
-            active = await asyncio.to_thread(self.ctx.store.active_reruns)
+            awaiting = await asyncio.to_thread(self.ctx.store.reruns_awaiting_cycle)
         except Exception:
             log.exception("could not read the reruns under way; checking them at the next tick")
         for tenant in self.ctx.settings.tenants:
             try:
                 await self.silences.end(tenant)
-                await self.reruns.verify(tenant, None, active)
+                await self.reruns.verify(tenant, None, awaiting)
             except Exception:
                 log.exception("[%s] timer failed; trying again at the next tick", tenant.name)
 

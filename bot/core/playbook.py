@@ -2,7 +2,8 @@
 
 The entries live in `bot/core/data/playbook.toml` (English and Norwegian Bokmål). An admin may add
 lines of their own (runbook links, phone numbers) from a file named by PLAYBOOK_EXTRA. This
-module only reads and checks that data; it decides nothing about alerts.
+module only reads and checks that data; it decides nothing about alerts. One check ties it to
+the rerun guard: an entry offers Rerun exactly where the guard can let a rerun through.
 """
 
 from __future__ import annotations
@@ -16,7 +17,9 @@ from pathlib import Path
 from typing import Any, Literal, cast, get_args
 
 from bot.core.domain import GUIDE_STEPS, Condition, guide_step
+from bot.core.errors import ConfigError
 from bot.core.i18n import LANGUAGES, language
+from bot.core.rerun_guard import can_allow_rerun
 
 Action = Literal["rerun", "ticket", "ack", "snooze"]
 ACTIONS: tuple[str, ...] = get_args(Action)
@@ -57,10 +60,14 @@ class Entry:
 
 class Playbook:
     def __init__(self, entries: list[Entry]) -> None:
+        """Raises ConfigError naming every entry whose Rerun action disagrees with the rerun
+        guard; every playbook is built here, the admin's extra lines included."""
         self._entries = {(e.step, e.condition): e for e in entries}
         missing = [c.value for c in Condition if (ANY_STEP, c) not in self._entries]
         if missing:
             raise ValueError(f'playbook: no general entry (step = "*") for {", ".join(missing)}')
+        if problems := rerun_disagreements(self):
+            raise ConfigError(problems)
 
     def entry(self, step: str | None, condition: Condition) -> Entry:
         """The advice for a step eAdm reports (integrations map to Other Integrations), or
@@ -106,6 +113,47 @@ class Playbook:
                 }
                 entries[i] = replace(entry, text=text)
         return Playbook(entries)
+
+
+def rerun_disagreements(playbook: Playbook) -> list[str]:
+    """One line per entry whose actions and the rerun guard disagree, saying what to change.
+
+    Offering Rerun where the guard always refuses shows a button that never works; leaving it
+    out where the guard allows hides the advice. Judged for every step x condition an alert can
+    have (None: the cycle as a whole), by the entry that answers it, so a general entry is
+    judged for each step it stands in for."""
+    wrong: dict[tuple[str, Condition], tuple[Entry, list[str | None]]] = {}
+    for condition in Condition:
+        for step in (*GUIDE_STEPS, None):
+            entry = playbook.entry(step, condition)
+            if ("rerun" in entry.actions) is not can_allow_rerun(step, condition):
+                wrong.setdefault((entry.step, entry.condition), (entry, []))[1].append(step)
+    return [_disagreement(entry, steps) for entry, steps in wrong.values()]
+
+
+def _disagreement(entry: Entry, steps: list[str | None]) -> str:
+    offers = "rerun" in entry.actions
+    where = f"playbook entry {entry.step!r} x {entry.condition.value!r}"
+    if entry.step == ANY_STEP:
+        where += f" (the advice for {', '.join(s or 'the cycle as a whole' for s in steps)})"
+    if entry.step == ANY_STEP and None not in steps:
+        # The general entry is right for the steps it still stands in for.
+        fix = f"give {', '.join(map(str, steps))} an entry of its own"
+        fix += ' without "rerun"' if offers else ' with "rerun"'
+    else:
+        fix = 'take "rerun" out of its actions' if offers else 'add "rerun" to its actions'
+    guard = "can_allow_rerun in bot/core/rerun_guard.py"
+    if offers:
+        return (
+            f'{where}: its actions offer "rerun", but the rerun guard never lets a rerun '
+            f"through there, so the Rerun button would always be refused; {fix}, or change "
+            f"{guard} if the guide now advises a rerun there"
+        )
+    return (
+        f'{where}: the rerun guard lets a rerun through there, but its actions have no "rerun", '
+        f"so the alert would not offer it; {fix}, or change {guard} if the guide advises no "
+        "rerun there"
+    )
 
 
 def parse_entries(data: dict[str, Any]) -> list[Entry]:

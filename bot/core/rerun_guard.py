@@ -1,21 +1,33 @@
-"""May the sync be started by hand now? The rerun guard's rules, as one pure function.
+"""May the sync be started by hand now? The rerun guard's rules, as pure functions.
 
 The vendor warns against starting a sync over a running or failed one, and the guide says
-where a rerun is the advice at all. The use case gathers the facts (the status read afresh,
+where a rerun is the advice at all: `can_allow_rerun` holds that rule, step by condition, and
+is the one place it is written. `judge` applies it to a click's alert and to the failed steps
+it meets; the playbook is checked against it when it loads, so an alert offers the Rerun button
+exactly where a rerun can go through. The use case gathers the facts (the status read afresh,
 the alert the click named as it reads now, the tenant's open alerts, its reruns) and asks
 `judge`; every entry point (an alert's button, `/eadm rerun`, any later one) goes through it.
-The store still refuses a second active rerun atomically, for two replicas clicking at once.
+The store only refuses a second rerun under way atomically, for two replicas clicking at once.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from enum import StrEnum
 
 from bot.core.detect import is_safety_threshold
-from bot.core.domain import EXPORT_AD, TASK_STEP, Condition, Snapshot, StepState, TaskState
+from bot.core.domain import (
+    EXPORT_AD,
+    IMPORT_HR_FUTURE,
+    TASK_STEP,
+    Condition,
+    Snapshot,
+    StepState,
+    TaskState,
+    guide_step,
+)
 
 
 class Refusal(StrEnum):
@@ -52,8 +64,8 @@ class RerunFacts:
     cooldown_s: float
     clicked: AlertFact | None = None  # the alert whose button was clicked, re-read
     open_alerts: Sequence[AlertFact] = ()  # the tenant's unresolved alerts
-    rerun_active: bool = False
-    last_ran_at: datetime | None = None  # when the last sync started by hand really ran
+    rerun_active: bool = False  # one of the tenant's reruns is under way (`ACTIVE`)
+    last_ran_at: datetime | None = None  # when the last sync started by hand really ran (`RAN`)
 
 
 @dataclass(frozen=True, slots=True)
@@ -69,12 +81,31 @@ class Verdict:
 
 GO = Verdict()
 
-# Whether the guide's advice for a step in a condition is to run the sync (the playbook's
-# `rerun` action); the use case passes the playbook's answer.
-RerunAdvised = Callable[[str | None, Condition], bool]
+
+def can_allow_rerun(step: str | None, condition: Condition) -> bool:
+    """Whether an alert on `step` (None: the cycle as a whole) in `condition` can ever be
+    answered with a rerun: where the guide's advice is to run the sync script. Everywhere else
+    the guard refuses, whatever the moment; the playbook's `rerun` action must say the same."""
+    row = guide_step(step) if step is not None else None
+    match condition:
+        case Condition.FAILED:
+            # Only Export AD's failure is answered with a rerun in the guide, and the sync
+            # task's own failed run (its "run the sync script"); every other failed step is a
+            # case for support.
+            return row in (EXPORT_AD, TASK_STEP)
+        case Condition.NOT_STARTED:
+            # A stalled cycle is what a rerun is for, except at Import HR Future, whose
+            # problems the guide says are never the admin's to resolve.
+            return row != IMPORT_HR_FUTURE
+        case Condition.NO_NEW_CYCLE:
+            return True
+        case _:
+            # The import filter waits for a person's review, a stuck step is still running,
+            # an unreadable status or a disabled task cannot be started over.
+            return False
 
 
-def judge(facts: RerunFacts, rerun_advised: RerunAdvised) -> Verdict:
+def judge(facts: RerunFacts) -> Verdict:
     """GO, or the first reason not to start the sync, in the order a person should hear it."""
     if not facts.has_runner:
         return Verdict(Refusal.NO_RUNNER)
@@ -82,7 +113,7 @@ def judge(facts: RerunFacts, rerun_advised: RerunAdvised) -> Verdict:
     if clicked is not None:
         if clicked.resolved:
             return Verdict(Refusal.RESOLVED, clicked.step, clicked)
-        if not rerun_advised(clicked.step, clicked.condition):
+        if not can_allow_rerun(clicked.step, clicked.condition):
             return Verdict(Refusal.ADVICE, clicked.step, clicked)
     if facts.rerun_active:
         return Verdict(Refusal.PENDING)
@@ -101,7 +132,7 @@ def judge(facts: RerunFacts, rerun_advised: RerunAdvised) -> Verdict:
         if is_safety_threshold(run.state, run.name, run.message):
             return Verdict(Refusal.THRESHOLD, run.name)
     for run in snapshot.steps:
-        if run.state is StepState.FAILED and not _rerun_after_failure(run.name, rerun_advised):
+        if run.state is StepState.FAILED and not can_allow_rerun(run.name, Condition.FAILED):
             return Verdict(Refusal.FAILED, run.name, _alert_for(facts, run.name, Condition.FAILED))
     for run in snapshot.steps:
         if run.state is StepState.RUNNING:
@@ -112,13 +143,6 @@ def judge(facts: RerunFacts, rerun_advised: RerunAdvised) -> Verdict:
         if run.state is StepState.QUEUED and not _alert_for(facts, run.name, Condition.NOT_STARTED):
             return Verdict(Refusal.QUEUED, run.name)
     return GO
-
-
-def _rerun_after_failure(step: str, rerun_advised: RerunAdvised) -> bool:
-    """Only Export AD's failure is answered with a rerun in the guide, and the sync task's
-    own failed run (the guide's "run the sync script"); every other failed step is a case for
-    support. The playbook must agree for a rerun to go ahead."""
-    return step in (EXPORT_AD, TASK_STEP) and rerun_advised(step, Condition.FAILED)
 
 
 def _alert_for(facts: RerunFacts, step: str, condition: Condition) -> AlertFact | None:

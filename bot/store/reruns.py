@@ -1,12 +1,13 @@
 """Reruns: a sync started by hand, and whether a new cycle followed.
 
-At most one active rerun per tenant (a partial unique index), so a double click or two replicas
-cannot start the sync twice.
+The rerun guard decides whether one may start; this module writes what it decided and keeps
+only what a database must decide: at most one rerun under way per tenant (a partial unique
+index), so of two clicks or two replicas at once one records its rerun and the other loses, and
+of two replicas moving one rerun on, one moves it.
 """
 
 from __future__ import annotations
 
-from collections.abc import Sequence
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -14,6 +15,7 @@ import sqlalchemy as sa
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import col, select
 
+from bot.core.rerun_status import ACTIVE, AWAITING_CYCLE, MOVES_FROM, RAN, RerunStatus, in_order
 from bot.store.db import Database
 from bot.store.tables import Rerun
 
@@ -26,26 +28,27 @@ class RerunStore(Database):
                 query = query.where(Rerun.tenant == tenant)
             return list(s.exec(query.order_by(col(Rerun.id))).all())
 
-    def rerun_standing(
-        self, tenant: str, *, active: Sequence[str], ran: Sequence[str]
-    ) -> tuple[bool, datetime | None]:
-        """Whether one of the tenant's reruns is in an `active` state, and when the newest one
-        in a `ran` state was asked for: what the rerun guard needs, without the whole history."""
+    def rerun_is_active(self, tenant: str) -> bool:
+        """Whether one of the tenant's reruns is under way."""
         with self.session() as s:
-            busy = s.exec(
+            found = s.exec(
                 select(Rerun.id)
                 .where(Rerun.tenant == tenant)
-                .where(col(Rerun.status).in_(active))
+                .where(col(Rerun.status).in_(in_order(ACTIVE)))
                 .limit(1)
             ).first()
-            last = s.exec(
+            return found is not None
+
+    def last_rerun_ran_at(self, tenant: str) -> datetime | None:
+        """When the tenant's newest rerun whose sync really started was asked for."""
+        with self.session() as s:
+            return s.exec(
                 select(sa.func.max(Rerun.requested_at))
                 .where(Rerun.tenant == tenant)
-                .where(col(Rerun.status).in_(ran))
+                .where(col(Rerun.status).in_(in_order(RAN)))
             ).first()
-            return busy is not None, last
 
-    def begin_rerun(
+    def record_rerun(
         self,
         tenant: str,
         *,
@@ -55,31 +58,11 @@ class RerunStore(Database):
         cycle_before: str | None,
         now: datetime,
         grace: float,
-        cooldown: float,
-    ) -> Rerun | str:
-        """Record a rerun about to start, or say why not: "pending" while another is active,
-        "cooldown" within `cooldown` seconds of the last one. Safe against double clicks and
-        replicas: the partial unique index lets only one active rerun per tenant exist."""
+    ) -> Rerun | None:
+        """The rerun the guard allowed, recorded as requested; None when the tenant has one
+        under way already, which only a click or replica that got there first can cause: the
+        partial unique index lets one through."""
         with self.session() as s:
-            last = s.exec(
-                select(Rerun).where(Rerun.tenant == tenant).order_by(col(Rerun.id).desc())
-            ).first()
-            if last is not None and last.status in ("requested", "started"):
-                return "pending"
-            # Only a sync that really started counts towards the cool-down: after a runner
-            # that failed (a wrong command, say) the admin may fix it and try again at once.
-            ran = s.exec(
-                select(Rerun)
-                .where(Rerun.tenant == tenant)
-                .where(col(Rerun.status).in_(("started", "confirmed", "no_cycle")))
-                .order_by(col(Rerun.id).desc())
-            ).first()
-            if (
-                ran is not None
-                and ran.requested_at is not None
-                and (now - ran.requested_at).total_seconds() < cooldown
-            ):
-                return "cooldown"
             rerun = Rerun(
                 tenant=tenant,
                 alert_id=alert_id,
@@ -94,41 +77,46 @@ class RerunStore(Database):
                 s.commit()
             except IntegrityError:
                 s.rollback()
-                return "pending"
+                return None
             s.refresh(rerun)
             return rerun
 
-    def finish_rerun(
+    def move_rerun(
         self,
         rerun_id: int,
-        status: str,
+        status: RerunStatus,
         *,
         detail: str | None = None,
         new_cycle_id: str | None = None,
         deadline: datetime | None = None,
-        only_from: tuple[str, ...] | None = None,
-    ) -> Rerun | None:
-        """Move a rerun on. With `only_from`, only a rerun in one of those states moves (the
-        one process that wins reports it); returns None when it did not move."""
+    ) -> bool:
+        """Whether this call moved the rerun to `status`: it moves only from the status
+        `MOVES_FROM` names, so of two replicas that see its new cycle (or its deadline) at once,
+        one moves it and says so."""
+        values: dict[str, Any] = {"status": status}
+        if detail is not None:
+            values["detail"] = detail
+        if new_cycle_id is not None:
+            values["new_cycle_id"] = new_cycle_id
+        if deadline is not None:
+            values["deadline"] = deadline
         with self.session() as s:
-            query = sa.update(Rerun).where(col(Rerun.id) == rerun_id)
-            if only_from is not None:
-                query = query.where(col(Rerun.status).in_(only_from))
-            values: dict[str, Any] = {"status": status}
-            if detail is not None:
-                values["detail"] = detail
-            if new_cycle_id is not None:
-                values["new_cycle_id"] = new_cycle_id
-            if deadline is not None:
-                values["deadline"] = deadline
-            result = s.execute(query.values(**values))
+            result = s.execute(
+                sa.update(Rerun)
+                .where(col(Rerun.id) == rerun_id)
+                .where(col(Rerun.status) == MOVES_FROM[status])
+                .values(**values)
+            )
             s.commit()
-            if result.rowcount != 1:  # type: ignore[attr-defined]
-                return None
-            return s.get(Rerun, rerun_id)
+            return result.rowcount == 1  # type: ignore[attr-defined]
 
-    def active_reruns(self) -> list[Rerun]:
+    def reruns_awaiting_cycle(self) -> list[Rerun]:
+        """Every tenant's reruns whose sync started and whose new cycle is not yet seen."""
         with self.session() as s:
             return list(
-                s.exec(select(Rerun).where(col(Rerun.status) == "started").order_by(col(Rerun.id)))
+                s.exec(
+                    select(Rerun)
+                    .where(col(Rerun.status).in_(in_order(AWAITING_CYCLE)))
+                    .order_by(col(Rerun.id))
+                )
             )

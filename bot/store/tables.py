@@ -14,6 +14,8 @@ import sqlalchemy as sa
 from sqlalchemy.types import TypeDecorator
 from sqlmodel import Field, SQLModel
 
+from bot.core.rerun_status import ACTIVE, RerunStatus, in_order
+
 
 class UTCDateTime(TypeDecorator[datetime]):
     """Aware UTC datetimes on every backend (SQLite forgets the zone on its own)."""
@@ -42,7 +44,9 @@ def _json() -> Any:
     return Field(default=None, sa_type=sa.JSON, nullable=True)
 
 
-RERUN_ACTIVE = "status IN ('requested', 'started')"
+# The rerun index's condition: the statuses of a rerun under way. The migration that created the
+# index wrote the same text as a literal; a test holds the two equal.
+RERUN_ACTIVE = "status IN ({})".format(", ".join(f"'{status}'" for status in in_order(ACTIVE)))
 
 
 class TenantState(SQLModel, table=True):
@@ -206,8 +210,8 @@ class AuditEntry(SQLModel, table=True):
 class Rerun(SQLModel, table=True):
     """A sync started by hand, and whether a new cycle followed.
 
-    At most one active (requested or started) rerun per tenant, enforced by a partial unique
-    index, so a double click or two replicas cannot start the sync twice.
+    At most one rerun under way (`bot.core.rerun_status.ACTIVE`) per tenant, enforced by a
+    partial unique index, so a double click or two replicas cannot start the sync twice.
     """
 
     __tablename__ = "rerun"
@@ -227,7 +231,7 @@ class Rerun(SQLModel, table=True):
     requested_by: str
     requested_at: datetime | None = _ts()
     runner: str
-    status: str = "requested"  # requested | started | failed | confirmed | no_cycle
+    status: str = RerunStatus.REQUESTED  # a RerunStatus
     cycle_before: str | None = None
     new_cycle_id: str | None = None
     deadline: datetime | None = _ts()
