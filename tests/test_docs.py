@@ -40,6 +40,7 @@ RUNNERS = read(DOCS / "tickets-and-runners.md")
 RUNNING = read(DOCS / "running.md")
 SLACK_APP = read(DOCS / "slack-app.md")
 PAGES = [ROOT / "README.md", *sorted(DOCS.glob("*.md"))]
+README_MAX_LINES = 300
 ENV_EXAMPLE = (ROOT / ".env.example").read_text(encoding="utf-8")
 MAKEFILE = (ROOT / "Makefile").read_text(encoding="utf-8")
 CI_RUN = (ROOT / ".ci" / "run").read_text(encoding="utf-8")
@@ -326,3 +327,99 @@ def test_the_slack_app_page_names_the_manifests_scopes() -> None:
     named = set(re.findall(r"`([a-z]+:[a-z.]+|commands)`", text.strip().split("\n\n", 1)[0]))
     assert named == set(REQUIRED_SCOPES)
 
+
+# -- (e) the README is a front door, and every link leads somewhere ---------------------------
+
+INLINE_CODE = re.compile(r"`[^`\n]*`")
+LINK_TARGET = re.compile(r"\]\(([^)\s]+)\)")
+REFERENCE_USE = re.compile(r"\]\[([^\]]+)\]")
+REFERENCE_DEFINITION = re.compile(r"^\[([^\]]+)\]: \S+", re.MULTILINE)
+SCHEME = re.compile(r"^[a-z][a-z0-9+.-]*:", re.IGNORECASE)
+
+
+def prose(path: Path) -> str:
+    """A page without its code, fenced or inline: what GitHub renders as links."""
+    return INLINE_CODE.sub("", without_code(read(path)))
+
+
+def github_anchor(heading: str) -> str:
+    """The id GitHub gives a heading: its text in lower case, punctuation dropped (letters of
+    any alphabet, digits, `_` and `-` stay), spaces as hyphens."""
+    text = re.sub(r"!?\[([^\]]*)\]\([^)]*\)", r"\1", heading)  # a link counts by its text
+    text = re.sub(r"[^\w\- ]", "", text.strip().lower())
+    return text.replace(" ", "-")
+
+
+def anchors(path: Path) -> set[str]:
+    """Every heading's anchor on a page; a repeated heading gets `-1`, `-2`, ... as on GitHub."""
+    found: set[str] = set()
+    seen: dict[str, int] = {}
+    for match in re.finditer(r"^#{1,6} (.+?)\s*$", without_code(read(path)), re.MULTILINE):
+        anchor = github_anchor(match.group(1))
+        count = seen.get(anchor, 0)
+        seen[anchor] = count + 1
+        found.add(anchor if count == 0 else f"{anchor}-{count}")
+    return found
+
+
+def relative_links(path: Path) -> list[str]:
+    return [t for t in LINK_TARGET.findall(prose(path)) if not SCHEME.match(t)]
+
+
+def test_the_readme_is_at_most_300_lines() -> None:
+    lines = len(README.splitlines())
+    assert lines <= README_MAX_LINES, (
+        f"README.md has {lines} lines; the front door holds at most {README_MAX_LINES}: move "
+        "reference text to a page of docs/ and link it from the README's index"
+    )
+
+
+def test_the_readme_links_every_page_of_docs_and_each_exists() -> None:
+    linked = {(ROOT / t.split("#", 1)[0]).resolve() for t in relative_links(ROOT / "README.md")}
+    pages = {path.resolve() for path in DOCS.glob("*.md")}
+    assert len(pages) >= 10, "the reference is in docs/"
+    unlinked = sorted(path.name for path in pages - linked)
+    assert not unlinked, f"the README's index does not link docs/{unlinked}"
+    missing = [p for p in linked if p.is_relative_to(DOCS) and not p.exists()]
+    assert not missing, f"the README links pages that do not exist: {missing}"
+
+
+@pytest.mark.parametrize("path", PAGES, ids=lambda p: str(p.relative_to(ROOT)))
+def test_every_relative_link_resolves(path: Path) -> None:
+    broken = []
+    for target in relative_links(path):
+        file_part, _, anchor = target.partition("#")
+        linked = (path.parent / file_part).resolve() if file_part else path
+        if not linked.exists():
+            broken.append(f"{target}: no such file")
+        elif anchor and linked.suffix == ".md" and anchor not in anchors(linked):
+            broken.append(f"{target}: {linked.name} has no heading with the anchor #{anchor}")
+    assert not broken, f"{path.relative_to(ROOT)}: " + "; ".join(broken)
+
+
+@pytest.mark.parametrize("path", PAGES, ids=lambda p: str(p.relative_to(ROOT)))
+def test_every_reference_link_is_defined(path: Path) -> None:
+    text = prose(path)
+    undefined = set(REFERENCE_USE.findall(text)) - set(REFERENCE_DEFINITION.findall(text))
+    assert not undefined, f"{path.relative_to(ROOT)} uses [{undefined}] without defining it"
+
+
+@pytest.mark.parametrize(
+    ("heading", "anchor"),
+    [
+        ("Quick start", "quick-start"),
+        ("`/eadm` and the App Home tab", "eadm-and-the-app-home-tab"),
+        (
+            "The demo in a browser: try every button before installing anything",
+            "the-demo-in-a-browser-try-every-button-before-installing-anything",
+        ),
+        ("Rerun: commands and webhooks", "rerun-commands-and-webhooks"),
+        ("Detection and reminders (seconds)", "detection-and-reminders-seconds"),
+        ("Health, readiness, metrics and logs", "health-readiness-metrics-and-logs"),
+        ("Sources and the agent", "sources-and-the-agent"),
+        ("Oppgaveplanlegging på norsk", "oppgaveplanlegging-på-norsk"),
+        ("The [status contract](sources.md)", "the-status-contract"),
+    ],
+)
+def test_anchors_are_made_as_github_makes_them(heading: str, anchor: str) -> None:
+    assert github_anchor(heading) == anchor
