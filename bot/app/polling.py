@@ -136,8 +136,8 @@ class Poller:
             return
         self._outages[tenant] = since
         log.warning(
-            "[%s] cannot read the eAdm status: %s (logged again when it can be read; "
-            "until then each failed poll at DEBUG)",
+            "[%s] %s (logged again when the eAdm status can be read; each failed poll until "
+            "then at DEBUG)",
             tenant,
             error,
         )
