@@ -1,5 +1,5 @@
 """The one-click "create the Slack app" link: made from deploy/'s manifest, decoded back to it,
-and the README's copy is the link the command makes today."""
+and the copy in docs/slack-app.md is the link the command makes today."""
 
 from __future__ import annotations
 
@@ -38,17 +38,17 @@ def test_the_link_decodes_back_to_the_manifest(manifest: dict[str, Any]) -> None
     assert manifest_from_link(url) == manifest
 
 
-def test_the_readmes_link_is_the_one_the_command_makes(
+def test_the_slack_app_pages_link_is_the_one_the_command_makes(
     manifest: dict[str, Any], capsys: pytest.CaptureFixture[str]
 ) -> None:
     assert main(["manifest", "--link", "--file", str(MANIFEST)]) == 0
     made = capsys.readouterr().out.strip()
-    readme = (ROOT / "README.md").read_text(encoding="utf-8")
-    found = re.search(r"^\[new-app\]: (\S+)$", readme, re.MULTILINE)
-    assert found, "README's 'Create the Slack app' lost its [new-app] link"
+    page = (ROOT / "docs" / "slack-app.md").read_text(encoding="utf-8")
+    found = re.search(r"^\[new-app\]: (\S+)$", page, re.MULTILINE)
+    assert found, "docs/slack-app.md lost its [new-app] link"
     assert found.group(1) == made, (
-        "README's link differs from deploy/slack-app-manifest.yml: "
-        "paste the output of `eadm-bot manifest --link` into README's [new-app]"
+        "docs/slack-app.md's link differs from deploy/slack-app-manifest.yml: "
+        "paste the output of `eadm-bot manifest --link` into its [new-app]"
     )
     assert manifest_from_link(found.group(1)) == manifest
 

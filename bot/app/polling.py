@@ -3,6 +3,10 @@ the status afresh before it starts a sync. Read, remember, detect, decide, deliv
 
 One call polls one tenant once. The database decides which process polls a tenant on a given
 tick (a lease), so several replicas can run the same schedule without polling twice.
+
+An outage of a tenant's source is logged when it starts and when it ends, not at every poll:
+each process remembers which tenants it has logged as down, so with several replicas each logs
+its own view of the outage.
 """
 
 from __future__ import annotations
@@ -12,7 +16,7 @@ import dataclasses
 import logging
 import time
 from collections.abc import Awaitable, Callable, Sequence
-from datetime import datetime
+from datetime import datetime, timedelta
 
 from bot.adapters.log_folder import log_excerpt
 from bot.core import metrics
@@ -55,6 +59,7 @@ class Poller:
         self._learned: set[str] = set()  # tenants whose cycle history was read this process
         self.last_poll: dict[str, datetime] = {}
         self._log_lines: dict[str, str] = {}  # alert key -> log lines added to its error
+        self._outages: dict[str, datetime] = {}  # tenant -> first failed poll, as logged here
 
     async def poll(self, tenant: Tenant) -> list[Decision] | None:
         """Poll one tenant, unless another process holds this tick. Never raises."""
@@ -79,7 +84,7 @@ class Poller:
         except SourceError as exc:
             metrics.POLL_ERRORS.labels(tenant=tenant.name).inc()
             health = await asyncio.to_thread(self.store.record_failure, tenant.name, str(exc), now)
-            log.warning("[%s] %s", tenant.name, exc)
+            self._log_failure(tenant.name, exc, health.failing_since or now, now)
             snapshot = None
         else:
             metrics.POLL_LATENCY.labels(tenant=tenant.name).observe(time.perf_counter() - started)
@@ -87,6 +92,7 @@ class Poller:
             await self._learn(tenant, source, now)
             await asyncio.to_thread(self.store.record_success, tenant.name, snapshot, now)
             health = SourceHealth(tenant=tenant.name)
+            self._log_recovery(tenant.name, now)
         self.last_poll[tenant.name] = now
         history = await asyncio.to_thread(self.store.recent_cycles, tenant.name, HISTORY_CYCLES)
         findings = detect(
@@ -115,6 +121,35 @@ class Poller:
             except Exception:
                 log.exception("[%s] a poll listener failed", tenant.name)
         return decisions
+
+    def _log_failure(self, tenant: str, error: SourceError, since: datetime, now: datetime) -> None:
+        """Warn once per outage: a thousand tenants behind one broken network would otherwise
+        write a thousand warnings at every tick. `since` is the store's first failed poll, so a
+        new outage (after a recovery another replica saw) is told again."""
+        if self._outages.get(tenant) == since:
+            log.debug(
+                "[%s] still cannot read the eAdm status (down %s): %s",
+                tenant,
+                outage_length(now - since),
+                error,
+            )
+            return
+        self._outages[tenant] = since
+        log.warning(
+            "[%s] %s (logged again when the eAdm status can be read; each failed poll until "
+            "then at DEBUG)",
+            tenant,
+            error,
+        )
+
+    def _log_recovery(self, tenant: str, now: datetime) -> None:
+        since = self._outages.pop(tenant, None)
+        if since is not None:
+            log.info(
+                "[%s] the eAdm status can be read again, after %s down",
+                tenant,
+                outage_length(now - since),
+            )
 
     async def _with_log_lines(self, tenant: Tenant, findings: list[Finding]) -> list[Finding]:
         """A failed sync task's alert carries the newest problem lines of the log folder,
@@ -158,6 +193,18 @@ class Poller:
         else:
             await asyncio.to_thread(self.store.record_history, tenant.name, cycles, now)
         self._learned.add(tenant.name)
+
+
+def outage_length(delta: timedelta) -> str:
+    """`2 h 5 min`, `12 min 30 s`, `45 s`: how long an outage lasted, for a person reading logs."""
+    seconds = max(0, round(delta.total_seconds()))
+    hours, rest = divmod(seconds, 3600)
+    minutes, seconds = divmod(rest, 60)
+    if hours:
+        return f"{hours} h {minutes} min"
+    if minutes:
+        return f"{minutes} min {seconds} s"
+    return f"{seconds} s"
 
 
 def _quiet(decision: Decision) -> bool:

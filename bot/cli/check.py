@@ -475,7 +475,7 @@ async def check_task(settings: Settings, tenant: Tenant) -> Verdict:
 
 def _eadm_fix(message: str) -> str | None:
     if "not the status contract" in message:
-        return "point EADM_URL at a server that serves the README's status contract"
+        return "point EADM_URL at a server that serves the status contract (docs/sources.md)"
     return None  # the source's own messages already name what to check
 
 

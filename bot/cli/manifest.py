@@ -2,7 +2,7 @@
 Slack's "create an app from a manifest" page with it filled in.
 
 The one source is `deploy/slack-app-manifest.yml`; the link is made from it every time, so
-the README's link and the file cannot drift apart (a test checks that).
+the link in docs/slack-app.md and the file cannot drift apart (a test checks that).
 """
 
 from __future__ import annotations

@@ -1,4 +1,4 @@
-"""The eAdm status client: reads the status contract (see the README) into Snapshots.
+"""The eAdm status client: reads the status contract (docs/sources.md) into Snapshots.
 
 Parsing is tolerant of spellings and strict about shape: aliases of keys, step names and
 states are accepted; anything that is not a cycle raises SourceError with a message an admin

@@ -51,7 +51,7 @@ FIXES: dict[str, str] = {
     "the status API with the sync task",
     "EADM_TASK_COMMAND": "set it to a JSON list that prints the sync task as JSON, e.g. "
     '["ssh", "eadm01", "powershell -NoProfile -File C:/eadm-bot/get-sync-task.ps1"] '
-    '(see README, "Connect to your eAdm")',
+    '(see docs/sources.md, "Connect to your eAdm")',
     "EADM_TASK_TIMEOUT": "set it to a number of seconds above 0 "
     f"(default {_default('eadm_task_timeout')})",
     "EADM_EXPORTER_URL": "set it to windows_exporter's metrics URL, e.g. "

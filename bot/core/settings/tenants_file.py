@@ -21,7 +21,7 @@ _FIXES: dict[str, str] = {
     "mention": "set it to a Slack user group ID (S0123ABCD), a user ID (U0123ABCD or "
     'W0123ABCD), "here", "channel", or "none" for nobody',
 }
-_SEE = "see the README's Many tenants section"
+_SEE = "see docs/tenants.md"
 
 
 def tenants_from_file(path: Path, *, language: str, task_timeout: float) -> list[Tenant]:
