@@ -82,7 +82,10 @@ class MaintenanceError(ValueError):
 
 
 class Occurrence(NamedTuple):
-    """One concrete stretch of maintenance, as aware datetimes in the windows' time zone."""
+    """One concrete stretch of maintenance, as aware datetimes in the windows' time zone.
+
+    Compare them with < and <=, or in UTC: Python never finds a time in a repeated hour equal
+    (==) to a datetime of another zone, even at the same instant."""
 
     start: datetime
     end: datetime
