@@ -2,11 +2,13 @@
 the calendar around both daylight-saving changes of 2026 in Europe/Oslo (29 March, 02:00 ->
 03:00; 25 October, 03:00 -> 02:00), month ends, patch night and the one-off date.
 
-Times in the rows are ISO 8601 with the offset Oslo has at that instant, so a row says which of
-two equal wall-clock times it means."""
+Times in the rows are month-day (of 2026, unless a year is written) and the wall-clock time with
+the offset Oslo has at that instant, so a row says which of two equal wall-clock times it
+means."""
 
 from __future__ import annotations
 
+import re
 from datetime import UTC, date, datetime, timedelta
 from zoneinfo import ZoneInfo
 
@@ -26,7 +28,11 @@ MON, TUE, WED, THU, FRI, SAT, SUN = range(7)
 
 
 def at(text: str) -> datetime:
-    return datetime.fromisoformat(text)
+    """ "12-01 22:00+01" is 2026-12-01T22:00:00+01:00; a time of another year names it."""
+    if text[2] == "-":
+        text = "2026-" + text
+    text = text.replace(" ", "T")
+    return datetime.fromisoformat(text + ":00" if re.search(r"[+-]\d\d$", text) else text)
 
 
 def span(start: str, end: str) -> Occurrence:
@@ -150,282 +156,142 @@ def test_parse_error_in_a_list_item() -> None:
 
 # -- the calendar ----------------------------------------------------------------------------
 
-# (windows, instant, the active maintenance or None)
-ACTIVE = [
+# fmt: off
+ACTIVE = [  # windows, instant, and the start and end expected (or None)
     # An ordinary week in winter: a window that crosses midnight belongs to its start day.
-    ("tue 22:00-02:00", "2026-12-01T21:59:59+01:00", None),
-    (
-        "tue 22:00-02:00",
-        "2026-12-01T22:00:00+01:00",
-        span("2026-12-01T22:00:00+01:00", "2026-12-02T02:00:00+01:00"),
-    ),
-    (
-        "tue 22:00-02:00",
-        "2026-12-02T01:59:00+01:00",
-        span("2026-12-01T22:00:00+01:00", "2026-12-02T02:00:00+01:00"),
-    ),
-    ("tue 22:00-02:00", "2026-12-02T02:00:00+01:00", None),  # the end is not inside
-    ("tue 22:00-02:00", "2026-12-01T01:00:00+01:00", None),  # Monday's night is not Tuesday's
-    ("tue 22:00-02:00", "2026-12-01T00:30:00Z", None),  # the same instant, given in UTC
-    (
-        "tue 22:00-02:00",
-        "2026-12-01T21:30:00Z",
-        span("2026-12-01T22:00:00+01:00", "2026-12-02T02:00:00+01:00"),
-    ),
+    ("tue 22:00-02:00", "12-01 21:59:59+01", None, None),
+    ("tue 22:00-02:00", "12-01 22:00+01", "12-01 22:00+01", "12-02 02:00+01"),
+    ("tue 22:00-02:00", "12-02 01:59+01", "12-01 22:00+01", "12-02 02:00+01"),
+    # the end is not inside
+    ("tue 22:00-02:00", "12-02 02:00+01", None, None),
+    # Monday's night is not Tuesday's
+    ("tue 22:00-02:00", "12-01 01:00+01", None, None),
+    # the same instant, given in UTC
+    ("tue 22:00-02:00", "12-01 00:30Z", None, None),
+    ("tue 22:00-02:00", "12-01 21:30Z", "12-01 22:00+01", "12-02 02:00+01"),
     # 29 March 2026, 02:00 -> 03:00: the skipped hour.
-    ("sun 02:30-04:00", "2026-03-29T01:59:00+01:00", None),
-    (
-        "sun 02:30-04:00",  # begins when the skipped hour ends
-        "2026-03-29T03:00:00+02:00",
-        span("2026-03-29T03:00:00+02:00", "2026-03-29T04:00:00+02:00"),
-    ),
-    (
-        "sun 01:00-03:30",  # keeps its wall-clock times: an hour shorter
-        "2026-03-29T01:59:00+01:00",
-        span("2026-03-29T01:00:00+01:00", "2026-03-29T03:30:00+02:00"),
-    ),
-    (
-        "sun 01:00-02:30",  # ends in the skipped hour: when that hour ends
-        "2026-03-29T01:30:00+01:00",
-        span("2026-03-29T01:00:00+01:00", "2026-03-29T03:00:00+02:00"),
-    ),
-    ("sun 01:00-02:30", "2026-03-29T03:00:00+02:00", None),
-    ("sun 02:15-02:45", "2026-03-29T03:00:00+02:00", None),  # swallowed whole: no window
-    (
-        "sat 22:00-06:00",  # across the change: seven hours instead of eight
-        "2026-03-29T05:00:00+02:00",
-        span("2026-03-28T22:00:00+01:00", "2026-03-29T06:00:00+02:00"),
-    ),
-    (
-        "sun 00:00-24:00",  # a day of 23 hours
-        "2026-03-29T12:00:00+02:00",
-        span("2026-03-29T00:00:00+01:00", "2026-03-30T00:00:00+02:00"),
-    ),
-    (
-        "2026-03-29 00:00-24:00",
-        "2026-03-29T12:00:00+02:00",
-        span("2026-03-29T00:00:00+01:00", "2026-03-30T00:00:00+02:00"),
-    ),
-    (
-        "last sun 02:00-04:00",  # the last Sunday of March is the change itself
-        "2026-03-29T03:30:00+02:00",
-        span("2026-03-29T03:00:00+02:00", "2026-03-29T04:00:00+02:00"),
-    ),
+    ("sun 02:30-04:00", "03-29 01:59+01", None, None),
+    # begins when the skipped hour ends
+    ("sun 02:30-04:00", "03-29 03:00+02", "03-29 03:00+02", "03-29 04:00+02"),
+    # keeps its wall-clock times: an hour shorter
+    ("sun 01:00-03:30", "03-29 01:59+01", "03-29 01:00+01", "03-29 03:30+02"),
+    # ends in the skipped hour: when that hour ends
+    ("sun 01:00-02:30", "03-29 01:30+01", "03-29 01:00+01", "03-29 03:00+02"),
+    ("sun 01:00-02:30", "03-29 03:00+02", None, None),
+    # swallowed whole: no window
+    ("sun 02:15-02:45", "03-29 03:00+02", None, None),
+    # across the change: seven hours instead of eight
+    ("sat 22:00-06:00", "03-29 05:00+02", "03-28 22:00+01", "03-29 06:00+02"),
+    # a day of 23 hours
+    ("sun 00:00-24:00", "03-29 12:00+02", "03-29 00:00+01", "03-30 00:00+02"),
+    ("2026-03-29 00:00-24:00", "03-29 12:00+02", "03-29 00:00+01", "03-30 00:00+02"),
+    # the last Sunday of March is the change itself
+    ("last sun 02:00-04:00", "03-29 03:30+02", "03-29 03:00+02", "03-29 04:00+02"),
     # 25 October 2026, 03:00 -> 02:00: the repeated hour.
-    (
-        "sun 02:15-02:45",  # covers both occurrences: the first ...
-        "2026-10-25T02:30:00+02:00",
-        span("2026-10-25T02:15:00+02:00", "2026-10-25T02:45:00+01:00"),
-    ),
-    (
-        "sun 02:15-02:45",  # ... and the second
-        "2026-10-25T02:30:00+01:00",
-        span("2026-10-25T02:15:00+02:00", "2026-10-25T02:45:00+01:00"),
-    ),
-    ("sun 02:15-02:45", "2026-10-25T02:45:00+01:00", None),
-    ("sun 02:15-02:45", "2026-10-25T02:14:00+02:00", None),
-    (
-        "sat 22:00-02:00",  # ends when the clock first reads 02:00
-        "2026-10-25T01:59:00+02:00",
-        span("2026-10-24T22:00:00+02:00", "2026-10-25T02:00:00+02:00"),
-    ),
-    ("sat 22:00-02:00", "2026-10-25T02:30:00+02:00", None),
-    ("sat 22:00-02:00", "2026-10-25T02:30:00+01:00", None),
-    (
-        "sun 02:00-03:00",  # the repeated hour, both times: two hours
-        "2026-10-25T02:10:00+01:00",
-        span("2026-10-25T02:00:00+02:00", "2026-10-25T03:00:00+01:00"),
-    ),
-    (
-        "sun 01:00-02:30",  # ends at the second 02:30
-        "2026-10-25T02:20:00+01:00",
-        span("2026-10-25T01:00:00+02:00", "2026-10-25T02:30:00+01:00"),
-    ),
-    (
-        "sun 03:00-04:00",  # after the change: untouched
-        "2026-10-25T03:00:00+01:00",
-        span("2026-10-25T03:00:00+01:00", "2026-10-25T04:00:00+01:00"),
-    ),
-    (
-        "2026-10-25 00:00-24:00",  # a day of 25 hours
-        "2026-10-25T23:59:00+01:00",
-        span("2026-10-25T00:00:00+02:00", "2026-10-26T00:00:00+01:00"),
-    ),
-    (
-        "last sun 02:00-04:00",
-        "2026-10-25T02:30:00+02:00",
-        span("2026-10-25T02:00:00+02:00", "2026-10-25T04:00:00+01:00"),
-    ),
+    # covers both occurrences: the first ...
+    ("sun 02:15-02:45", "10-25 02:30+02", "10-25 02:15+02", "10-25 02:45+01"),
+    # ... and the second
+    ("sun 02:15-02:45", "10-25 02:30+01", "10-25 02:15+02", "10-25 02:45+01"),
+    ("sun 02:15-02:45", "10-25 02:45+01", None, None),
+    ("sun 02:15-02:45", "10-25 02:14+02", None, None),
+    # ends when the clock first reads 02:00
+    ("sat 22:00-02:00", "10-25 01:59+02", "10-24 22:00+02", "10-25 02:00+02"),
+    ("sat 22:00-02:00", "10-25 02:30+02", None, None),
+    ("sat 22:00-02:00", "10-25 02:30+01", None, None),
+    # the repeated hour, both times: two hours
+    ("sun 02:00-03:00", "10-25 02:10+01", "10-25 02:00+02", "10-25 03:00+01"),
+    # ends at the second 02:30
+    ("sun 01:00-02:30", "10-25 02:20+01", "10-25 01:00+02", "10-25 02:30+01"),
+    # after the change: untouched
+    ("sun 03:00-04:00", "10-25 03:00+01", "10-25 03:00+01", "10-25 04:00+01"),
+    # a day of 25 hours
+    ("2026-10-25 00:00-24:00", "10-25 23:59+01", "10-25 00:00+02", "10-26 00:00+01"),
+    ("last sun 02:00-04:00", "10-25 02:30+02", "10-25 02:00+02", "10-25 04:00+01"),
     # Patch night: the second Tuesday (8 December 2026) into the Wednesday.
-    (
-        "second tue 22:00-02:00",
-        "2026-12-09T01:00:00+01:00",
-        span("2026-12-08T22:00:00+01:00", "2026-12-09T02:00:00+01:00"),
-    ),
-    ("second tue 22:00-02:00", "2026-12-02T01:00:00+01:00", None),  # after the first Tuesday
-    ("second tue 22:00-02:00", "2026-12-15T23:00:00+01:00", None),  # the third Tuesday
-    (
-        "andre tirsdag 22:00-02:00",  # February: 10th
-        "2026-02-10T23:00:00+01:00",
-        span("2026-02-10T22:00:00+01:00", "2026-02-11T02:00:00+01:00"),
-    ),
+    ("second tue 22:00-02:00", "12-09 01:00+01", "12-08 22:00+01", "12-09 02:00+01"),
+    # after the first Tuesday
+    ("second tue 22:00-02:00", "12-02 01:00+01", None, None),
+    # the third Tuesday
+    ("second tue 22:00-02:00", "12-15 23:00+01", None, None),
+    # February: 10th
+    ("andre tirsdag 22:00-02:00", "02-10 23:00+01", "02-10 22:00+01", "02-11 02:00+01"),
     # Month and year ends.
-    (
-        "last sun 06:00-08:00",  # 31 May 2026 is a Sunday and the month's last day
-        "2026-05-31T07:00:00+02:00",
-        span("2026-05-31T06:00:00+02:00", "2026-05-31T08:00:00+02:00"),
-    ),
-    ("last sun 06:00-08:00", "2026-05-24T07:00:00+02:00", None),
-    (
-        "fourth sat 06:00-08:00",  # 28 February 2026, the last day of a short month
-        "2026-02-28T07:00:00+01:00",
-        span("2026-02-28T06:00:00+01:00", "2026-02-28T08:00:00+01:00"),
-    ),
-    (
-        "last sat 23:00-01:00",  # 28 February into 1 March
-        "2026-03-01T00:30:00+01:00",
-        span("2026-02-28T23:00:00+01:00", "2026-03-01T01:00:00+01:00"),
-    ),
-    (
-        "last thu 22:00-02:00",  # 31 December 2026 into the new year
-        "2027-01-01T01:00:00+01:00",
-        span("2026-12-31T22:00:00+01:00", "2027-01-01T02:00:00+01:00"),
-    ),
-    (
-        "2026-12-31 23:00-01:00",
-        "2027-01-01T00:59:00+01:00",
-        span("2026-12-31T23:00:00+01:00", "2027-01-01T01:00:00+01:00"),
-    ),
+    # 31 May 2026 is a Sunday and the month's last day
+    ("last sun 06:00-08:00", "05-31 07:00+02", "05-31 06:00+02", "05-31 08:00+02"),
+    ("last sun 06:00-08:00", "05-24 07:00+02", None, None),
+    # 28 February 2026, the last day of a short month
+    ("fourth sat 06:00-08:00", "02-28 07:00+01", "02-28 06:00+01", "02-28 08:00+01"),
+    # 28 February into 1 March
+    ("last sat 23:00-01:00", "03-01 00:30+01", "02-28 23:00+01", "03-01 01:00+01"),
+    # 31 December 2026 into the new year
+    ("last thu 22:00-02:00", "2027-01-01 01:00+01", "12-31 22:00+01", "2027-01-01 02:00+01"),
+    ("2026-12-31 23:00-01:00", "2027-01-01 00:59+01", "12-31 23:00+01", "2027-01-01 01:00+01"),
     # The one-off date.
-    (
-        "2026-12-24 00:00-24:00",
-        "2026-12-24T00:00:00+01:00",
-        span("2026-12-24T00:00:00+01:00", "2026-12-25T00:00:00+01:00"),
-    ),
-    ("2026-12-24 00:00-24:00", "2026-12-25T00:00:00+01:00", None),
-    ("2026-12-24 00:00-24:00", "2027-12-24T12:00:00+01:00", None),
+    ("2026-12-24 00:00-24:00", "12-24 00:00+01", "12-24 00:00+01", "12-25 00:00+01"),
+    ("2026-12-24 00:00-24:00", "12-25 00:00+01", None, None),
+    ("2026-12-24 00:00-24:00", "2027-12-24 12:00+01", None, None),
     # Ranges and sets of days.
-    (
-        "fri-mon 20:00-06:00",  # Monday's night runs into Tuesday
-        "2026-12-15T03:00:00+01:00",
-        span("2026-12-14T20:00:00+01:00", "2026-12-15T06:00:00+01:00"),
-    ),
-    ("fri-mon 20:00-06:00", "2026-12-15T21:00:00+01:00", None),
-    ("fri-mon 20:00-06:00", "2026-12-17T03:00:00+01:00", None),
-    ("hverdager 07:00-08:00", "2026-12-12T07:30:00+01:00", None),  # a Saturday
-    (
-        "weekdays 07:00-08:00",
-        "2026-12-14T07:30:00+01:00",
-        span("2026-12-14T07:00:00+01:00", "2026-12-14T08:00:00+01:00"),
-    ),
+    # Monday's night runs into Tuesday
+    ("fri-mon 20:00-06:00", "12-15 03:00+01", "12-14 20:00+01", "12-15 06:00+01"),
+    ("fri-mon 20:00-06:00", "12-15 21:00+01", None, None),
+    ("fri-mon 20:00-06:00", "12-17 03:00+01", None, None),
+    # a Saturday
+    ("hverdager 07:00-08:00", "12-12 07:30+01", None, None),
+    ("weekdays 07:00-08:00", "12-14 07:30+01", "12-14 07:00+01", "12-14 08:00+01"),
     # Overlapping and touching windows are one.
-    (
-        "daily 22:00-24:00, daily 00:00-06:00",
-        "2026-12-10T23:00:00+01:00",
-        span("2026-12-10T22:00:00+01:00", "2026-12-11T06:00:00+01:00"),
-    ),
-    (
-        "daily 22:00-24:00, daily 00:00-06:00",
-        "2026-12-11T05:00:00+01:00",
-        span("2026-12-10T22:00:00+01:00", "2026-12-11T06:00:00+01:00"),
-    ),
-    (
-        "tue 22:00-02:00, wed 01:00-03:00",
-        "2026-12-02T02:30:00+01:00",
-        span("2026-12-01T22:00:00+01:00", "2026-12-02T03:00:00+01:00"),
-    ),
-    (
-        "sun 06:00-08:00, sun 07:00-07:30",
-        "2026-12-06T07:15:00+01:00",
-        span("2026-12-06T06:00:00+01:00", "2026-12-06T08:00:00+01:00"),
-    ),
-    (
-        "second tue 22:00-02:00, 2026-12-08 20:00-23:00",
-        "2026-12-08T21:00:00+01:00",
-        span("2026-12-08T20:00:00+01:00", "2026-12-09T02:00:00+01:00"),
-    ),
-    ("", "2026-12-08T21:00:00+01:00", None),
+    ("daily 22:00-24:00, daily 00:00-06:00", "12-10 23:00+01", "12-10 22:00+01", "12-11 06:00+01"),
+    ("daily 22:00-24:00, daily 00:00-06:00", "12-11 05:00+01", "12-10 22:00+01", "12-11 06:00+01"),
+    ("tue 22:00-02:00, wed 01:00-03:00", "12-02 02:30+01", "12-01 22:00+01", "12-02 03:00+01"),
+    ("sun 06:00-08:00, sun 07:00-07:30", "12-06 07:15+01", "12-06 06:00+01", "12-06 08:00+01"),
+    ("second tue 22:00-02:00, 2026-12-08 20:00-23:00", "12-08 21:00+01",
+     "12-08 20:00+01", "12-09 02:00+01"),
+    ("", "12-08 21:00+01", None, None),
 ]
+# fmt: on
 
 
-@pytest.mark.parametrize("text,instant,expected", ACTIVE)
-def test_active_window(text: str, instant: str, expected: Occurrence | None) -> None:
+@pytest.mark.parametrize("text,instant,start,end", ACTIVE)
+def test_active_window(text: str, instant: str, start: str | None, end: str | None) -> None:
+    expected = span(start, end) if start and end else None
     found = active_window(parse_windows(text), at(instant), OSLO)
     assert readings(found) == readings(expected)
     if found is not None:
         assert found.start.tzinfo is OSLO and found.end.tzinfo is OSLO
 
 
-# (windows, instant, the next maintenance or None)
-NEXT = [
-    (
-        "tue 22:00-02:00",
-        "2026-12-01T12:00:00+01:00",
-        span("2026-12-01T22:00:00+01:00", "2026-12-02T02:00:00+01:00"),
-    ),
-    (
-        "tue 22:00-02:00",  # inside one: the one after it
-        "2026-12-01T23:00:00+01:00",
-        span("2026-12-08T22:00:00+01:00", "2026-12-09T02:00:00+01:00"),
-    ),
-    (
-        "tue 22:00-02:00",  # exactly at a start: that one is the active one
-        "2026-12-01T22:00:00+01:00",
-        span("2026-12-08T22:00:00+01:00", "2026-12-09T02:00:00+01:00"),
-    ),
-    (
-        "second tue 22:00-02:00",  # across the year's end: 12 January 2027
-        "2026-12-10T12:00:00+01:00",
-        span("2027-01-12T22:00:00+01:00", "2027-01-13T02:00:00+01:00"),
-    ),
-    (
-        "daily 02:15-02:45",  # the skipped hour swallows 29 March's
-        "2026-03-28T12:00:00+01:00",
-        span("2026-03-30T02:15:00+02:00", "2026-03-30T02:45:00+02:00"),
-    ),
-    (
-        "sun 02:30-04:00",
-        "2026-03-29T01:00:00+01:00",
-        span("2026-03-29T03:00:00+02:00", "2026-03-29T04:00:00+02:00"),
-    ),
-    (
-        "sun 02:15-02:45",  # seen from the first 02:50, the repeated hour's is still on
-        "2026-10-25T02:50:00+02:00",
-        span("2026-11-01T02:15:00+01:00", "2026-11-01T02:45:00+01:00"),
-    ),
-    (
-        "sun 02:15-02:45",
-        "2026-10-25T02:00:00+02:00",
-        span("2026-10-25T02:15:00+02:00", "2026-10-25T02:45:00+01:00"),
-    ),
-    (
-        "daily 22:00-24:00, daily 00:00-06:00",  # touching windows joined
-        "2026-12-10T12:00:00+01:00",
-        span("2026-12-10T22:00:00+01:00", "2026-12-11T06:00:00+01:00"),
-    ),
-    (
-        "sun 06:00-08:00, tue 22:00-02:00",  # the earlier of two
-        "2026-12-05T12:00:00+01:00",
-        span("2026-12-06T06:00:00+01:00", "2026-12-06T08:00:00+01:00"),
-    ),
-    (
-        "2026-12-24 00:00-24:00",
-        "2026-01-01T00:00:00+01:00",
-        span("2026-12-24T00:00:00+01:00", "2026-12-25T00:00:00+01:00"),
-    ),
-    (
-        "2028-12-24 00:00-24:00",  # a one-off further off than a year is still found
-        "2026-01-01T00:00:00+01:00",
-        span("2028-12-24T00:00:00+01:00", "2028-12-25T00:00:00+01:00"),
-    ),
-    ("2026-12-24 00:00-24:00", "2026-12-24T12:00:00+01:00", None),  # the last one is on
-    ("2026-12-24 00:00-24:00", "2026-12-26T12:00:00+01:00", None),
-    ("", "2026-12-26T12:00:00+01:00", None),
+# fmt: off
+NEXT = [  # windows, instant, and the start and end expected (or None)
+    ("tue 22:00-02:00", "12-01 12:00+01", "12-01 22:00+01", "12-02 02:00+01"),
+    # inside one: the one after it
+    ("tue 22:00-02:00", "12-01 23:00+01", "12-08 22:00+01", "12-09 02:00+01"),
+    # exactly at a start: that one is the active one
+    ("tue 22:00-02:00", "12-01 22:00+01", "12-08 22:00+01", "12-09 02:00+01"),
+    # across the year's end: 12 January 2027
+    ("second tue 22:00-02:00", "12-10 12:00+01", "2027-01-12 22:00+01", "2027-01-13 02:00+01"),
+    # the skipped hour swallows 29 March's
+    ("daily 02:15-02:45", "03-28 12:00+01", "03-30 02:15+02", "03-30 02:45+02"),
+    ("sun 02:30-04:00", "03-29 01:00+01", "03-29 03:00+02", "03-29 04:00+02"),
+    # seen from the first 02:50, the repeated hour's is still on
+    ("sun 02:15-02:45", "10-25 02:50+02", "11-01 02:15+01", "11-01 02:45+01"),
+    ("sun 02:15-02:45", "10-25 02:00+02", "10-25 02:15+02", "10-25 02:45+01"),
+    # touching windows joined
+    ("daily 22:00-24:00, daily 00:00-06:00", "12-10 12:00+01", "12-10 22:00+01", "12-11 06:00+01"),
+    # the earlier of two
+    ("sun 06:00-08:00, tue 22:00-02:00", "12-05 12:00+01", "12-06 06:00+01", "12-06 08:00+01"),
+    ("2026-12-24 00:00-24:00", "01-01 00:00+01", "12-24 00:00+01", "12-25 00:00+01"),
+    # a one-off further off than a year is still found
+    ("2028-12-24 00:00-24:00", "01-01 00:00+01", "2028-12-24 00:00+01", "2028-12-25 00:00+01"),
+    # the last one is on
+    ("2026-12-24 00:00-24:00", "12-24 12:00+01", None, None),
+    ("2026-12-24 00:00-24:00", "12-26 12:00+01", None, None),
+    ("", "12-26 12:00+01", None, None),
 ]
+# fmt: on
 
 
-@pytest.mark.parametrize("text,instant,expected", NEXT)
-def test_next_window(text: str, instant: str, expected: Occurrence | None) -> None:
+@pytest.mark.parametrize("text,instant,start,end", NEXT)
+def test_next_window(text: str, instant: str, start: str | None, end: str | None) -> None:
+    expected = span(start, end) if start and end else None
     found = next_window(parse_windows(text), at(instant), OSLO)
     assert readings(found) == readings(expected)
     if found is not None:
