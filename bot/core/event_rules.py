@@ -28,7 +28,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterable, Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
 from typing import Any
 
@@ -240,9 +240,8 @@ def explain(
             return None
         if event.id in _ERROR_EVENTS:
             code = _code(event_field(event, "ResultCode"))
-            return line(
-                _ERROR_EVENTS[event.id], code=code, code_kind="error" if code is not None else None
-            )
+            kind = None if code is None else "error"
+            return line(_ERROR_EVENTS[event.id], code=code, code_kind=kind)
         if event.id == 201:
             code = _code(event_field(event, "ResultCode"))
             if code is None or not is_failure(code):
@@ -303,14 +302,10 @@ def select_events(
         key = found.alike()
         if key in newest:
             kept = newest[key]
-            newest[key] = EventLine(**{**_fields(kept), "count": kept.count + 1})
+            newest[key] = replace(kept, count=kept.count + 1)
         elif len(newest) < limit:
             newest[key] = found
     return sorted(newest.values(), key=lambda found: found.time)
-
-
-def _fields(found: EventLine) -> dict[str, Any]:
-    return {name: getattr(found, name) for name in EventLine.__dataclass_fields__}
 
 
 def ignored_start(
