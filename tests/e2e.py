@@ -229,13 +229,9 @@ async def send_signed(bot_url: str, body: str, *, json_body: bool = False) -> ht
 
 async def serve_app(app: Any) -> tuple[Any, str]:
     """Serve an aiohttp application on a free loopback port; returns (runner, base URL)."""
-    from aiohttp import web
+    from bot.serving import serve
 
-    runner = web.AppRunner(app, access_log=None)
-    await runner.setup()
-    site = web.TCPSite(runner, "127.0.0.1", 0)
-    await site.start()
-    port = site._server.sockets[0].getsockname()[1]  # type: ignore[union-attr]
+    runner, port = await serve(app, "127.0.0.1", 0)
     return runner, f"http://127.0.0.1:{port}"
 
 

@@ -25,7 +25,15 @@ from bot.sim.eadm import STEPS, Fault, Scenario, build_app
 from bot.sim.slack import SlackDouble
 from bot.slack import ids
 from bot.slack.render import title
-from tests.e2e import BOT_TOKEN, BotProcess, block_texts, bot_env, eventually, settled
+from tests.e2e import (
+    BOT_TOKEN,
+    BotProcess,
+    block_texts,
+    bot_env,
+    eventually,
+    serve_app,
+    settled,
+)
 
 pytestmark = [pytest.mark.e2e, pytest.mark.asyncio(loop_scope="module")]
 
@@ -98,15 +106,6 @@ class World:
     sims: dict[str, web.AppRunner]
 
 
-async def _serve(app: web.Application) -> tuple[web.AppRunner, str]:
-    runner = web.AppRunner(app, access_log=None)
-    await runner.setup()
-    site = web.TCPSite(runner, "127.0.0.1", 0)
-    await site.start()
-    port = site._server.sockets[0].getsockname()[1]  # type: ignore[union-attr]
-    return runner, f"http://127.0.0.1:{port}"
-
-
 # Who a new alert notifies: everyone's on-call person, except where a tenant names its own group.
 MENTION = "U0ONCALL"
 TENANT_MENTION = {RECOVERING.name: "S0BERGENIT"}
@@ -132,7 +131,7 @@ async def world(tmp_path_factory: pytest.TempPathFactory) -> AsyncIterator[World
     sims: dict[str, web.AppRunner] = {}
     urls: dict[str, str] = {}
     for case in [*CASES, RECOVERING]:
-        sims[case.name], urls[case.name] = await _serve(build_app(case.scenario, speed=SPEED))
+        sims[case.name], urls[case.name] = await serve_app(build_app(case.scenario, speed=SPEED))
     config = tmp / "tenants.toml"
     config.write_text(_tenants_toml(urls, [*CASES, RECOVERING]), encoding="utf-8")
     env = bot_env(

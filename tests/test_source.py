@@ -11,6 +11,7 @@ import pytest
 import pytest_asyncio
 from aiohttp import web
 
+from bot import serving
 from bot.core.domain import Snapshot, StepState
 from bot.core.errors import SourceError
 from bot.sim.eadm import build_app
@@ -125,12 +126,9 @@ async def served() -> AsyncIterator[Any]:
     runners: list[web.AppRunner] = []
 
     async def serve(app: web.Application) -> str:
-        runner = web.AppRunner(app, access_log=None)
-        await runner.setup()
-        site = web.TCPSite(runner, "127.0.0.1", 0)
-        await site.start()
+        runner, port = await serving.serve(app, "127.0.0.1", 0)
         runners.append(runner)
-        return f"http://127.0.0.1:{site._server.sockets[0].getsockname()[1]}"  # type: ignore[union-attr]
+        return f"http://127.0.0.1:{port}"
 
     yield serve
     for runner in runners:

@@ -41,6 +41,7 @@ from bot.core.settings import Settings
 from bot.core.storm import StormRule
 from bot.runtime import health
 from bot.runtime.acks import AckFirst
+from bot.serving import serve
 from bot.slack.compose import Composer
 from bot.slack.delivery import ChannelPace, Deliverer
 from bot.sources import source_for
@@ -326,13 +327,7 @@ class Bot:
         app.router.add_get("/metrics", self._metrics)
 
     async def _serve(self, app: web.Application) -> None:
-        self._runner = web.AppRunner(app, access_log=None)
-        await self._runner.setup()
-        site = web.TCPSite(self._runner, host=self.settings.host, port=self.settings.port)
-        await site.start()
-        server = site._server
-        sockets = getattr(server, "sockets", None) or []
-        self.port = sockets[0].getsockname()[1] if sockets else self.settings.port
+        self._runner, self.port = await serve(app, self.settings.host, self.settings.port)
 
     async def _healthz(self, _request: web.Request) -> web.Response:
         problems = []

@@ -19,6 +19,7 @@ from typing import Any
 
 from aiohttp import web
 
+from bot import serving
 from bot.core.domain import EXPORT_AD, IMPORT_AD, SYNCHRONIZATION, canonical_step
 
 log = logging.getLogger(__name__)
@@ -440,12 +441,7 @@ async def _state(request: web.Request) -> web.Response:
 
 async def serve(host: str, port: int, **kwargs: Any) -> tuple[web.AppRunner, int]:
     """Start serving; returns the runner (for cleanup) and the bound port."""
-    runner = web.AppRunner(build_app(**kwargs), access_log=None)
-    await runner.setup()
-    site = web.TCPSite(runner, host, port)
-    await site.start()
-    sockets = getattr(site._server, "sockets", None) or []
-    return runner, (sockets[0].getsockname()[1] if sockets else port)
+    return await serving.serve(build_app(**kwargs), host, port)
 
 
 def run(

@@ -24,6 +24,8 @@ from urllib.parse import parse_qsl
 
 from aiohttp import web
 
+from bot.serving import serve
+
 # The methods whose effect a person sees.
 SEEN = (
     "chat.postMessage",
@@ -130,12 +132,7 @@ class SlackDouble:
         return app
 
     async def start(self, host: str = "127.0.0.1", port: int = 0) -> None:
-        self._runner = web.AppRunner(self.app(), access_log=None)
-        await self._runner.setup()
-        site = web.TCPSite(self._runner, host, port)
-        await site.start()
-        sockets = getattr(site._server, "sockets", None) or []
-        self.port = sockets[0].getsockname()[1] if sockets else port
+        self._runner, self.port = await serve(self.app(), host, port)
 
     async def stop(self) -> None:
         if self._runner is not None:
