@@ -220,7 +220,7 @@ def _redraw(s: Session, current: Digest, now: datetime) -> None:
 
 
 class DigestStore(Database):
-    storm: storm_rules.StormRule = storm_rules.StormRule()
+    storm: storm_rules.StormRule  # given to Store's constructor
 
     def digest(self, digest_id: int) -> tuple[Digest, list[storm_rules.Member]] | None:
         """A digest and its alerts, as the digest shows them."""
