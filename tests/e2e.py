@@ -18,6 +18,7 @@ from typing import Any
 import httpx
 
 from bot.core.domain import Snapshot
+from bot.slack import ids
 
 BOT_TOKEN = "xoxb-e2e-test-token"
 SIGNING_SECRET = "e2e-signing-secret"
@@ -243,6 +244,16 @@ async def serving(app: Any) -> AsyncIterator[str]:
         yield url
     finally:
         await runner.cleanup()
+
+
+# The button each action word of the playbook stands for, by its action ID: an alert offers
+# these for its entry's `actions` (Rerun only where its tenant has a runner).
+BUTTONS = {
+    "rerun": ids.ACTION_RERUN,
+    "ticket": ids.ACTION_TICKET,
+    "ack": ids.ACTION_ACK,
+    "snooze": ids.ACTION_SNOOZE,
+}
 
 
 def block_texts(node: Any) -> str:

@@ -13,6 +13,7 @@ from bot.core.domain import EXPORT_AD
 from bot.sim.eadm import Fault, Scenario, build_app
 from bot.sim.slack import SlackDouble
 from bot.store import Store
+from tests import store_rows
 from tests.e2e import BOT_TOKEN, CHANNEL, BotProcess, bot_env, eventually, serving, settled
 
 pytestmark = pytest.mark.e2e
@@ -109,7 +110,7 @@ async def test_a_crash_right_after_posting_and_a_restart_post_nothing_twice(
     store = Store(f"sqlite:///{tmp_path / 'bot.db'}")
     try:
         await eventually(
-            lambda: any(m.last_error for m in store.messages()), what="the failure noted"
+            lambda: any(m.last_error for m in store_rows.messages(store)), what="the failure noted"
         )
     finally:
         store.dispose()

@@ -27,6 +27,7 @@ from bot.slack import ids
 from bot.slack.render import title
 from tests.e2e import (
     BOT_TOKEN,
+    BUTTONS,
     BotProcess,
     block_texts,
     bot_env,
@@ -192,7 +193,7 @@ async def test_each_case_alerts_once_with_the_guides_advice(world: World, case: 
     assert advice.steps(hint if "rerun" in entry.actions else None)[0] in text
     assert "{rerun}" not in text
 
-    expected = {ids.PLAYBOOK_ACTIONS[action] for action in entry.actions}
+    expected = {BUTTONS[action] for action in entry.actions}
     assert _action_ids(blocks) == expected
     # The guide's rule: rerun where it says run the sync script, never on a threshold stop.
     if case.condition is Condition.SAFETY_THRESHOLD:

@@ -250,13 +250,3 @@ class DigestStore(Database):
     def copy(self, copy_id: int) -> AlertCopy | None:
         with self.session() as s:
             return s.get(AlertCopy, copy_id)
-
-    def copies(self, alert_id: int) -> list[AlertCopy]:
-        with self.session() as s:
-            return list(
-                s.exec(
-                    select(AlertCopy)
-                    .where(AlertCopy.alert_id == alert_id)
-                    .order_by(col(AlertCopy.id))
-                ).all()
-            )
