@@ -347,7 +347,7 @@ async def measure_storm(
         c
         for c in slack.calls()
         if c.method in ("chat.postMessage", "chat.update")
-        and slack._channel_id(str(c.params.get("channel", ""))) == STORM_CHANNEL
+        and slack.channel_id(str(c.params.get("channel", ""))) == STORM_CHANNEL
     ]
     return StormFigures(
         tenants=tenants,
