@@ -3,6 +3,6 @@ a `simulation`), the sync task in Task Scheduler (`scheduler`), a local Slack We
 the demo channel as a page (`web`, with `static/`) and Slack's request signing for what the
 page sends (`signing`).
 
-May import: the core. Must not import: Slack's SDK, the store, sources, adapters, app or
-runtime: the simulator speaks only HTTP, as a real eAdm would.
+May import: the core and `bot.serving`. Must not import: Slack's SDK, the store, sources,
+adapters, app or runtime: the simulator speaks only HTTP, as a real eAdm would.
 """
