@@ -41,6 +41,7 @@ import httpx
 from aiohttp import web
 
 from bot.core.domain import EXPORT_AD
+from bot.serving import serve
 from bot.sim.eadm import Fault, Scenario, build_app
 from bot.sim.signing import block_actions_body, form_headers, slash_command_body
 from bot.sim.slack import SlackDouble
@@ -103,11 +104,7 @@ class Installations:
         app = build_app(scenario, speed=speed)
         app[POLLS] = []
         app.middlewares.append(_slow)
-        runner = web.AppRunner(app, access_log=None)
-        await runner.setup()
-        site = web.TCPSite(runner, "127.0.0.1", 0, backlog=64)
-        await site.start()
-        port = site._server.sockets[0].getsockname()[1]  # type: ignore[union-attr]
+        runner, port = await serve(app, "127.0.0.1", 0, backlog=64)
         self.runners.append(runner)
         self.apps.append(app)
         self.urls.append(f"http://127.0.0.1:{port}")
@@ -350,7 +347,7 @@ async def measure_storm(
         c
         for c in slack.calls()
         if c.method in ("chat.postMessage", "chat.update")
-        and slack._channel_id(str(c.params.get("channel", ""))) == STORM_CHANNEL
+        and slack.channel_id(str(c.params.get("channel", ""))) == STORM_CHANNEL
     ]
     return StormFigures(
         tenants=tenants,

@@ -18,6 +18,7 @@ from typing import Any
 import httpx
 
 from bot.core.domain import Snapshot
+from bot.slack import ids
 
 BOT_TOKEN = "xoxb-e2e-test-token"
 SIGNING_SECRET = "e2e-signing-secret"
@@ -229,13 +230,9 @@ async def send_signed(bot_url: str, body: str, *, json_body: bool = False) -> ht
 
 async def serve_app(app: Any) -> tuple[Any, str]:
     """Serve an aiohttp application on a free loopback port; returns (runner, base URL)."""
-    from aiohttp import web
+    from bot.serving import serve
 
-    runner = web.AppRunner(app, access_log=None)
-    await runner.setup()
-    site = web.TCPSite(runner, "127.0.0.1", 0)
-    await site.start()
-    port = site._server.sockets[0].getsockname()[1]  # type: ignore[union-attr]
+    runner, port = await serve(app, "127.0.0.1", 0)
     return runner, f"http://127.0.0.1:{port}"
 
 
@@ -247,6 +244,16 @@ async def serving(app: Any) -> AsyncIterator[str]:
         yield url
     finally:
         await runner.cleanup()
+
+
+# The button each action word of the playbook stands for, by its action ID: an alert offers
+# these for its entry's `actions` (Rerun only where its tenant has a runner).
+BUTTONS = {
+    "rerun": ids.ACTION_RERUN,
+    "ticket": ids.ACTION_TICKET,
+    "ack": ids.ACTION_ACK,
+    "snooze": ids.ACTION_SNOOZE,
+}
 
 
 def block_texts(node: Any) -> str:

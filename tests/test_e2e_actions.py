@@ -29,6 +29,7 @@ from bot.sim.signing import block_actions_body, view_submission_body
 from bot.sim.slack import SlackDouble
 from bot.slack import ids
 from bot.store import Store
+from tests import store_rows
 from tests.e2e import (
     BOT_TOKEN,
     BotProcess,
@@ -274,7 +275,7 @@ async def click(
 def audit(world: World) -> list[Any]:
     store = Store(world.db_url)
     try:
-        return store.audit_log(500)
+        return store_rows.audit_log(store, 500)
     finally:
         store.dispose()
 

@@ -8,13 +8,13 @@ from pathlib import Path
 
 import pytest
 import pytest_asyncio
-from aiohttp import web
 
 from bot.core.domain import EXPORT_AD
 from bot.sim.eadm import Fault, Scenario, build_app
 from bot.sim.slack import SlackDouble
 from bot.store import Store
-from tests.e2e import BOT_TOKEN, CHANNEL, BotProcess, bot_env, eventually, settled
+from tests import store_rows
+from tests.e2e import BOT_TOKEN, CHANNEL, BotProcess, bot_env, eventually, serving, settled
 
 pytestmark = pytest.mark.e2e
 
@@ -33,12 +33,8 @@ async def slack() -> AsyncIterator[SlackDouble]:
 async def eadm_url() -> AsyncIterator[str]:
     """A simulator whose one cycle fails at Export AD, and then stays as it is."""
     scenario = Scenario("test", (Fault(EXPORT_AD, "fail"),), more_cycles=False)
-    runner = web.AppRunner(build_app(scenario, speed=600), access_log=None)
-    await runner.setup()
-    site = web.TCPSite(runner, "127.0.0.1", 0)
-    await site.start()
-    yield f"http://127.0.0.1:{site._server.sockets[0].getsockname()[1]}"  # type: ignore[union-attr]
-    await runner.cleanup()
+    async with serving(build_app(scenario, speed=600)) as url:
+        yield url
 
 
 def _bot(slack: SlackDouble, eadm_url: str, tmp_path: Path, **extra: str) -> BotProcess:
@@ -114,7 +110,7 @@ async def test_a_crash_right_after_posting_and_a_restart_post_nothing_twice(
     store = Store(f"sqlite:///{tmp_path / 'bot.db'}")
     try:
         await eventually(
-            lambda: any(m.last_error for m in store.messages()), what="the failure noted"
+            lambda: any(m.last_error for m in store_rows.messages(store)), what="the failure noted"
         )
     finally:
         store.dispose()

@@ -24,6 +24,7 @@ from bot.sim.signing import block_actions_body, slash_command_body, view_submiss
 from bot.sim.slack import SlackDouble
 from bot.slack import ids
 from bot.store import Store
+from tests import store_rows
 from tests.e2e import BOT_TOKEN, BotProcess, bot_env, eventually, send_signed, serve_app
 
 pytestmark = [pytest.mark.e2e, pytest.mark.asyncio(loop_scope="module")]
@@ -105,7 +106,7 @@ class World:
     def audit(self) -> list[Any]:
         store = Store(self.db_url)
         try:
-            return list(reversed(store.audit_log(1000)))
+            return list(reversed(store_rows.audit_log(store, 1000)))
         finally:
             store.dispose()
 

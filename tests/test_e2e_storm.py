@@ -23,6 +23,7 @@ from bot.sim.signing import block_actions_body
 from bot.sim.slack import SlackDouble
 from bot.slack import ids
 from bot.store import Store
+from tests import store_rows
 from tests.e2e import BOT_TOKEN, eventually, send_signed, start_tenants_bot
 
 pytestmark = pytest.mark.e2e
@@ -75,9 +76,10 @@ async def test_a_storm_is_told_in_one_digest_at_slacks_pace(
     try:
 
         def told() -> bool:
-            alerts = store.alerts()
+            alerts = store_rows.alerts(store)
             return len(alerts) == tenants and all(
-                a.message_ts or any(c.digest_id for c in store.copies(a.id or 0)) for a in alerts
+                a.message_ts or any(c.digest_id for c in store_rows.copies(store, a.id or 0))
+                for a in alerts
             )
 
         await eventually(told, timeout=30, what="every tenant's alert told")
@@ -131,8 +133,8 @@ async def test_a_storm_is_told_in_one_digest_at_slacks_pace(
     assert len(alone) == len(set(alone)), "no alert posted twice"
     check = Store(f"sqlite:///{tmp_path / 'bot.db'}")
     try:
-        for alert in check.alerts():
-            in_digest = any(c.digest_id for c in check.copies(alert.id or 0))
+        for alert in store_rows.alerts(check):
+            in_digest = any(c.digest_id for c in store_rows.copies(check, alert.id or 0))
             assert in_digest != (alert.id in alone), f"{alert.tenant} told exactly once"
     finally:
         check.dispose()

@@ -25,7 +25,16 @@ from bot.sim.eadm import Scenario, build_app
 from bot.sim.slack import SlackDouble
 from bot.slack import ids
 from bot.slack.render import title
-from tests.e2e import BOT_TOKEN, BotProcess, block_texts, bot_env, eventually, serve_app, settled
+from tests.e2e import (
+    BOT_TOKEN,
+    BUTTONS,
+    BotProcess,
+    block_texts,
+    bot_env,
+    eventually,
+    serve_app,
+    settled,
+)
 
 pytestmark = [pytest.mark.e2e, pytest.mark.asyncio(loop_scope="module")]
 
@@ -267,7 +276,7 @@ async def test_each_case_alerts_once_with_the_guides_advice(world: World, case: 
         if block.get("type") == "actions"
         for element in block["elements"]
     }
-    assert actions == {ids.PLAYBOOK_ACTIONS[a] for a in entry.actions}
+    assert actions == {BUTTONS[a] for a in entry.actions}
     # Rerun where the guide says run the sync script; never over a running or disabled task.
     if case.condition in (Condition.STUCK, Condition.DISABLED, Condition.SOURCE_UNREACHABLE):
         assert ids.ACTION_RERUN not in actions

@@ -25,7 +25,16 @@ from bot.sim.eadm import STEPS, Fault, Scenario, build_app
 from bot.sim.slack import SlackDouble
 from bot.slack import ids
 from bot.slack.render import title
-from tests.e2e import BOT_TOKEN, BotProcess, block_texts, bot_env, eventually, settled
+from tests.e2e import (
+    BOT_TOKEN,
+    BUTTONS,
+    BotProcess,
+    block_texts,
+    bot_env,
+    eventually,
+    serve_app,
+    settled,
+)
 
 pytestmark = [pytest.mark.e2e, pytest.mark.asyncio(loop_scope="module")]
 
@@ -98,15 +107,6 @@ class World:
     sims: dict[str, web.AppRunner]
 
 
-async def _serve(app: web.Application) -> tuple[web.AppRunner, str]:
-    runner = web.AppRunner(app, access_log=None)
-    await runner.setup()
-    site = web.TCPSite(runner, "127.0.0.1", 0)
-    await site.start()
-    port = site._server.sockets[0].getsockname()[1]  # type: ignore[union-attr]
-    return runner, f"http://127.0.0.1:{port}"
-
-
 # Who a new alert notifies: everyone's on-call person, except where a tenant names its own group.
 MENTION = "U0ONCALL"
 TENANT_MENTION = {RECOVERING.name: "S0BERGENIT"}
@@ -132,7 +132,7 @@ async def world(tmp_path_factory: pytest.TempPathFactory) -> AsyncIterator[World
     sims: dict[str, web.AppRunner] = {}
     urls: dict[str, str] = {}
     for case in [*CASES, RECOVERING]:
-        sims[case.name], urls[case.name] = await _serve(build_app(case.scenario, speed=SPEED))
+        sims[case.name], urls[case.name] = await serve_app(build_app(case.scenario, speed=SPEED))
     config = tmp / "tenants.toml"
     config.write_text(_tenants_toml(urls, [*CASES, RECOVERING]), encoding="utf-8")
     env = bot_env(
@@ -193,7 +193,7 @@ async def test_each_case_alerts_once_with_the_guides_advice(world: World, case: 
     assert advice.steps(hint if "rerun" in entry.actions else None)[0] in text
     assert "{rerun}" not in text
 
-    expected = {ids.PLAYBOOK_ACTIONS[action] for action in entry.actions}
+    expected = {BUTTONS[action] for action in entry.actions}
     assert _action_ids(blocks) == expected
     # The guide's rule: rerun where it says run the sync script, never on a threshold stop.
     if case.condition is Condition.SAFETY_THRESHOLD:

@@ -165,14 +165,6 @@ async def test_a_token_revoked_while_cached_shows_after_the_ttl(fake: FakeSlack)
     assert not check.ok and "token_revoked" in check.detail
 
 
-async def test_forget_asks_again_at_once(fake: FakeSlack) -> None:
-    slack = auth(fake)
-    await slack.check()
-    slack.forget()
-    await slack.check()
-    assert fake.calls == 2
-
-
 async def test_concurrent_probes_share_one_question(fake: FakeSlack) -> None:
     fake.answer = asyncio.Event()
     slack = auth(fake)

@@ -21,6 +21,7 @@ from bot.core.settings import RerunConfig, Tenant, load_settings
 from bot.sim.eadm import Scenario, build_app
 from bot.sources.api import EadmSource
 from bot.store import Store, utcnow
+from tests import store_rows
 from tests.e2e import eventually, serve_app
 
 
@@ -89,7 +90,7 @@ async def test_what_the_vendor_warns_against_is_refused(
     reruns = reruns_for(store, tenant(url))
     got, answer = await reruns.start(tenant(url), user_id="U1", lang="en")
     assert (got, words in answer.text) == (result, True), answer
-    assert store.reruns() == []
+    assert store_rows.reruns(store) == []
     async with httpx.AsyncClient() as client:
         if scenario != "api-down":
             state = (await client.get(f"{url}/_sim/state")).json()
@@ -115,7 +116,7 @@ async def test_a_failing_command_says_why_in_the_channel(sim: Any, store: Store)
     t = tenant(url, RerunConfig(kind="command", command=argv, timeout=10))
     got, answer = await reruns_for(store, t).start(t, user_id="U1", lang="en")
     assert got == "failed" and "cannot find the file" in answer.text
-    (rerun,) = store.reruns()
+    (rerun,) = store_rows.reruns(store)
     assert rerun.status == "failed"
-    (notice,) = store.messages()
+    (notice,) = store_rows.messages(store)
     assert notice.kind == "notice" and "did not start" in notice.payload["text"]  # type: ignore[index]

@@ -133,7 +133,7 @@ async def test_unhandled_request_is_not_acked(rig: Rig) -> None:
 async def test_reconnects_after_a_dropped_connection_and_says_so(
     rig: Rig, caplog: pytest.LogCaptureFixture
 ) -> None:
-    caplog.set_level(logging.INFO, logger="bot.runtime.wiring")
+    caplog.set_level(logging.INFO, logger="bot.runtime.socket_mode")
     first = await rig.socket.wait_connected(1)
     await ack_of_command(rig, "before")
 
@@ -145,7 +145,7 @@ async def test_reconnects_after_a_dropped_connection_and_says_so(
         "text": "heard after the drop"
     }
 
-    said = [r.getMessage() for r in caplog.records if r.name == "bot.runtime.wiring"]
+    said = [r.getMessage() for r in caplog.records if r.name == "bot.runtime.socket_mode"]
     assert "the Socket Mode connection to Slack was closed; reconnecting" in said
     assert any(line.startswith("reconnected to Slack over Socket Mode") for line in said)
 

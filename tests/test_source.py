@@ -7,10 +7,12 @@ from collections.abc import AsyncIterator
 from datetime import UTC, datetime
 from typing import Any
 
+import httpx
 import pytest
 import pytest_asyncio
 from aiohttp import web
 
+from bot import serving
 from bot.core.domain import Snapshot, StepState
 from bot.core.errors import SourceError
 from bot.sim.eadm import build_app
@@ -125,12 +127,9 @@ async def served() -> AsyncIterator[Any]:
     runners: list[web.AppRunner] = []
 
     async def serve(app: web.Application) -> str:
-        runner = web.AppRunner(app, access_log=None)
-        await runner.setup()
-        site = web.TCPSite(runner, "127.0.0.1", 0)
-        await site.start()
+        runner, port = await serving.serve(app, "127.0.0.1", 0)
         runners.append(runner)
-        return f"http://127.0.0.1:{site._server.sockets[0].getsockname()[1]}"  # type: ignore[union-attr]
+        return f"http://127.0.0.1:{port}"
 
     yield serve
     for runner in runners:
@@ -191,9 +190,10 @@ def _import_ad_running(snapshot: Snapshot) -> bool:
     return run is not None and run.state is StepState.RUNNING
 
 
-async def test_start_sync_is_refused_while_a_step_runs(served: Any) -> None:
+async def test_the_simulator_refuses_to_start_a_sync_while_a_step_runs(served: Any) -> None:
     url = await served(build_app("stuck:import-ad", speed=6000))
     await cycle_reaches(url, _import_ad_running, what="Import AD running, for good")
-    async with EadmSource(url, "t") as source:
-        with pytest.raises(SourceError, match="refused to start"):
-            await source.start_sync()
+    async with httpx.AsyncClient() as client:
+        response = await client.post(f"{url}/api/v1/sync/run")
+    assert response.status_code == 409
+    assert "cycle is running" in response.json()["error"]

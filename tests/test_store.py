@@ -8,6 +8,7 @@ from datetime import timedelta
 from bot.core.domain import Condition, Finding, StepState
 from bot.core.lifecycle import Keep, Open, Resolve
 from bot.store import Store, Target
+from tests import store_rows
 from tests.cycles import T0, at, cycle
 
 TARGET = Target(channel="C-ALERTS", language="en")
@@ -31,14 +32,14 @@ def test_open_keep_resolve_writes_the_owed_messages(store: Store) -> None:
         "demo-kommune", TARGET, [finding], snapshot, now=at(21), remind_after=7200
     )
     assert [type(d) for d in again] == [Keep]
-    assert [m.kind for m in store.messages()] == ["post"]
+    assert [m.kind for m in store_rows.messages(store)] == ["post"]
     recovered = cycle(cycle_id="c2", start=at(100))
     done = store.apply_findings(
         "demo-kommune", TARGET, [], recovered, now=at(130), remind_after=7200
     )
     assert [type(d) for d in done] == [Resolve]
-    assert [m.kind for m in store.messages()] == ["post", "update", "reply"]
-    (alert,) = store.alerts()
+    assert [m.kind for m in store_rows.messages(store)] == ["post", "update", "reply"]
+    (alert,) = store_rows.alerts(store)
     assert alert.state == "resolved" and alert.resolution == "passed_later"
     assert alert.since == at(16) and alert.resolved_at == at(130)
     assert store.unresolved_alerts() == []
@@ -95,8 +96,8 @@ def test_two_processes_finding_the_same_thing_open_one_alert(db_url: str) -> Non
     for t in threads:
         t.join()
     assert errors == []
-    assert len(stores[0].alerts()) == 1
-    assert [m.kind for m in stores[0].messages()] == ["post"]
+    assert len(store_rows.alerts(stores[0])) == 1
+    assert [m.kind for m in store_rows.messages(stores[0])] == ["post"]
     for s in stores:
         s.dispose()
 
@@ -154,6 +155,6 @@ def test_replicas_meeting_one_storm_open_one_digest(db_url: str) -> None:
     with Session(stores[0].engine) as s:
         digests = s.exec(select(Digest)).all()
     assert len(digests) == 1 and digests[0].closed_at is None
-    assert len(stores[0].alerts()) == 9
+    assert len(store_rows.alerts(stores[0])) == 9
     for s in stores:
         s.dispose()

@@ -21,6 +21,7 @@ from bot.core.rerun_status import ACTIVE, RerunStatus
 from bot.store import Store, Target
 from bot.store.db import MIGRATIONS
 from bot.store.tables import RERUN_ACTIVE, Alert, Rerun, TenantState
+from tests import store_rows
 from tests.cycles import at, cycle
 
 TENANT = "demo-kommune"
@@ -96,7 +97,7 @@ def test_two_processes_clicking_at_once_start_one_rerun(db_url: str) -> None:
     for thread in threads:
         thread.join()
     assert sorted(r is None for r in results) == [False, True]
-    assert len(stores[0].reruns()) == 1
+    assert len(store_rows.reruns(stores[0])) == 1
     for s in stores:
         s.dispose()
 
@@ -112,14 +113,14 @@ def test_a_window_ends_once_with_a_summary_of_what_it_hid(store: Store) -> None:
     store.apply_findings(
         TENANT, Target("C1", "en"), [finding], snapshot, now=at(11), remind_after=7200
     )
-    assert store.messages() == [], "nothing is posted inside the window"
+    assert store_rows.messages(store) == [], "nothing is posted inside the window"
     assert not store.end_silence(TENANT, "C1", at(20), summary), "not over yet"
     assert store.end_silence(TENANT, "C1", at(31), summary)
     assert not store.end_silence(TENANT, "C1", at(32), summary), "ended once"
-    notice, post = store.messages()
+    notice, post = store_rows.messages(store)
     assert notice.kind == "notice" and notice.payload == {"text": "patching: ['Import AD']"}
     assert post.kind == "post", "what is still wrong becomes an ordinary alert"
-    (alert,) = store.alerts()
+    (alert,) = store_rows.alerts(store)
     assert not alert.silenced
 
 
@@ -179,15 +180,15 @@ def test_a_new_condition_speaks_up_through_a_snooze(store: Store) -> None:
     running = cycle({"Export AD": StepState.RUNNING}, upto=5)
     stuck = Finding(TENANT, "c1", "Export AD", Condition.STUCK, since=at(15))
     store.apply_findings(TENANT, target, [stuck], running, now=at(80), remind_after=7200)
-    (alert,) = store.alerts()
+    (alert,) = store_rows.alerts(store)
     assert alert.id is not None
     store.snooze(alert.id, "U1", at(80 + 240), at(81))
     failed = cycle({"Export AD": StepState.FAILED}, upto=5, message="LDAP error 52")
     finding = Finding(TENANT, "c1", "Export AD", Condition.FAILED, since=at(90), error="LDAP")
     store.apply_findings(TENANT, target, [finding], failed, now=at(91), remind_after=7200)
-    (alert,) = store.alerts()
+    (alert,) = store_rows.alerts(store)
     assert alert.state == "open" and alert.condition == "failed" and alert.snoozed_until is None
-    kinds = [(m.kind, (m.payload or {}).get("msg")) for m in store.messages()]
+    kinds = [(m.kind, (m.payload or {}).get("msg")) for m in store_rows.messages(store)]
     assert ("reply", "reply.changed") in kinds
 
 
@@ -202,7 +203,7 @@ def test_a_window_summary_leaves_out_what_an_earlier_window_hid(store: Store) ->
     assert store.end_silence(TENANT, "C1", at(31), summary)
     store.silence(TENANT, at(90), "second", "U1", at(60))
     assert store.end_silence(TENANT, "C1", at(91), summary)
-    first, second = (m.payload for m in store.messages())
+    first, second = (m.payload for m in store_rows.messages(store))
     assert first == {"text": "first: ['Import AD']"}, "resolved inside: listed, not posted"
     assert second == {"text": "second: []"}
 
@@ -212,7 +213,7 @@ def test_a_reminder_after_a_snooze_ran_out_opens_the_alert_again(store: Store) -
     failed = cycle({"Export AD": StepState.FAILED}, upto=5, message="LDAP error 52")
     finding = Finding(TENANT, "c1", "Export AD", Condition.FAILED, since=at(15))
     store.apply_findings(TENANT, target, [finding], failed, now=at(16), remind_after=3600)
-    (alert,) = store.alerts()
+    (alert,) = store_rows.alerts(store)
     assert alert.id is not None
     store.snooze(alert.id, "U1", at(76), at(17))
     store.apply_findings(TENANT, target, [finding], failed, now=at(100), remind_after=3600)
@@ -221,5 +222,7 @@ def test_a_reminder_after_a_snooze_ran_out_opens_the_alert_again(store: Store) -
     alert = store.get_alert(alert.id)
     assert alert.state == "open" and alert.snoozed_until is None
     assert alert.last_reminded_at == at(136)
-    replies = [(m.payload or {}).get("msg") for m in store.messages() if m.kind == "reply"]
+    replies = [
+        (m.payload or {}).get("msg") for m in store_rows.messages(store) if m.kind == "reply"
+    ]
     assert replies == ["reply.snoozed", "reply.reminder"]

@@ -29,6 +29,7 @@ from bot.slack import ids
 from bot.sources.api import EadmSource
 from bot.store import Store, Target, utcnow
 from bot.store.tables import Alert
+from tests import store_rows
 from tests.cycles import cycle
 from tests.e2e import eventually, serve_app
 
@@ -77,7 +78,7 @@ class World:
     def audit(self) -> list[tuple[str, str, str, str | None, int | None]]:
         return [
             (e.action, e.result, e.user_id, e.tenant, e.alert_id)
-            for e in reversed(self.store.audit_log(500))
+            for e in reversed(store_rows.audit_log(self.store, 500))
         ]
 
 
@@ -168,7 +169,7 @@ async def test_every_action_refuses_a_non_admin_and_audits_it(world: World) -> N
     assert [row[4] for row in refused if row[0] in ("ack", "snooze", "ticket")] == [alert] * 4
     alert_row = world.store.get_alert(alert)
     assert alert_row is not None and alert_row.state == "open"
-    assert world.store.reruns() == []
+    assert store_rows.reruns(world.store) == []
 
 
 async def test_a_refused_ticket_submission_says_where_to_answer(world: World) -> None:
@@ -232,7 +233,7 @@ async def test_a_rerun_starts_the_sync_once_then_waits(world: World) -> None:
     assert "Sync started for north" in text(reply)
     assert "already under way" in text(await world.cases.reruns.for_tenant(ADMIN, "north"))
     assert [r[:2] for r in world.audit()] == [("rerun", "started"), ("rerun", "refused_pending")]
-    (notice,) = world.store.messages()
+    (notice,) = store_rows.messages(world.store)
     assert "started the sync" in str(notice.payload)
 
 
@@ -252,7 +253,7 @@ async def test_the_timer_reads_the_reruns_under_way_once_and_ends_a_late_one(
     world.cases.reruns.clock = lambda: utcnow() + late
     await world.cases.tick()
     assert len(reads) == 1, "one read for both tenants"
-    (rerun,) = world.store.reruns("north")
+    (rerun,) = store_rows.reruns(world.store, "north")
     assert rerun.status == "no_cycle"
 
 
@@ -310,7 +311,7 @@ async def test_silence_and_unsilence(world: World) -> None:
     assert state is not None and state.silenced_by == ADMIN
     assert "on again" in text(await world.cases.silences.unsilence(ADMIN, "north"))
     assert "not silenced" in text(await world.cases.silences.unsilence(ADMIN, "north"))
-    kinds = [m.kind for m in world.store.messages()]
+    kinds = [m.kind for m in store_rows.messages(world.store)]
     assert kinds == ["notice", "notice"], "the start and the summary go to the channel"
 
 

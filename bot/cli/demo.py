@@ -20,7 +20,8 @@ from bot.cli.main import run_until_stopped
 from bot.core.settings import load_settings
 from bot.core.thresholds import Thresholds
 from bot.sim import eadm, scheduler
-from bot.sim.slack import Call, SlackDouble, render_terminal
+from bot.sim.slack import Call, SlackDouble
+from bot.sim.slack_terminal import render_terminal
 from bot.sim.web import DemoPage, Person, Playing
 
 TOKEN = "xoxb-demo-token"

@@ -204,10 +204,6 @@ class Snapshot:
         return bool(self.steps) and all(s.state is StepState.COMPLETED for s in self.steps)
 
     @property
-    def any_running(self) -> bool:
-        return any(s.state in (StepState.RUNNING, StepState.QUEUED) for s in self.steps)
-
-    @property
     def ended_at(self) -> datetime | None:
         """When the cycle finished: eAdm's own word, else the last step's end."""
         if self.finished_at:

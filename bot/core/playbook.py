@@ -78,10 +78,6 @@ class Playbook:
                 return found
         return self._entries[(ANY_STEP, condition)]
 
-    def covered(self) -> list[tuple[str, Condition]]:
-        """The step x condition pairs with an entry of their own."""
-        return [key for key in self._entries if key[0] != ANY_STEP]
-
     def with_extra(self, lines: list[dict[str, Any]]) -> Playbook:
         """A copy with the admin's own lines appended where they belong."""
         entries = list(self._entries.values())

@@ -74,10 +74,6 @@ class Verdict:
     step: str | None = None  # the step the refusal is about
     alert: AlertFact | None = None  # the alert to link (and offer a ticket on)
 
-    @property
-    def go(self) -> bool:
-        return self.refusal is None
-
 
 GO = Verdict()
 

@@ -34,6 +34,7 @@ from bot.core.domain import Snapshot, StepState, TaskState, snapshot_to_dict
 from bot.core.errors import SourceError
 from bot.core.settings import Settings
 from bot.core.task_rules import task_snapshot
+from bot.serving import serve
 from bot.sources.api import CURRENT, CYCLES, RUN
 from bot.sources.task import TaskSource, default_command
 
@@ -121,14 +122,9 @@ class Agent:
         return app
 
     async def start(self, host: str = "0.0.0.0", port: int | None = None) -> None:
-        self._runner = web.AppRunner(self.app(), access_log=None)
-        await self._runner.setup()
-        site = web.TCPSite(
-            self._runner, host=host, port=self.settings.agent_port if port is None else port
+        self._runner, self.port = await serve(
+            self.app(), host, self.settings.agent_port if port is None else port
         )
-        await site.start()
-        sockets = getattr(site._server, "sockets", None) or []
-        self.port = sockets[0].getsockname()[1] if sockets else self.settings.agent_port
         log.info(
             'eadm-bot agent serving the status of task "%s" on port %s',
             self.settings.eadm_task_name,

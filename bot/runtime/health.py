@@ -172,10 +172,6 @@ class SlackAuth:
             self._until = self.clock() + (self.ok_ttl if result.ok else self.fail_ttl)
             return result
 
-    def forget(self) -> None:
-        """Ask Slack again at the next check."""
-        self._last = None
-
 
 async def ping(store: Store) -> bool | None:
     """Whether the store answers; `None` when it did not answer within PROBE_TIMEOUT.

@@ -1,7 +1,10 @@
-"""The running bot: wires settings, store, sources, Slack, scheduler and HTTP together.
+"""The running bot: assembles settings, store, sources, adapters, use cases, Slack and the
+scheduler into one process, and schedules its jobs.
 
 `Bot` owns every long-lived object and their start and stop order. The decisions live
-elsewhere (detect, lifecycle, render); this module only assembles and runs them.
+elsewhere (detect, lifecycle, render); so do the Slack client's instrumentation
+(`slack_client`), the health routes (`health_routes`) and Socket Mode (`socket_mode`). This
+module only assembles and runs them.
 """
 
 from __future__ import annotations
@@ -22,25 +25,19 @@ import aiohttp
 from aiohttp import web
 from apscheduler.schedulers.asyncio import AsyncIOScheduler
 from apscheduler.triggers.interval import IntervalTrigger
-from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
 from slack_bolt.async_app import AsyncApp
-from slack_sdk.errors import SlackApiError
-from slack_sdk.http_retry.builtin_async_handlers import AsyncRateLimitErrorRetryHandler
-from slack_sdk.http_retry.request import HttpRequest
-from slack_sdk.http_retry.response import HttpResponse
-from slack_sdk.http_retry.state import RetryState
-from slack_sdk.web.async_client import AsyncWebClient
-from slack_sdk.web.async_slack_response import AsyncSlackResponse
 
 from bot.adapters.registry import Adapters
 from bot.app.polling import Poller
 from bot.app.usecases import UseCases
-from bot.core import metrics
-from bot.core.playbook import Playbook, load_playbook
+from bot.core.playbook import load_playbook
 from bot.core.settings import Settings
 from bot.core.storm import StormRule
 from bot.runtime import health
 from bot.runtime.acks import AckFirst
+from bot.runtime.health_routes import HealthRoutes
+from bot.runtime.slack_client import slack_client
+from bot.serving import serve
 from bot.slack.compose import Composer
 from bot.slack.delivery import ChannelPace, Deliverer
 from bot.sources import source_for
@@ -60,70 +57,6 @@ def process_owner() -> str:
     return f"{socket.gethostname()}:{os.getpid()}:{uuid.uuid4().hex[:6]}"
 
 
-class _CountedRateLimitWaits(AsyncRateLimitErrorRetryHandler):
-    """slack_sdk's wait for Retry-After, counted: these waits never reach our own code."""
-
-    async def prepare_for_next_attempt_async(
-        self,
-        *,
-        state: RetryState,
-        request: HttpRequest,
-        response: HttpResponse | None = None,
-        error: Exception | None = None,
-    ) -> None:
-        if response is not None:
-            metrics.RATE_LIMIT_WAITS.inc()
-        await super().prepare_for_next_attempt_async(
-            state=state, request=request, response=response, error=error
-        )
-
-
-class _MeteredWebClient(AsyncWebClient):
-    """Counts every Web API call by outcome, whoever made it (delivery, handlers, people,
-    readiness), so Slack trouble shows in /metrics even where the caller shrugs it off."""
-
-    async def api_call(
-        self,
-        api_method: str,
-        *,
-        http_verb: str = "POST",
-        files: dict[str, Any] | None = None,
-        data: Any = None,
-        params: dict[str, Any] | None = None,
-        json: dict[str, Any] | None = None,
-        headers: dict[str, Any] | None = None,
-        auth: dict[str, Any] | None = None,
-    ) -> AsyncSlackResponse:
-        try:
-            response = await super().api_call(
-                api_method,
-                http_verb=http_verb,
-                files=files,
-                data=data,
-                params=params,
-                json=json,
-                headers=headers,
-                auth=auth,
-            )
-        except SlackApiError as exc:
-            error = str(exc.response.get("error") or exc.response.status_code)
-            metrics.SLACK_ERRORS.labels(method=api_method, error=error).inc()
-            raise
-        except (aiohttp.ClientError, TimeoutError, OSError):
-            metrics.SLACK_ERRORS.labels(method=api_method, error="unreachable").inc()
-            raise
-        metrics.SLACK_CALLS.labels(method=api_method).inc()
-        return response
-
-
-def slack_client(settings: Settings) -> AsyncWebClient:
-    token = settings.slack_bot_token.get_secret_value() if settings.slack_bot_token else None
-    client = _MeteredWebClient(token=token, base_url=settings.slack_api_url, timeout=15)
-    # Short rate-limit waits are honoured inside the call; longer outages go back to the outbox.
-    client.retry_handlers.append(_CountedRateLimitWaits(max_retry_count=1))
-    return client
-
-
 def _bolt_logger() -> logging.Logger:
     """Bolt's logger, minus its warning that our client wins over SLACK_BOT_TOKEN, which Bolt
     reads from the environment by itself: that is exactly what we intend."""
@@ -139,18 +72,13 @@ def _bolt_logger() -> logging.Logger:
 
 
 class Bot:
-    def __init__(
-        self,
-        settings: Settings,
-        *,
-        playbook: Playbook | None = None,
-        store: Store | None = None,
-    ) -> None:
+    def __init__(self, settings: Settings) -> None:
         self.settings = settings
         self.owner = process_owner()
-        self.store = store or Store(settings.database_url)
-        self.store.storm = StormRule(settings.storm_after, settings.storm_window)
-        self.playbook = playbook or load_playbook(settings.playbook_extra)
+        self.store = Store(
+            settings.database_url, storm=StormRule(settings.storm_after, settings.storm_window)
+        )
+        self.playbook = load_playbook(settings.playbook_extra)
         self.client = slack_client(settings)
         # Runners and ticket targets, once per tenant; what is set up wrong is said once here.
         self.adapters = Adapters.resolve(settings.tenants)
@@ -200,6 +128,14 @@ class Bot:
         register_listeners(self.bolt, self.cases)
         self.scheduler = AsyncIOScheduler(timezone=settings.tz)
         self.slack_auth = health.SlackAuth(self.client.auth_test)
+        self.health = HealthRoutes(
+            scheduler=self.scheduler,
+            store=self.store,
+            slack=self.slack_auth,
+            tenants=[tenant.name for tenant in settings.tenants],
+            seen=self.poller.last_poll,
+            poll_interval=settings.poll_interval,
+        )
         self._inflight: set[asyncio.Task[Any]] = set()
         self._runner: web.AppRunner | None = None
         self._socket_handler: Any = None
@@ -219,11 +155,18 @@ class Bot:
         if migrate:
             await asyncio.to_thread(self.store.migrate)
         if self.settings.socket_mode:
-            await self._start_socket_mode()
+            # Imported here: HTTP mode never loads slack_sdk's WebSocket client.
+            from bot.runtime import socket_mode
+
+            assert self.settings.slack_app_token is not None
+            self._socket_handler = await socket_mode.connect(
+                self.bolt, self.settings.slack_app_token.get_secret_value()
+            )
             if serve_http:
-                await self._serve(self._health_app())
+                await self._serve(self.health.add_to(web.Application()))
         elif serve_http:
-            await self._serve(self._slack_app())
+            app = self.bolt.web_app(path="/slack/events", port=self.settings.port)
+            await self._serve(self.health.add_to(app))
         spread = min(self.settings.poll_interval, 30.0) if len(self.settings.tenants) > 1 else 0
         for tenant in self.settings.tenants:
             self.scheduler.add_job(
@@ -310,83 +253,5 @@ class Bot:
 
     # -- HTTP --------------------------------------------------------------------------------
 
-    def _slack_app(self) -> web.Application:
-        app = self.bolt.web_app(path="/slack/events", port=self.settings.port)
-        self._add_health_routes(app)
-        return app
-
-    def _health_app(self) -> web.Application:
-        app = web.Application()
-        self._add_health_routes(app)
-        return app
-
-    def _add_health_routes(self, app: web.Application) -> None:
-        app.router.add_get("/healthz", self._healthz)
-        app.router.add_get("/readyz", self._readyz)
-        app.router.add_get("/metrics", self._metrics)
-
     async def _serve(self, app: web.Application) -> None:
-        self._runner = web.AppRunner(app, access_log=None)
-        await self._runner.setup()
-        site = web.TCPSite(self._runner, host=self.settings.host, port=self.settings.port)
-        await site.start()
-        server = site._server
-        sockets = getattr(server, "sockets", None) or []
-        self.port = sockets[0].getsockname()[1] if sockets else self.settings.port
-
-    async def _healthz(self, _request: web.Request) -> web.Response:
-        problems = []
-        if not self.scheduler.running:
-            problems.append("scheduler is not running")
-        if not await health.ping(self.store):
-            problems.append("database is not reachable")
-        status = 503 if problems else 200
-        return web.json_response({"ok": not problems, "problems": problems}, status=status)
-
-    async def _readyz(self, _request: web.Request) -> web.Response:
-        checks = await health.readiness(
-            store=self.store,
-            slack=self.slack_auth,
-            tenants=[tenant.name for tenant in self.settings.tenants],
-            seen=self.poller.last_poll,
-            poll_interval=self.settings.poll_interval,
-            now=utcnow(),
-        )
-        status, body = health.verdict(checks)
-        return web.json_response(body, status=status)
-
-    async def _metrics(self, _request: web.Request) -> web.Response:
-        body = generate_latest()
-        return web.Response(body=body, headers={"Content-Type": CONTENT_TYPE_LATEST})
-
-    # -- Socket Mode ---------------------------------------------------------------------------
-
-    async def _start_socket_mode(self) -> None:
-        from slack_bolt.adapter.socket_mode.async_handler import AsyncSocketModeHandler
-
-        assert self.settings.slack_app_token is not None
-        self._socket_handler = AsyncSocketModeHandler(
-            self.bolt, self.settings.slack_app_token.get_secret_value()
-        )
-        client = self._socket_handler.client
-        connect = client.connect
-        connections = 0
-
-        # slack_sdk reconnects by itself (on a dropped socket, a failed ping or Slack's
-        # `disconnect` message) but speaks of sessions by hash; an admin reading the log should
-        # see plainly that the bot lost Slack and got it back.
-        async def connect_and_tell() -> None:
-            nonlocal connections
-            if connections:
-                log.info("the Socket Mode connection to Slack was closed; reconnecting")
-            await connect()
-            if client.closed:
-                return
-            connections += 1
-            if connections == 1:
-                log.info("connected to Slack over Socket Mode")
-            else:
-                log.info("reconnected to Slack over Socket Mode (connection %d)", connections)
-
-        client.connect = connect_and_tell  # type: ignore[method-assign]
-        await self._socket_handler.connect_async()
+        self._runner, self.port = await serve(app, self.settings.host, self.settings.port)

@@ -24,6 +24,7 @@ from typing import Any
 import aiohttp
 from aiohttp import web
 
+from bot.serving import serve
 from bot.sim import signing
 from bot.sim.eadm import json_object
 from bot.sim.slack import SlackDouble
@@ -93,18 +94,8 @@ class DemoPage:
 
     async def start(self, host: str = "127.0.0.1", port: int = 0) -> None:
         """Serve the page; an OSError (a taken port) leaves nothing behind."""
-        runner = web.AppRunner(self.app(), access_log=None, shutdown_timeout=1)
-        await runner.setup()
-        site = web.TCPSite(runner, host, port)
-        try:
-            await site.start()
-        except OSError:
-            await runner.cleanup()
-            raise
-        self._runner = runner
+        self._runner, self.port = await serve(self.app(), host, port, shutdown_timeout=1)
         self._session = aiohttp.ClientSession(timeout=aiohttp.ClientTimeout(total=30))
-        sockets = getattr(site._server, "sockets", None) or []
-        self.port = sockets[0].getsockname()[1] if sockets else port
 
     async def stop(self) -> None:
         self.double.touch()  # let waiting pages answer before the server closes

@@ -380,7 +380,7 @@ class Deliverer:
     async def _call(self, method: str, **params: Any) -> Any:
         try:
             call = getattr(self.client, method.replace(".", "_"))
-            # Calls and errors are counted by the client itself (bot.runtime.wiring.slack_client).
+            # Calls and errors are counted by the client itself (bot.runtime.slack_client).
             return await call(**{k: v for k, v in params.items() if v is not None})
         except SlackApiError as exc:
             error = str(exc.response.get("error") or exc.response.status_code)

@@ -14,14 +14,6 @@ ACTION_HOME_REFRESH: Final = "home.refresh"
 # A storm digest's picker: its value is the chosen alert's ID.
 ACTION_DIGEST_PICK: Final = "digest.pick"
 
-# The playbook names actions by these words; the buttons use the IDs above.
-PLAYBOOK_ACTIONS: Final = {
-    "rerun": ACTION_RERUN,
-    "ticket": ACTION_TICKET,
-    "ack": ACTION_ACK,
-    "snooze": ACTION_SNOOZE,
-}
-
 VIEW_TICKET: Final = "ticket.submit"
 
 SNOOZE_CHOICES: Final = ("1h", "4h", "tomorrow")

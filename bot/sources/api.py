@@ -205,23 +205,18 @@ class EadmSource:
             await self._client.aclose()
 
     async def current(self) -> Snapshot:
-        data = await self._request("GET", CURRENT)
+        data = await self._get(CURRENT)
         try:
             return parse_cycle(data, tenant=self.tenant, fetched_at=datetime.now(UTC))
         except SourceError as exc:
             raise SourceError(self._bad(CURRENT, str(exc))) from None
 
     async def history(self, limit: int = 20) -> list[Snapshot]:
-        data = await self._request("GET", CYCLES, params={"limit": limit})
+        data = await self._get(CYCLES, params={"limit": limit})
         try:
             return parse_cycles(data, tenant=self.tenant, fetched_at=datetime.now(UTC))
         except SourceError as exc:
             raise SourceError(self._bad(CYCLES, str(exc))) from None
-
-    async def start_sync(self) -> dict[str, Any]:
-        """Start a cycle (the simulator's rerun endpoint)."""
-        data = await self._request("POST", RUN, ok=(200, 201, 202))
-        return data if isinstance(data, dict) else {}
 
     def _bad(self, path: str, problem: str) -> str:
         return (
@@ -229,18 +224,11 @@ class EadmSource:
             f"status contract: {problem}. The bot tries again at the next poll."
         )
 
-    async def _request(
-        self,
-        method: str,
-        path: str,
-        *,
-        params: dict[str, Any] | None = None,
-        ok: tuple[int, ...] = (200,),
-    ) -> Any:
+    async def _get(self, path: str, *, params: dict[str, Any] | None = None) -> Any:
         url = f"{self.base_url}{path}"
         try:
-            response = await self._client.request(
-                method, url, params=params, headers=self._headers, timeout=self.timeout
+            response = await self._client.get(
+                url, params=params, headers=self._headers, timeout=self.timeout
             )
         except httpx.TimeoutException:
             raise SourceError(
@@ -257,9 +245,7 @@ class EadmSource:
                 f"eAdm status API at {url} answered {response.status_code} "
                 f"{response.reason_phrase}; check EADM_API_TOKEN"
             )
-        if response.status_code == 409 and method == "POST":
-            raise SourceError(f"eAdm refused to start a sync: {_error_text(response)}")
-        if response.status_code not in ok:
+        if response.status_code != 200:
             raise SourceError(
                 f"eAdm status API at {url} answered {response.status_code} "
                 f"{response.reason_phrase}; the bot tries again at the next poll"
@@ -268,13 +254,3 @@ class EadmSource:
             return response.json()
         except (json.JSONDecodeError, UnicodeDecodeError):
             raise SourceError(self._bad(path, "the body is not JSON")) from None
-
-
-def _error_text(response: httpx.Response) -> str:
-    try:
-        data = response.json()
-    except (json.JSONDecodeError, UnicodeDecodeError):
-        return response.text[:200]
-    if isinstance(data, dict):
-        return str(data.get("error") or data.get("message") or data)
-    return str(data)[:200]

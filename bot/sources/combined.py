@@ -7,11 +7,11 @@ Imports only the core and the sibling source modules.
 from __future__ import annotations
 
 from datetime import tzinfo
-from typing import Protocol, Self
+from typing import Protocol
 
 import httpx
 
-from bot.core.domain import Snapshot, TaskInfo
+from bot.core.domain import Snapshot
 from bot.core.settings import Tenant
 from bot.core.task_rules import with_task
 from bot.sources.api import EadmSource
@@ -29,12 +29,6 @@ class Source(Protocol):
     async def aclose(self) -> None: ...
 
 
-class TaskReader(Protocol):
-    async def read(self) -> TaskInfo: ...
-
-    async def aclose(self) -> None: ...
-
-
 class CombinedSource:
     """The status API's cycle with the sync task as a row of its own. Either part failing
     fails the poll: a half-read status could hide the other half's trouble."""
@@ -43,21 +37,12 @@ class CombinedSource:
         self.api = api
         self.task = task
 
-    async def __aenter__(self) -> Self:
-        return self
-
-    async def __aexit__(self, *exc: object) -> None:
-        await self.aclose()
-
     async def current(self) -> Snapshot:
         snapshot = await self.api.current()
         return with_task(snapshot, await self.task.read())
 
     async def history(self, limit: int = 20) -> list[Snapshot]:
         return await self.api.history(limit)
-
-    async def start_sync(self) -> dict[str, object]:
-        return await self.api.start_sync()
 
     async def aclose(self) -> None:
         await self.api.aclose()

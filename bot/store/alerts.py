@@ -125,13 +125,6 @@ class AlertStore(DigestStore):
                 query = query.where(Alert.tenant == tenant)
             return list(s.exec(query.order_by(col(Alert.id))).all())
 
-    def alerts(self, tenant: str | None = None) -> list[Alert]:
-        with self.session() as s:
-            query = select(Alert)
-            if tenant is not None:
-                query = query.where(Alert.tenant == tenant)
-            return list(s.exec(query.order_by(col(Alert.id))).all())
-
     def acknowledge(self, alert_id: int, user_id: str, now: datetime) -> Alert | None:
         """Mark an alert acknowledged; the message shows who is on it. None if resolved."""
         with self.session() as s:

@@ -4,8 +4,6 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlmodel import col, select
-
 from bot.store.db import Database, utcnow
 from bot.store.tables import AuditEntry
 
@@ -35,9 +33,3 @@ class AuditStore(Database):
                 )
             )
             s.commit()
-
-    def audit_log(self, limit: int = 100) -> list[AuditEntry]:
-        with self.session() as s:
-            return list(
-                s.exec(select(AuditEntry).order_by(col(AuditEntry.id).desc()).limit(limit)).all()
-            )

@@ -220,7 +220,7 @@ def _redraw(s: Session, current: Digest, now: datetime) -> None:
 
 
 class DigestStore(Database):
-    storm: storm_rules.StormRule = storm_rules.StormRule()
+    storm: storm_rules.StormRule  # given to Store's constructor
 
     def digest(self, digest_id: int) -> tuple[Digest, list[storm_rules.Member]] | None:
         """A digest and its alerts, as the digest shows them."""
@@ -250,13 +250,3 @@ class DigestStore(Database):
     def copy(self, copy_id: int) -> AlertCopy | None:
         with self.session() as s:
             return s.get(AlertCopy, copy_id)
-
-    def copies(self, alert_id: int) -> list[AlertCopy]:
-        with self.session() as s:
-            return list(
-                s.exec(
-                    select(AlertCopy)
-                    .where(AlertCopy.alert_id == alert_id)
-                    .order_by(col(AlertCopy.id))
-                ).all()
-            )

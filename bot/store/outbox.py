@@ -142,13 +142,6 @@ class OutboxStore(Database):
                 .where(col(Outbox.delivered_at).is_(None))
             ).one()
 
-    def messages(self, alert_id: int | None = None) -> list[Outbox]:
-        with self.session() as s:
-            query = select(Outbox)
-            if alert_id is not None:
-                query = query.where(Outbox.alert_id == alert_id)
-            return list(s.exec(query.order_by(col(Outbox.id))).all())
-
     def owe_notice(self, tenant: str, channel: str, payload: dict[str, Any], now: datetime) -> None:
         """A channel message tied to no alert (a maintenance window's start, say)."""
         with self.session() as s:

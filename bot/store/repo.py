@@ -9,6 +9,7 @@ and what it owes comes from `bot.core.notify`.
 
 from __future__ import annotations
 
+from bot.core.storm import StormRule
 from bot.store.alerts import AlertStore, Target
 from bot.store.audit import AuditStore
 from bot.store.cycles import CycleStore
@@ -20,8 +21,17 @@ from bot.store.silences import SilenceStore
 
 __all__ = ["MIGRATIONS", "Store", "Target", "utcnow"]
 
+DEFAULT_STORM = StormRule()  # the rule's own defaults, for stores that are given none
+
 
 class Store(PollStore, CycleStore, AlertStore, OutboxStore, SilenceStore, RerunStore, AuditStore):
     """One database, all its operations: polls and leases (`polls`), cycle history
     (`cycles`), alerts (`alerts`), messages owed to Slack (`outbox`), maintenance windows
-    (`silences`), reruns (`reruns`) and the audit log (`audit`)."""
+    (`silences`), reruns (`reruns`) and the audit log (`audit`).
+
+    `storm` is STORM_AFTER and STORM_WINDOW, by which new alerts are routed into digests.
+    """
+
+    def __init__(self, url: str, *, storm: StormRule = DEFAULT_STORM) -> None:
+        super().__init__(url)
+        self.storm = storm

@@ -21,13 +21,6 @@ from bot.store.tables import Rerun
 
 
 class RerunStore(Database):
-    def reruns(self, tenant: str | None = None) -> list[Rerun]:
-        with self.session() as s:
-            query = select(Rerun)
-            if tenant is not None:
-                query = query.where(Rerun.tenant == tenant)
-            return list(s.exec(query.order_by(col(Rerun.id))).all())
-
     def rerun_is_active(self, tenant: str) -> bool:
         """Whether one of the tenant's reruns is under way."""
         with self.session() as s:

@@ -23,6 +23,7 @@ from urllib.parse import parse_qsl
 
 from aiohttp import WSCloseCode, WSMsgType, web
 
+from bot.serving import serve
 from bot.sim.signing import block_actions_body, slash_command_body
 from bot.sim.slack import Call, SlackDouble
 
@@ -65,12 +66,7 @@ class SocketModeDouble:
         return app
 
     async def start(self, host: str = "127.0.0.1", port: int = 0) -> None:
-        self._runner = web.AppRunner(self.app(), access_log=None, shutdown_timeout=1)
-        await self._runner.setup()
-        site = web.TCPSite(self._runner, host, port)
-        await site.start()
-        sockets = getattr(site._server, "sockets", None) or []
-        self.port = sockets[0].getsockname()[1] if sockets else port
+        self._runner, self.port = await serve(self.app(), host, port, shutdown_timeout=1)
 
     async def stop(self) -> None:
         # Open sockets would otherwise hold the server's shutdown until its timeout.
