@@ -19,7 +19,7 @@ from slack_sdk.web.async_client import AsyncWebClient
 
 from bot.adapters.registry import RERUN, TICKET, Adapters, Misconfigured
 from bot.core.domain import StepState
-from bot.core.errors import ConfigError, SourceError
+from bot.core.errors import ConfigError, NotStatusContract, SourceError
 from bot.core.settings import Settings, Tenant, check_settings, load_settings
 from bot.sources.api import EadmSource
 
@@ -54,6 +54,7 @@ _APP_TOKEN_FIX = (
     "set SLACK_APP_TOKEN to an app-level token (xapp-...) with connections:write, from your "
     "Slack app's Basic Information page, and turn Socket Mode on under Settings, Socket Mode"
 )
+_CONTRACT_FIX = "point EADM_URL at a server that serves the status contract (docs/sources.md)"
 _INVITE_FIX = "invite the bot with /invite @eadm-bot in that channel"
 _TOKEN_ERRORS = {
     "invalid_auth",
@@ -425,7 +426,9 @@ async def check_eadm(tenant: Tenant) -> Verdict:
             # The poller's wording promises a retry; here the admin has to act.
             message = str(exc).replace(" The bot tries again at the next poll.", "")
             message = message.replace("; the bot tries again at the next poll", "")
-            return failed(item, message, _eadm_fix(message))
+            # The source's own messages already name what to check, but for this one.
+            fix = _CONTRACT_FIX if isinstance(exc, NotStatusContract) else None
+            return failed(item, message, fix)
     done = sum(1 for s in snapshot.steps if s.state is StepState.COMPLETED)
     detail = f"{tenant.eadm_url}: cycle {snapshot.cycle_id}, {done} of {len(snapshot.steps)} "
     detail += "steps completed"
@@ -471,12 +474,6 @@ async def check_task(settings: Settings, tenant: Tenant) -> Verdict:
     if task.missed_runs:
         parts.append(f"{task.missed_runs} missed run(s)")
     return passed(item, f"{where}: " + "; ".join(parts))
-
-
-def _eadm_fix(message: str) -> str | None:
-    if "not the status contract" in message:
-        return "point EADM_URL at a server that serves the status contract (docs/sources.md)"
-    return None  # the source's own messages already name what to check
 
 
 async def _check_pluggable(

@@ -27,7 +27,7 @@ from slack_sdk.web.async_client import AsyncWebClient
 
 from bot.core import metrics
 from bot.core import storm as storm_rules
-from bot.core.errors import DeliveryError
+from bot.core.errors import DeliveryError, SlackMisconfigured, SlackRateLimited, SlackRefused
 from bot.slack.compose import Composer
 from bot.store import Store, utcnow
 from bot.store.tables import Alert, AlertCopy, Digest, Outbox
@@ -197,15 +197,16 @@ class Deliverer:
         try:
             ts, channel = await self._send(row, await self._about(row), retrying=attempts > 1)
         except DeliveryError as exc:
-            wait = exc.retry_after or backoff(attempts, self.retry_cap)
-            if exc.retry_after:
+            wait = backoff(attempts, self.retry_cap)
+            if isinstance(exc, SlackRateLimited) and exc.retry_after:
+                wait = exc.retry_after
                 self.pace.hold(self._paced(row.channel), exc.retry_after)
-            if exc.permanent:
+            # A configuration problem was already said once, loudly; repeats add nothing.
+            quiet = isinstance(exc, SlackMisconfigured)
+            if quiet:
                 wait = max(wait, self.retry_cap)
             retry_at = self.clock() + timedelta(seconds=wait)
             await asyncio.to_thread(self.store.delivery_failed, row.id, str(exc), retry_at)
-            # A configuration problem was already said once, loudly; repeats add nothing.
-            quiet = exc.permanent
             log.log(
                 logging.DEBUG if quiet else logging.WARNING,
                 "[%s] message %s (%s) not delivered, attempt %d: %s; next try in %.0f s",
@@ -280,8 +281,8 @@ class Deliverer:
                     text=message.text,
                     blocks=message.blocks,
                 )
-            except DeliveryError as exc:
-                if "message_not_found" in str(exc):
+            except SlackRefused as exc:
+                if exc.error == "message_not_found":
                     log.warning(
                         "[%s] alert %s message was deleted in Slack; not updating",
                         row.tenant,
@@ -388,17 +389,19 @@ class Deliverer:
                 retry_after = float(exc.response.headers.get("Retry-After", 30))
                 # The client already waited once; this wait is the message's, in the outbox.
                 metrics.RATE_LIMIT_WAITS.inc()
-                raise DeliveryError(
+                raise SlackRateLimited(
                     f"Slack rate-limited {method}", retry_after=retry_after
                 ) from None
             if error in _CONFIG_ERRORS:
                 if error not in self._said:
                     self._said.add(error)
                     log.error("Slack answered %s to %s: %s", error, method, _CONFIG_ERRORS[error])
-                raise DeliveryError(
-                    f"{method}: {error}: {_CONFIG_ERRORS[error]}", permanent=True
+                raise SlackMisconfigured(
+                    f"{method}: {error}: {_CONFIG_ERRORS[error]}", method=method, error=error
                 ) from None
-            raise DeliveryError(f"{method}: Slack answered {error}") from None
+            raise SlackRefused(
+                f"{method}: Slack answered {error}", method=method, error=error
+            ) from None
         except (aiohttp.ClientError, TimeoutError, OSError) as exc:
             raise DeliveryError(
                 f"{method}: Slack could not be reached ({type(exc).__name__}: {exc})"
