@@ -257,6 +257,7 @@ async def test_eadm_down(make_settings: Callable[..., Settings]) -> None:
     failing = line(output, "FAIL  [eadm] eAdm status API")
     assert f"cannot reach the eAdm status API at {url}" in failing
     assert "check EADM_URL" in failing
+    assert " — " not in failing, "the source's message names the fix; no contract fix after it"
 
 
 async def test_eadm_answering_garbage(
@@ -291,6 +292,7 @@ async def test_eadm_answering_json_that_is_not_a_cycle(
         await runner.cleanup()
     verdict = verdicts["[eadm] eAdm status API"]
     assert not verdict.ok and "the cycle has no cycle_id" in verdict.detail
+    assert verdict.fix and verdict.fix.startswith("point EADM_URL at a server that serves the")
 
 
 async def test_unmigrated_database(make_settings: Callable[..., Settings], tmp_path: Path) -> None:

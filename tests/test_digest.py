@@ -9,7 +9,7 @@ import pytest
 
 from bot.core.domain import EXPORT_AD, IMPORT_AD, SYNCHRONIZATION, Condition
 from bot.core.lifecycle import AlertState
-from bot.core.notify import POST, UPDATE, Message, MessageKind, reply
+from bot.core.notify import DIGEST, POST, UPDATE, Message, OutboxKind, reply
 from bot.core.storm import (
     Member,
     Route,
@@ -66,8 +66,8 @@ def test_a_digest_gathers_while_alerts_keep_coming(
 @pytest.mark.parametrize(
     ("message", "becomes"),
     [
-        (POST, UPDATE),  # a new post of an alert in a digest: the digest is redrawn
-        (UPDATE, UPDATE),
+        (POST, DIGEST),  # a new post of an alert in a digest: the digest is redrawn
+        (UPDATE, DIGEST),
         (reply("reply.acknowledged", user="U1"), reply("reply.acknowledged", user="U1")),
         (
             reply("reply.snoozed", user="U1", until="x"),
@@ -78,8 +78,8 @@ def test_a_digest_gathers_while_alerts_keep_coming(
             reply("reply.ticket", user="U1", ref="1", url=""),
         ),
         (
-            Message(MessageKind.REPLY, text="rerun started"),
-            Message(MessageKind.REPLY, text="rerun started"),
+            Message(OutboxKind.REPLY, text="rerun started"),
+            Message(OutboxKind.REPLY, text="rerun started"),
         ),
         (reply("reply.resolved", resolution="recovered", seconds=3), None),  # the digest shows it
         (reply("reply.changed", previous="failed", condition="stuck"), None),

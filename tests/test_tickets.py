@@ -236,7 +236,7 @@ async def test_email_wrong_password_names_smtp_url(
 async def test_email_untrusted_certificate_is_refused(smtp_tls: tuple[Mailbox, int]) -> None:
     box, port = smtp_tls
     target = EmailTarget("support@identum.no", url_with_credentials(port), timeout=5)
-    with pytest.raises(ActionError, match="certificate"):
+    with pytest.raises(ActionError, match=r"TLS certificate of the SMTP server .* could not be"):
         await target.open(TICKET)
     assert box.messages == []
 
@@ -244,7 +244,41 @@ async def test_email_untrusted_certificate_is_refused(smtp_tls: tuple[Mailbox, i
 async def test_email_never_sends_a_password_without_tls(smtp_plain: tuple[Mailbox, int]) -> None:
     box, port = smtp_plain
     target = EmailTarget("support@identum.no", url_with_credentials(port), timeout=5)
-    with pytest.raises(ActionError, match="STARTTLS"):
+    with pytest.raises(ActionError, match="does not offer STARTTLS"):
+        await target.open(TICKET)
+    assert box.messages == []
+
+
+async def test_email_names_a_server_that_offers_no_login(cert: Cert) -> None:
+    """aiosmtpd offers AUTH over STARTTLS only: over implicit TLS a login finds none."""
+    box = Mailbox()
+    port = free_port()
+    controller = Controller(
+        box,
+        hostname="127.0.0.1",
+        port=port,
+        ssl_context=cert.server_context(),
+        authenticator=authenticator,
+    )
+    controller.start()
+    try:
+        url = url_with_credentials(port).replace("smtp://", "smtps://")
+        target = EmailTarget("support@identum.no", url, tls_context=cert.client_context())
+        with pytest.raises(ActionError, match="does not offer login; remove user and password"):
+            await target.open(TICKET)
+        ok, message = await target.check()
+        assert not ok and "does not offer login" in message
+    finally:
+        controller.stop()
+    assert box.messages == []
+
+
+async def test_email_over_implicit_tls_to_a_port_without_tls(
+    smtp_plain: tuple[Mailbox, int],
+) -> None:
+    box, port = smtp_plain
+    target = EmailTarget("support@identum.no", f"smtps://127.0.0.1:{port}", timeout=5)
+    with pytest.raises(ActionError, match=r"^TLS with the SMTP server .* use smtp://"):
         await target.open(TICKET)
     assert box.messages == []
 
@@ -291,7 +325,7 @@ async def test_email_over_implicit_tls(cert: Cert) -> None:
         # Without trust in the certificate nothing is sent.
         untrusting = EmailTarget("support@identum.no", url, timeout=3)
         ok, message = await untrusting.check()
-        assert not ok and "certificate" in message
+        assert not ok and "TLS certificate of the SMTP server" in message
     finally:
         controller.stop()
     assert [m["Subject"] for m in box.messages] == [TICKET.subject]

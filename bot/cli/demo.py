@@ -16,7 +16,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-from bot.cli.main import run_until_stopped
+from bot.cli.lifetime import run_until_stopped
 from bot.core.settings import load_settings
 from bot.core.thresholds import Thresholds
 from bot.sim import eadm, scheduler

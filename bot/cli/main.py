@@ -3,20 +3,14 @@
 from __future__ import annotations
 
 import argparse
-import asyncio
-import contextlib
-import logging
-import signal
 import sys
-from collections.abc import Awaitable, Callable
 from pathlib import Path
 
 from bot import __version__
+from bot.cli.lifetime import run_until_stopped
 from bot.core.errors import ConfigError
 from bot.core.settings import Settings, load_settings
 from bot.runtime.logs import setup_logging
-
-log = logging.getLogger("bot")
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -120,34 +114,6 @@ def _settings(require_slack: bool = True, require_tenants: bool = True) -> Setti
         for problem in exc.problems:
             print(f"  - {problem}", file=sys.stderr)
         return None
-
-
-def run_until_stopped(
-    start: Callable[[], Awaitable[object]], stop: Callable[[], Awaitable[None]], duration: float = 0
-) -> None:
-    """Start, wait for Ctrl-C or SIGTERM (or `duration` seconds), then stop cleanly."""
-
-    async def body() -> None:
-        stopping = asyncio.Event()
-        loop = asyncio.get_running_loop()
-        for sig in (signal.SIGINT, signal.SIGTERM):
-            # Windows has no signal handlers in asyncio: Ctrl-C raises KeyboardInterrupt there.
-            with contextlib.suppress(NotImplementedError, RuntimeError):
-                loop.add_signal_handler(sig, stopping.set)
-        await start()
-        try:
-            if duration > 0:
-                await asyncio.wait_for(stopping.wait(), timeout=duration)
-            else:
-                await stopping.wait()
-        except TimeoutError:
-            pass
-        finally:
-            log.info("stopping")
-            await stop()
-
-    with contextlib.suppress(KeyboardInterrupt):
-        asyncio.run(body())
 
 
 def _run(args: argparse.Namespace) -> int:

@@ -38,10 +38,16 @@ from bot.core.lifecycle import (
 )
 
 
-class MessageKind(StrEnum):
+class OutboxKind(StrEnum):
+    """What an outbox row asks of Slack, one owner for the store, these decisions and delivery.
+    The values are what the outbox table holds, in rows written by every version, so they
+    never change."""
+
     POST = "post"  # the alert's own message in the channel
     UPDATE = "update"  # the alert's message redrawn in place
-    REPLY = "reply"  # a line in the alert's thread
+    REPLY = "reply"  # a line in the alert's thread (for an alert in a digest: the digest's)
+    NOTICE = "notice"  # a channel message tied to no alert (a maintenance window's start)
+    DIGEST = "digest"  # a storm digest: posted the first time, redrawn in place after
 
 
 @dataclass(frozen=True, slots=True)
@@ -49,7 +55,7 @@ class Message:
     """A message owed to Slack about one alert. A reply names its words in the message
     catalogue (`msg`, `params`), or carries text its caller has written (`text`)."""
 
-    kind: MessageKind
+    kind: OutboxKind
     msg: str | None = None
     params: Mapping[str, str | int] = field(default_factory=dict)
     text: str | None = None
@@ -63,12 +69,13 @@ class Message:
         return {}
 
 
-POST = Message(MessageKind.POST)
-UPDATE = Message(MessageKind.UPDATE)
+POST = Message(OutboxKind.POST)
+UPDATE = Message(OutboxKind.UPDATE)
+DIGEST = Message(OutboxKind.DIGEST)
 
 
 def reply(msg: str, **params: str | int) -> Message:
-    return Message(MessageKind.REPLY, msg=msg, params=params)
+    return Message(OutboxKind.REPLY, msg=msg, params=params)
 
 
 @dataclass(frozen=True, slots=True)
@@ -230,4 +237,4 @@ def text_reply(alert: AlertView, text: str) -> tuple[Message, ...]:
     alert has no thread yet, so it owes nothing."""
     if alert.silenced:
         return ()
-    return (Message(MessageKind.REPLY, text=text),)
+    return (Message(OutboxKind.REPLY, text=text),)

@@ -24,7 +24,7 @@ from enum import StrEnum
 
 from bot.core.domain import Condition
 from bot.core.lifecycle import AlertState
-from bot.core.notify import Message, MessageKind
+from bot.core.notify import DIGEST, Message, OutboxKind
 
 HOLD = 3.0  # seconds a second new alert in a busy channel waits for a storm to show
 
@@ -72,8 +72,8 @@ _TOLD_IN_THREAD = {"reply.acknowledged", "reply.snoozed", "reply.ticket"}
 def in_digest(message: Message) -> Message | None:
     """What a message about an alert in a digest becomes: a redraw of the digest, a line in
     its thread, or nothing."""
-    if message.kind is MessageKind.POST or message.kind is MessageKind.UPDATE:
-        return Message(MessageKind.UPDATE)
+    if message.kind is OutboxKind.POST or message.kind is OutboxKind.UPDATE:
+        return DIGEST
     if message.text is not None or message.msg in _TOLD_IN_THREAD:
         return message
     return None

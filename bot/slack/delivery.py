@@ -1,9 +1,11 @@
 """Delivery: the outbox, posted to Slack until Slack has accepted every message, once.
 
-A message is claimed (one process at a time), sent, and marked delivered. A failed send is
-tried again later with backoff, honouring Slack's Retry-After. A post carries its outbox ID in
-Slack message metadata, so a retry after a crash or a timeout first looks in the channel for
-the message it may already have posted, and adopts it instead of posting twice.
+A message is claimed (one process at a time), sent by the method for its `OutboxKind`, and
+marked delivered. A failed send is tried again later with backoff, honouring Slack's
+Retry-After; Slack's answers are told apart by their error code, never their wording. Every
+post goes through `_post_once`: it carries its outbox ID in Slack message metadata, so a retry
+after a crash or a timeout first looks in the channel for the message it may already have
+posted, and adopts it instead of posting twice.
 
 Each channel is paced (`ChannelPace`): Slack takes about one message per second per channel
 with short bursts, and answers 429 beyond that. Posts, thread replies and updates all count.
@@ -16,7 +18,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import time
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
@@ -27,7 +29,8 @@ from slack_sdk.web.async_client import AsyncWebClient
 
 from bot.core import metrics
 from bot.core import storm as storm_rules
-from bot.core.errors import DeliveryError
+from bot.core.errors import DeliveryError, SlackMisconfigured, SlackRateLimited, SlackRefused
+from bot.core.notify import OutboxKind
 from bot.slack.compose import Composer
 from bot.store import Store, utcnow
 from bot.store.tables import Alert, AlertCopy, Digest, Outbox
@@ -38,6 +41,7 @@ EVENT_TYPE = "eadm_bot_message"
 CLAIM_TTL = 60.0
 PASS_WAIT = 2.0  # seconds a pass may wait for a channel's pace before leaving it to the next
 SENDERS = 8  # messages in flight at once, across channels
+MESSAGE_GONE = "message_not_found"  # chat.update's answer when someone deleted the message
 # Errors that no retry soon will cure; the admin has to change something.
 _CONFIG_ERRORS = {
     "invalid_auth": "Slack rejected the bot token; check SLACK_BOT_TOKEN",
@@ -61,6 +65,10 @@ class About:
     copy: AlertCopy | None
     digest: Digest | None
     members: list[storm_rules.Member]
+
+
+Landed = tuple[str | None, str | None]  # the Slack ts and channel ID a message landed under
+NOTHING: Landed = (None, None)  # nothing to send: done, with no message of its own
 
 
 def backoff(attempts: int, cap: float) -> float:
@@ -134,6 +142,13 @@ class Deliverer:
         self._ids: dict[str, str] = {}  # channel names as given -> the IDs Slack answered
         self._again = False
         self._drain: asyncio.Task[None] | None = None
+        self._by_kind: dict[OutboxKind, Callable[[Outbox, About, bool], Awaitable[Landed]]] = {
+            OutboxKind.POST: self._post,
+            OutboxKind.UPDATE: self._update,
+            OutboxKind.REPLY: self._reply,
+            OutboxKind.NOTICE: self._notice,
+            OutboxKind.DIGEST: self._digest,
+        }
 
     def kick(self) -> None:
         """Deliver what was just owed soon, without waiting for it: a pass starts now, or
@@ -197,15 +212,16 @@ class Deliverer:
         try:
             ts, channel = await self._send(row, await self._about(row), retrying=attempts > 1)
         except DeliveryError as exc:
-            wait = exc.retry_after or backoff(attempts, self.retry_cap)
-            if exc.retry_after:
+            wait = backoff(attempts, self.retry_cap)
+            if isinstance(exc, SlackRateLimited) and exc.retry_after:
+                wait = exc.retry_after
                 self.pace.hold(self._paced(row.channel), exc.retry_after)
-            if exc.permanent:
+            # A configuration problem was already said once, loudly; repeats add nothing.
+            quiet = isinstance(exc, SlackMisconfigured)
+            if quiet:
                 wait = max(wait, self.retry_cap)
             retry_at = self.clock() + timedelta(seconds=wait)
             await asyncio.to_thread(self.store.delivery_failed, row.id, str(exc), retry_at)
-            # A configuration problem was already said once, loudly; repeats add nothing.
-            quiet = exc.permanent
             log.log(
                 logging.DEBUG if quiet else logging.WARNING,
                 "[%s] message %s (%s) not delivered, attempt %d: %s; next try in %.0f s",
@@ -236,117 +252,130 @@ class Deliverer:
 
         return await asyncio.to_thread(read)
 
-    async def _send(
-        self, row: Outbox, about: About, *, retrying: bool
-    ) -> tuple[str | None, str | None]:
-        """Send one message; returns the Slack ts and channel ID it landed under."""
-        metadata = {
-            "event_type": EVENT_TYPE,
-            "event_payload": {"outbox_id": row.id, "alert_id": row.alert_id or 0},
-        }
-        now = self.clock()
+    async def _send(self, row: Outbox, about: About, *, retrying: bool) -> Landed:
+        """Send one message the way its kind asks."""
+        try:
+            send = self._by_kind[OutboxKind(row.kind)]
+        except ValueError:
+            # A newer version's row, met during a rolling update: that version delivers it.
+            raise DeliveryError(f"kind {row.kind!r} is not one this version sends") from None
+        return await send(row, about, retrying)
+
+    async def _post(self, row: Outbox, about: About, retrying: bool) -> Landed:
+        """An alert's own message, the first time the channel hears of it."""
         alert = about.alert
-        if row.kind == "digest":
-            return await self._send_digest(row, about, metadata, retrying=retrying)
-        # The alert's message in this row's channel: its copy there, or (for alerts from
-        # before copies) the alert's own.
+        assert alert is not None
+        message = self.composer.alert_message(alert, self.clock(), new=True)
+        return await self._post_once(
+            row,
+            row.channel,
+            text=message.text,
+            blocks=message.blocks,
+            unfurl_links=False,
+            retrying=retrying,
+        )
+
+    async def _update(self, row: Outbox, about: About, retrying: bool) -> Landed:
+        """The alert's message in this row's channel redrawn as the alert is now."""
+        alert = about.alert
+        # Its copy in this channel, or (for alerts from before copies) the alert's own.
         where = about.copy or alert
-        if row.kind == "reply" and about.digest is not None:
-            where = about.digest  # a person's action on an alert in a digest: its thread
-        if row.kind == "post":
-            assert alert is not None
-            if retrying and (found := await self._find(row.tenant, row.channel, row.id)):
-                return found
-            message = self.composer.alert_message(alert, now, new=True)
-            response = await self._call(
-                "chat.postMessage",
-                channel=row.channel,
-                text=message.text,
-                blocks=message.blocks,
-                metadata=metadata,
-                unfurl_links=False,
+        assert alert is not None and where is not None
+        if not where.message_ts:
+            return NOTHING  # never posted (opened in a maintenance window)
+        message = self.composer.alert_message(alert, self.clock())
+        try:
+            return await self._redraw(
+                where.channel, where.message_ts, text=message.text, blocks=message.blocks
             )
-            return response.get("ts"), response.get("channel")
-        if row.kind == "update":
-            assert alert is not None and where is not None
-            if not where.message_ts:
-                return None, None  # never posted (opened in a maintenance window)
-            message = self.composer.alert_message(alert, now)
-            try:
-                await self._call(
-                    "chat.update",
-                    channel=where.channel,
-                    ts=where.message_ts,
-                    text=message.text,
-                    blocks=message.blocks,
-                )
-            except DeliveryError as exc:
-                if "message_not_found" in str(exc):
-                    log.warning(
-                        "[%s] alert %s message was deleted in Slack; not updating",
-                        row.tenant,
-                        alert.id,
-                    )
-                    return None, None
+        except SlackRefused as exc:
+            if exc.error != MESSAGE_GONE:
                 raise
-            return where.message_ts, where.channel
-        if row.kind == "reply":
-            assert alert is not None and where is not None
-            if not where.message_ts:
-                return None, None
-            if retrying and (
-                found := await self._find(row.tenant, where.channel, row.id, where.message_ts)
-            ):
-                return found
-            response = await self._call(
-                "chat.postMessage",
-                channel=where.channel,
-                thread_ts=where.message_ts,
-                text=self.composer.reply_text(row, alert, now),
-                metadata=metadata,
+            log.warning(
+                "[%s] alert %s message was deleted in Slack; not updating", row.tenant, alert.id
             )
-            return response.get("ts"), response.get("channel")
-        # notice: a message of its own, tied to no alert
-        if retrying and (found := await self._find(row.tenant, row.channel, row.id)):
-            return found
+            return NOTHING
+
+    async def _reply(self, row: Outbox, about: About, retrying: bool) -> Landed:
+        """A line in the alert's thread, or, for an alert told in a storm digest (a person's
+        action on it), in the digest's thread."""
+        alert = about.alert
+        where = about.digest if about.digest is not None else about.copy or alert
+        assert alert is not None and where is not None
+        if not where.message_ts:
+            return NOTHING
+        return await self._post_once(
+            row,
+            where.channel,
+            thread_ts=where.message_ts,
+            text=self.composer.reply_text(row, alert, self.clock()),
+            retrying=retrying,
+        )
+
+    async def _notice(self, row: Outbox, about: About, retrying: bool) -> Landed:
+        """A message of its own, tied to no alert, written out in the row."""
         payload = row.payload or {}
-        response = await self._call(
-            "chat.postMessage",
-            channel=row.channel,
+        return await self._post_once(
+            row,
+            row.channel,
             text=payload.get("text", ""),
             blocks=payload.get("blocks"),
-            metadata=metadata,
+            retrying=retrying,
         )
-        return response.get("ts"), response.get("channel")
 
-    async def _send_digest(
-        self, row: Outbox, about: About, metadata: dict[str, Any], *, retrying: bool
-    ) -> tuple[str | None, str | None]:
+    async def _digest(self, row: Outbox, about: About, retrying: bool) -> Landed:
         """A storm digest: posted the first time, redrawn in place after."""
         told = about.digest
         if told is None:
-            return None, None
+            return NOTHING
         message = self.composer.digest_message(told, about.members)
         if told.message_ts:
-            await self._call(
-                "chat.update",
-                channel=told.channel,
-                ts=told.message_ts,
-                text=message.text,
-                blocks=message.blocks,
+            return await self._redraw(
+                told.channel, told.message_ts, text=message.text, blocks=message.blocks
             )
-            return told.message_ts, told.channel
-        if retrying and (found := await self._find(row.tenant, told.channel, row.id)):
+        return await self._post_once(
+            row,
+            told.channel,
+            text=message.text,
+            blocks=message.blocks,
+            unfurl_links=False,
+            retrying=retrying,
+        )
+
+    async def _post_once(
+        self,
+        row: Outbox,
+        channel: str,
+        *,
+        text: str,
+        blocks: Any = None,
+        thread_ts: str | None = None,
+        unfurl_links: bool | None = None,
+        retrying: bool,
+    ) -> Landed:
+        """Post the row's message, carrying its outbox ID in the message's metadata. A retry
+        first looks for the message an earlier attempt may have posted (its answer lost to a
+        timeout or a crash) and adopts it, so nothing is posted twice."""
+        if retrying and (found := await self._find(row.tenant, channel, row.id, thread_ts)):
             return found
         response = await self._call(
             "chat.postMessage",
-            channel=told.channel,
-            text=message.text,
-            blocks=message.blocks,
-            metadata=metadata,
-            unfurl_links=False,
+            channel=channel,
+            thread_ts=thread_ts,
+            text=text,
+            blocks=blocks,
+            metadata={
+                "event_type": EVENT_TYPE,
+                "event_payload": {"outbox_id": row.id, "alert_id": row.alert_id or 0},
+            },
+            unfurl_links=unfurl_links,
         )
         return response.get("ts"), response.get("channel")
+
+    async def _redraw(self, channel: str, ts: str, *, text: str, blocks: Any) -> Landed:
+        """A message already in Slack, drawn again: done twice, it still shows once."""
+        await self._call("chat.update", channel=channel, ts=ts, text=text, blocks=blocks)
+        return ts, channel
 
     async def _find(
         self, tenant: str, channel: str, outbox_id: int | None, thread_ts: str | None = None
@@ -388,17 +417,19 @@ class Deliverer:
                 retry_after = float(exc.response.headers.get("Retry-After", 30))
                 # The client already waited once; this wait is the message's, in the outbox.
                 metrics.RATE_LIMIT_WAITS.inc()
-                raise DeliveryError(
+                raise SlackRateLimited(
                     f"Slack rate-limited {method}", retry_after=retry_after
                 ) from None
             if error in _CONFIG_ERRORS:
                 if error not in self._said:
                     self._said.add(error)
                     log.error("Slack answered %s to %s: %s", error, method, _CONFIG_ERRORS[error])
-                raise DeliveryError(
-                    f"{method}: {error}: {_CONFIG_ERRORS[error]}", permanent=True
+                raise SlackMisconfigured(
+                    f"{method}: {error}: {_CONFIG_ERRORS[error]}", method=method, error=error
                 ) from None
-            raise DeliveryError(f"{method}: Slack answered {error}") from None
+            raise SlackRefused(
+                f"{method}: Slack answered {error}", method=method, error=error
+            ) from None
         except (aiohttp.ClientError, TimeoutError, OSError) as exc:
             raise DeliveryError(
                 f"{method}: Slack could not be reached ({type(exc).__name__}: {exc})"

@@ -1,9 +1,9 @@
 """The eAdm status client: reads the status contract (docs/sources.md) into Snapshots.
 
 Parsing is tolerant of spellings and strict about shape: aliases of keys, step names and
-states are accepted; anything that is not a cycle raises SourceError with a message an admin
-can act on. An unknown state word fails that step, not the poll. Imports nothing from Slack,
-the store or handlers.
+states are accepted; anything that is not a cycle raises NotStatusContract (a SourceError)
+with a message an admin can act on. An unknown state word fails that step, not the poll.
+Imports nothing from Slack, the store or handlers.
 """
 
 from __future__ import annotations
@@ -25,7 +25,7 @@ from bot.core.domain import (
     parse_state,
     task_from_dict,
 )
-from bot.core.errors import SourceError
+from bot.core.errors import NotStatusContract, SourceError
 from bot.core.task_rules import with_task
 
 log = logging.getLogger(__name__)
@@ -58,32 +58,32 @@ def _timestamp(value: Any, what: str) -> datetime | None:
     if value in (None, ""):
         return None
     if not isinstance(value, str):
-        raise SourceError(f"{what} is not a timestamp ({value!r})")
+        raise NotStatusContract(f"{what} is not a timestamp ({value!r})")
     try:
         parsed = datetime.fromisoformat(value.replace("Z", "+00:00"))
     except ValueError:
-        raise SourceError(f"{what} is not an ISO 8601 timestamp ({value!r})") from None
+        raise NotStatusContract(f"{what} is not an ISO 8601 timestamp ({value!r})") from None
     return parsed.replace(tzinfo=UTC) if parsed.tzinfo is None else parsed.astimezone(UTC)
 
 
 def parse_cycle(data: object, *, tenant: str, fetched_at: datetime) -> Snapshot:
-    """One cycle of the contract as a Snapshot. Raises SourceError for anything else."""
+    """One cycle of the contract as a Snapshot. Raises NotStatusContract for anything else."""
     if not isinstance(data, dict):
-        raise SourceError(f"expected a cycle object, got {type(data).__name__}")
+        raise NotStatusContract(f"expected a cycle object, got {type(data).__name__}")
     cycle_id = _get(data, "cycle_id")
     if cycle_id in (None, ""):
-        raise SourceError("the cycle has no cycle_id")
+        raise NotStatusContract("the cycle has no cycle_id")
     steps_raw = _get(data, "steps")
     if not isinstance(steps_raw, list):
-        raise SourceError(f"cycle {cycle_id} has no list of steps")
+        raise NotStatusContract(f"cycle {cycle_id} has no list of steps")
     steps: list[StepRun] = []
     problems: list[tuple[str, str]] = []
     for index, raw in enumerate(steps_raw, start=1):
         if not isinstance(raw, dict):
-            raise SourceError(f"step {index} of cycle {cycle_id} is not an object")
+            raise NotStatusContract(f"step {index} of cycle {cycle_id} is not an object")
         name_raw = _get(raw, "name")
         if not isinstance(name_raw, str) or not name_raw.strip():
-            raise SourceError(f"step {index} of cycle {cycle_id} has no name")
+            raise NotStatusContract(f"step {index} of cycle {cycle_id} has no name")
         name = canonical_step(name_raw)
         word = _get(raw, "state")
         message = _get(raw, "message")
@@ -120,7 +120,9 @@ def parse_cycle(data: object, *, tenant: str, fetched_at: datetime) -> Snapshot:
         try:
             combined = with_task(snapshot, task_from_dict(task))
         except (KeyError, ValueError, TypeError) as exc:
-            raise SourceError(f"cycle {cycle_id} has a malformed task object ({exc})") from None
+            raise NotStatusContract(
+                f"cycle {cycle_id} has a malformed task object ({exc})"
+            ) from None
         # The agent's own words for a failed run (with the log folder's lines) are kept.
         sent = snapshot.step(TASK_STEP)
         if sent is not None and sent.message and combined.steps[-1].state is StepState.FAILED:
@@ -135,12 +137,12 @@ def parse_cycles(data: object, *, tenant: str, fetched_at: datetime) -> list[Sna
     if isinstance(data, dict):
         data = data.get("cycles")
     if not isinstance(data, list):
-        raise SourceError("expected a list of cycles")
+        raise NotStatusContract("expected a list of cycles")
     cycles = []
     for item in data:
         try:
             cycles.append(parse_cycle(item, tenant=tenant, fetched_at=fetched_at))
-        except SourceError as exc:
+        except NotStatusContract as exc:
             log.warning("[%s] skipping a cycle in the history: %s", tenant, exc)
     return cycles
 
@@ -208,15 +210,15 @@ class EadmSource:
         data = await self._get(CURRENT)
         try:
             return parse_cycle(data, tenant=self.tenant, fetched_at=datetime.now(UTC))
-        except SourceError as exc:
-            raise SourceError(self._bad(CURRENT, str(exc))) from None
+        except NotStatusContract as exc:
+            raise NotStatusContract(self._bad(CURRENT, str(exc))) from None
 
     async def history(self, limit: int = 20) -> list[Snapshot]:
         data = await self._get(CYCLES, params={"limit": limit})
         try:
             return parse_cycles(data, tenant=self.tenant, fetched_at=datetime.now(UTC))
-        except SourceError as exc:
-            raise SourceError(self._bad(CYCLES, str(exc))) from None
+        except NotStatusContract as exc:
+            raise NotStatusContract(self._bad(CYCLES, str(exc))) from None
 
     def _bad(self, path: str, problem: str) -> str:
         return (
@@ -253,4 +255,4 @@ class EadmSource:
         try:
             return response.json()
         except (json.JSONDecodeError, UnicodeDecodeError):
-            raise SourceError(self._bad(path, "the body is not JSON")) from None
+            raise NotStatusContract(self._bad(path, "the body is not JSON")) from None

@@ -14,7 +14,7 @@ from sqlmodel import Session, col, select
 from bot.core import storm as storm_rules
 from bot.core.domain import Condition
 from bot.core.lifecycle import AlertState
-from bot.core.notify import Message, MessageKind
+from bot.core.notify import DIGEST, Message, OutboxKind
 from bot.store.db import Database
 from bot.store.tables import Alert, AlertCopy, Digest, Outbox
 
@@ -46,7 +46,7 @@ def owe(
     for copy in copies:
         if copy.digest_id is not None:
             _owe_in_digest(s, alert, copy, message, now)
-        elif message.kind is MessageKind.POST and copy.message_ts is None:
+        elif message.kind is OutboxKind.POST and copy.message_ts is None:
             _owe_post(s, alert, copy, message, now, storm or storm_rules.StormRule())
         else:
             _row(s, alert.tenant, copy.channel, message, now, alert_id=alert.id, copy=copy)
@@ -62,13 +62,12 @@ def _row(
     alert_id: int | None = None,
     copy: AlertCopy | None = None,
     digest_id: int | None = None,
-    kind: str | None = None,
 ) -> None:
     s.add(
         Outbox(
             tenant=tenant,
             alert_id=alert_id,
-            kind=kind or message.kind.value,
+            kind=message.kind.value,
             channel=channel,
             payload=message.payload,
             created_at=when,
@@ -145,7 +144,7 @@ def _absorb(s: Session, opened: Digest, since: datetime, now: datetime) -> None:
         taken = s.execute(
             sa.update(Outbox)
             .where(col(Outbox.copy_id) == copy.id)
-            .where(col(Outbox.kind) == MessageKind.POST.value)
+            .where(col(Outbox.kind) == OutboxKind.POST.value)
             .where(col(Outbox.delivered_at).is_(None))
             .where(sa.or_(col(Outbox.claimed_until).is_(None), col(Outbox.claimed_until) <= now))
             .values(delivered_at=now, last_error=f"told in storm digest {opened.id}")
@@ -172,7 +171,7 @@ def _owe_in_digest(
     current = s.get(Digest, copy.digest_id)
     if current is None:
         return
-    if told.kind is MessageKind.UPDATE:
+    if told.kind is OutboxKind.DIGEST:
         _redraw(s, current, now)
     else:
         _row(
@@ -203,20 +202,12 @@ def _redraw(s: Session, current: Digest, now: datetime) -> None:
     waiting = s.exec(
         select(Outbox.id)
         .where(Outbox.digest_id == current.id)
-        .where(Outbox.kind == "digest")
+        .where(Outbox.kind == OutboxKind.DIGEST.value)
         .where(col(Outbox.delivered_at).is_(None))
         .where(col(Outbox.claimed_until).is_(None))
     ).first()
     if waiting is None:
-        _row(
-            s,
-            "",
-            current.channel,
-            Message(MessageKind.UPDATE),
-            now,
-            digest_id=current.id,
-            kind="digest",
-        )
+        _row(s, "", current.channel, DIGEST, now, digest_id=current.id)
 
 
 class DigestStore(Database):

@@ -9,6 +9,7 @@ from typing import Any
 import sqlalchemy as sa
 from sqlmodel import Session, col, select
 
+from bot.core.notify import OutboxKind
 from bot.store.db import Database
 from bot.store.tables import Alert, AlertCopy, Digest, Outbox
 
@@ -20,7 +21,7 @@ def owe_channel_notice(
     s.add(
         Outbox(
             tenant=tenant,
-            kind="notice",
+            kind=OutboxKind.NOTICE.value,
             channel=channel,
             payload=payload,
             created_at=now,
@@ -105,17 +106,17 @@ class OutboxStore(Database):
             # Slack answers with the channel's ID even when we posted to its name, and
             # chat.update wants the ID.
             copy = s.get(AlertCopy, row.copy_id) if row.copy_id is not None else None
-            if row.kind == "post" and ts and copy is not None:
+            if row.kind == OutboxKind.POST and ts and copy is not None:
                 copy.message_ts = ts
                 copy.channel = channel or copy.channel
                 s.add(copy)
-            if row.kind == "post" and row.alert_id is not None and ts:
+            if row.kind == OutboxKind.POST and row.alert_id is not None and ts:
                 alert = s.get(Alert, row.alert_id)
                 if alert is not None and (copy is None or copy.primary):
                     alert.message_ts = ts
                     alert.channel = channel or alert.channel
                     s.add(alert)
-            if row.kind == "digest" and row.digest_id is not None and ts:
+            if row.kind == OutboxKind.DIGEST and row.digest_id is not None and ts:
                 told = s.get(Digest, row.digest_id)
                 if told is not None and told.message_ts is None:
                     told.message_ts = ts

@@ -134,7 +134,7 @@ class Outbox(SQLModel, table=True):
     id: int | None = Field(default=None, primary_key=True)
     tenant: str = Field(index=True)
     alert_id: int | None = Field(default=None, index=True)
-    kind: str  # post | update | reply | notice
+    kind: str  # an OutboxKind's value (bot.core.notify)
     channel: str
     payload: dict[str, Any] | None = _json()
     created_at: datetime | None = _ts()

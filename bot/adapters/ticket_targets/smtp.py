@@ -22,6 +22,23 @@ from bot.core.errors import ActionError, ConfigError
 log = logging.getLogger(__name__)
 
 
+class _NoStartTLS(aiosmtplib.SMTPException):
+    """The server offers no STARTTLS, and the password in SMTP_URL must not cross in clear."""
+
+
+class _NoLogin(aiosmtplib.SMTPException):
+    """The server offers no AUTH, and SMTP_URL names a user."""
+
+
+def _raised_from(exc: BaseException, kind: type[BaseException]) -> BaseException | None:
+    """`exc`, or the error it was raised from, when of `kind`: aiosmtplib wraps the ssl
+    module's errors in its own connect error."""
+    seen: BaseException | None = exc
+    while seen is not None and not isinstance(seen, kind):
+        seen = seen.__cause__
+    return seen
+
+
 @dataclass(frozen=True, slots=True)
 class SmtpServer:
     host: str
@@ -132,7 +149,7 @@ class EmailTarget:
         message = self.message(ticket)
         smtp = self._client()
         try:
-            await smtp.connect()
+            await self._connect(smtp)
             await self._login(smtp)
             await smtp.send_message(message)
         except (aiosmtplib.SMTPException, ssl.SSLError, OSError) as exc:
@@ -142,14 +159,31 @@ class EmailTarget:
         log.info("[%s] ticket e-mailed to %s as %s", ticket.tenant, self.to, message["Message-ID"])
         return TicketRef(reference=str(message["Message-ID"]))
 
+    async def _connect(self, smtp: aiosmtplib.SMTP) -> None:
+        """aiosmtplib says "no STARTTLS" and "no AUTH" with a bare SMTPException, as it says
+        other things; the call that raised it, and what the server offers, tell them apart."""
+        try:
+            await smtp.connect()
+        except aiosmtplib.SMTPException as exc:
+            starttls = bool(self.server.username) and not self.server.implicit_tls  # _client's
+            if type(exc) is aiosmtplib.SMTPException and starttls:
+                raise _NoStartTLS(str(exc)) from exc
+            raise
+
     async def _login(self, smtp: aiosmtplib.SMTP) -> None:
-        if self.server.username:
+        if not self.server.username:
+            return
+        try:
             await smtp.login(self.server.username, self.server.password or "")
+        except aiosmtplib.SMTPException as exc:
+            if type(exc) is aiosmtplib.SMTPException and not smtp.supports_extension("auth"):
+                raise _NoLogin(str(exc)) from exc
+            raise
 
     async def check(self) -> tuple[bool, str]:
         smtp = self._client()
         try:
-            await smtp.connect()
+            await self._connect(smtp)
             if smtp.is_ehlo_or_helo_needed:
                 await smtp.ehlo()
             await self._login(smtp)
@@ -188,15 +222,15 @@ class EmailTarget:
                 "host and port in SMTP_URL and that a firewall lets this machine reach it"
             )
         text = str(exc)
-        if isinstance(exc, ssl.SSLCertVerificationError) or "CERTIFICATE_VERIFY_FAILED" in text:
+        if _raised_from(exc, ssl.SSLCertVerificationError) is not None:
             reason = getattr(exc, "verify_message", None) or excerpt(text, 120)
             return (
                 f"the TLS certificate of the SMTP server {where} could not be verified ({reason}); "
                 "check that the host name in SMTP_URL is the one on the certificate and that a "
                 "certificate authority this machine trusts issued it"
             )
-        # aiosmtplib reports a failed implicit-TLS handshake as a connect error with SSL text.
-        if isinstance(exc, ssl.SSLError) or "[SSL" in text:
+        # aiosmtplib reports a failed implicit-TLS handshake as a connect error raised from it.
+        if _raised_from(exc, ssl.SSLError) is not None:
             return (
                 f"TLS with the SMTP server {where} failed ({excerpt(text, 120)}); if that port "
                 "does not speak TLS from the start, use smtp:// (STARTTLS, usually port 587) "
@@ -207,12 +241,12 @@ class EmailTarget:
                 f"cannot connect to the SMTP server {where} ({excerpt(str(exc), 120)}); check "
                 "the host and port in SMTP_URL and that a firewall lets this machine reach it"
             )
-        if "STARTTLS" in text:
+        if isinstance(exc, _NoStartTLS):
             return (
                 f"the SMTP server {where} does not offer STARTTLS, and the bot will not send the "
                 "password from SMTP_URL unencrypted; use smtps:// or a server port with STARTTLS"
             )
-        if "AUTH" in text:
+        if isinstance(exc, _NoLogin):
             return (
                 f"the SMTP server {where} does not offer login; remove user and password from "
                 "SMTP_URL, or use the port where it offers AUTH (usually 587)"

@@ -1,0 +1,72 @@
+"""The eAdm checks: the status API answers with the status contract, and the sync task can be
+read through the tenant's task or exporter source. Both are read, never started."""
+
+from __future__ import annotations
+
+from bot.cli.check.verdict import Verdict, failed, passed
+from bot.core.domain import StepState
+from bot.core.errors import NotStatusContract, SourceError
+from bot.core.settings import Settings, Tenant
+from bot.sources.api import EadmSource
+
+_CONTRACT_FIX = "point EADM_URL at a server that serves the status contract (docs/sources.md)"
+
+
+async def check_eadm(tenant: Tenant) -> Verdict:
+    item = f"[{tenant.name}] eAdm status API"
+    token = tenant.eadm_api_token.get_secret_value() if tenant.eadm_api_token else None
+    async with EadmSource(tenant.eadm_url, tenant.name, token) as source:
+        try:
+            snapshot = await source.current()
+        except SourceError as exc:
+            # The poller's wording promises a retry; here the admin has to act.
+            message = str(exc).replace(" The bot tries again at the next poll.", "")
+            message = message.replace("; the bot tries again at the next poll", "")
+            # The source's own messages already name what to check, but for this one.
+            fix = _CONTRACT_FIX if isinstance(exc, NotStatusContract) else None
+            return failed(item, message, fix)
+    done = sum(1 for s in snapshot.steps if s.state is StepState.COMPLETED)
+    detail = f"{tenant.eadm_url}: cycle {snapshot.cycle_id}, {done} of {len(snapshot.steps)} "
+    detail += "steps completed"
+    if snapshot.problems:
+        detail += f"; {len(snapshot.problems)} step(s) in a state the bot does not know"
+    return passed(item, detail)
+
+
+async def check_task(settings: Settings, tenant: Tenant) -> Verdict:
+    """The sync task, read once through the tenant's task or exporter source."""
+    from bot.core.task_rules import describe_result
+    from bot.sources import task_reader
+
+    kind = tenant.task_source
+    item = f"[{tenant.name}] sync task ({kind})"
+    try:
+        reader = task_reader(tenant, settings.tz)
+    except ValueError as exc:
+        return failed(item, str(exc), "set EADM_TASK_COMMAND")
+    assert reader is not None
+    try:
+        task = await reader.read()
+    except SourceError as exc:
+        return failed(item, str(exc))
+    finally:
+        await reader.aclose()
+    where = (
+        " ".join(tenant.task_command or ["the shipped PowerShell script"])
+        if kind == "task"
+        else tenant.exporter_url
+    )
+    parts = [f'"{task.path}{task.name}" is {task.state.value}']
+    if task.last_run_at:
+        parts.append(f"last run {task.last_run_at.astimezone(settings.tz):%Y-%m-%d %H:%M}")
+    elif kind == "task":
+        parts.append("it has not run yet")
+    if task.last_result is not None:
+        parts.append(f"result {describe_result(task.last_result)}")
+    elif task.last_ok is not None:
+        parts.append("last run " + ("succeeded" if task.last_ok else "did not succeed"))
+    if task.next_run_at:
+        parts.append(f"next run {task.next_run_at.astimezone(settings.tz):%Y-%m-%d %H:%M}")
+    if task.missed_runs:
+        parts.append(f"{task.missed_runs} missed run(s)")
+    return passed(item, f"{where}: " + "; ".join(parts))
