@@ -17,7 +17,7 @@ from slack_sdk.web.async_client import AsyncWebClient
 from bot.runtime.acks import AckFirst
 from bot.sim.signing import form_headers, slash_command_body
 from bot.sim.slack import SlackDouble
-from tests.e2e import BOT_TOKEN, SIGNING_SECRET, eventually
+from testkit.e2e import BOT_TOKEN, SIGNING_SECRET, eventually
 
 
 @pytest_asyncio.fixture

@@ -17,7 +17,7 @@ import pytest_asyncio
 
 from bot.cli.demo import PEOPLE, DemoStack, demo_page, slack_double
 from bot.sim.web import DemoPage
-from tests.e2e import eventually
+from testkit.e2e import eventually
 
 
 @pytest_asyncio.fixture

@@ -29,7 +29,7 @@ from bot.sim.signing import block_actions_body, view_submission_body
 from bot.sim.slack import SlackDouble
 from bot.slack import ids
 from bot.store import Store
-from tests.e2e import (
+from testkit.e2e import (
     BOT_TOKEN,
     BotProcess,
     bot_env,

@@ -24,7 +24,7 @@ from bot.sim import scheduler
 from bot.sim.signing import block_actions_body
 from bot.sim.slack import SlackDouble
 from bot.slack import ids
-from tests.e2e import BOT_TOKEN, BotProcess, bot_env, eventually, free_port, send_signed
+from testkit.e2e import BOT_TOKEN, BotProcess, bot_env, eventually, free_port, send_signed
 
 pytestmark = [pytest.mark.e2e, pytest.mark.asyncio(loop_scope="module")]
 

@@ -23,7 +23,7 @@ from bot.sim.slack import SlackDouble
 from bot.slack import ids
 from bot.slack.render import cycle_lines
 from bot.sources.api import parse_cycle
-from tests.e2e import (
+from testkit.e2e import (
     BOT_TOKEN,
     BotProcess,
     bot_env,

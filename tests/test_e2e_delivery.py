@@ -14,7 +14,7 @@ from bot.core.domain import EXPORT_AD
 from bot.sim.eadm import Fault, Scenario, build_app
 from bot.sim.slack import SlackDouble
 from bot.store import Store
-from tests.e2e import BOT_TOKEN, CHANNEL, BotProcess, bot_env, eventually, settled
+from testkit.e2e import BOT_TOKEN, CHANNEL, BotProcess, bot_env, eventually, settled
 
 pytestmark = pytest.mark.e2e
 

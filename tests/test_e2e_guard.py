@@ -24,7 +24,7 @@ from bot.sim.signing import block_actions_body, slash_command_body, view_submiss
 from bot.sim.slack import SlackDouble
 from bot.slack import ids
 from bot.store import Store
-from tests.e2e import BOT_TOKEN, BotProcess, bot_env, eventually, send_signed, serve_app
+from testkit.e2e import BOT_TOKEN, BotProcess, bot_env, eventually, send_signed, serve_app
 
 pytestmark = [pytest.mark.e2e, pytest.mark.asyncio(loop_scope="module")]
 

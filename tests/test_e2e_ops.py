@@ -31,8 +31,7 @@ from bot.sim.eadm import Fault, Scenario, build_app
 from bot.sim.signing import block_actions_body, slash_command_body, view_submission_body
 from bot.sim.slack import SlackDouble
 from bot.slack import ids
-from tests.conftest import PG_ADMIN_URL
-from tests.e2e import (
+from testkit.e2e import (
     BOT_TOKEN,
     CHANNEL,
     SIGNING_SECRET,
@@ -42,6 +41,7 @@ from tests.e2e import (
     send_signed,
     serve_app,
 )
+from tests.conftest import PG_ADMIN_URL
 
 # Every async test runs on the module's event loop: the shared world's simulator and Slack
 # double serve on it, and would stand still while a test ran on a loop of its own.

@@ -15,7 +15,7 @@ from aiohttp import web
 from bot.core.domain import EXPORT_AD, IMPORT_AD
 from bot.sim.eadm import Fault, Scenario, build_app
 from bot.sim.slack import SlackDouble
-from tests.e2e import BOT_TOKEN, BotProcess, bot_env, eventually, polls, serve_app, settled
+from testkit.e2e import BOT_TOKEN, BotProcess, bot_env, eventually, polls, serve_app, settled
 
 pytestmark = pytest.mark.e2e
 

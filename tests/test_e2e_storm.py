@@ -23,7 +23,7 @@ from bot.sim.signing import block_actions_body
 from bot.sim.slack import SlackDouble
 from bot.slack import ids
 from bot.store import Store
-from tests.e2e import BOT_TOKEN, eventually, send_signed, start_tenants_bot
+from testkit.e2e import BOT_TOKEN, eventually, send_signed, start_tenants_bot
 
 pytestmark = pytest.mark.e2e
 

@@ -25,7 +25,7 @@ from bot.sim.eadm import Scenario, build_app
 from bot.sim.slack import SlackDouble
 from bot.slack import ids
 from bot.slack.render import title
-from tests.e2e import BOT_TOKEN, BotProcess, block_texts, bot_env, eventually, serve_app, settled
+from testkit.e2e import BOT_TOKEN, BotProcess, block_texts, bot_env, eventually, serve_app, settled
 
 pytestmark = [pytest.mark.e2e, pytest.mark.asyncio(loop_scope="module")]
 

@@ -14,7 +14,7 @@ from bot.core.domain import EXPORT_AD
 from bot.sim.eadm import Fault, Scenario
 from bot.sim.slack import Pace, SlackDouble
 from bot.slack.delivery import ChannelPace
-from tests.e2e import BOT_TOKEN, eventually, start_tenants_bot
+from testkit.e2e import BOT_TOKEN, eventually, start_tenants_bot
 
 
 class Clock:

@@ -27,7 +27,7 @@ from bot.adapters.runners import (
 from bot.core.errors import ConfigError
 from bot.core.settings import RerunConfig, Tenant
 from bot.sim.eadm import build_app
-from tests.e2e import serving
+from testkit.e2e import serving
 
 PY = sys.executable
 

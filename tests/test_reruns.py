@@ -21,7 +21,7 @@ from bot.core.settings import RerunConfig, Tenant, load_settings
 from bot.sim.eadm import Scenario, build_app
 from bot.sources.api import EadmSource
 from bot.store import Store, utcnow
-from tests.e2e import eventually, serve_app
+from testkit.e2e import eventually, serve_app
 
 
 @pytest_asyncio.fixture

@@ -16,13 +16,13 @@ from bot.core.settings import load_settings
 from bot.runtime.wiring import Bot
 from bot.sim import eadm
 from bot.slack.ids import ACTION_ACK, COMMAND
+from testkit.e2e import eventually
 from tests.doubles.socket_mode import (
     SocketModeDouble,
     SocketSlackDouble,
     block_actions_payload,
     slash_command_payload,
 )
-from tests.e2e import eventually
 
 ACK_WITHIN = 3.0  # seconds: Slack retries, then gives up, on an envelope not acked by then
 TEST_COMMAND = "/eadm-test"  # a listener of the test's own, so no real handler is needed

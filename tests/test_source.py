@@ -15,7 +15,7 @@ from bot.core.domain import Snapshot, StepState
 from bot.core.errors import SourceError
 from bot.sim.eadm import build_app
 from bot.sources.api import EadmSource, parse_cycle, parse_cycles
-from tests.e2e import cycle_reaches
+from testkit.e2e import cycle_reaches
 
 NOW = datetime(2026, 11, 24, 22, 0, tzinfo=UTC)
 

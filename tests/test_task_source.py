@@ -16,7 +16,7 @@ from bot.core.domain import TASK_STEP, StepState, TaskState
 from bot.core.errors import SourceError
 from bot.sources.exporter import ExporterSource, matches, parse_metrics
 from bot.sources.task import TaskReading, TaskSource, TaskWatch, parse_output
-from tests.e2e import serving
+from testkit.e2e import serving
 
 FIXTURES = Path(__file__).parent / "fixtures"
 TASK = FIXTURES / "task"

@@ -36,7 +36,7 @@ from bot.adapters.ticket_targets import (
 )
 from bot.core.errors import ActionError, ConfigError
 from bot.core.settings import Tenant, TicketConfig
-from tests.e2e import serving
+from testkit.e2e import serving
 
 TICKET = Ticket(
     subject="[eAdm] Export AD feilet i Bærum kommune",

@@ -29,8 +29,8 @@ from bot.slack import ids
 from bot.sources.api import EadmSource
 from bot.store import Store, Target, utcnow
 from bot.store.tables import Alert
+from testkit.e2e import eventually, serve_app
 from tests.cycles import cycle
-from tests.e2e import eventually, serve_app
 
 ADMIN = "UADMIN"
 OTHER = "UOTHER"

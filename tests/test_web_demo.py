@@ -26,7 +26,7 @@ from bot.core.domain import EXPORT_AD
 from bot.sim.eadm import Fault, Scenario
 from bot.sim.slack import SlackDouble
 from bot.sim.web import DemoPage
-from tests.e2e import eventually
+from testkit.e2e import eventually
 
 playwright_api = pytest.importorskip(
     "playwright.async_api", reason="Playwright's Python package is not installed (pip .[dev])"
