@@ -94,6 +94,30 @@ class BotProcess:
         return self.log_path.read_text(errors="replace") if self.log_path.exists() else ""
 
 
+def clean_env() -> dict[str, str]:
+    """This process's environment without a setting of the bot's, so that a developer's own
+    settings never leak into a test's bot."""
+    return {
+        key: value
+        for key, value in os.environ.items()
+        if not key.startswith(("SLACK_", "EADM_", "ALERT_", "RERUN_", "TICKET_", "ADMIN_"))
+    }
+
+
+def eadm_bot(
+    *args: str, cwd: Path, timeout: float = 60, **env: str
+) -> subprocess.CompletedProcess[str]:
+    """`eadm-bot <args>` run to its end, as an admin runs it, with only `env`'s settings."""
+    return subprocess.run(
+        [sys.executable, "-m", "bot.cli", *args],
+        cwd=cwd,
+        env={**clean_env(), **env},
+        capture_output=True,
+        text=True,
+        timeout=timeout,
+    )
+
+
 def bot_env(
     *,
     slack_api_url: str,
@@ -102,11 +126,7 @@ def bot_env(
     port: int | None = None,
     **extra: Any,
 ) -> dict[str, str]:
-    env = {
-        key: value
-        for key, value in os.environ.items()
-        if not key.startswith(("SLACK_", "EADM_", "ALERT_", "RERUN_", "TICKET_", "ADMIN_"))
-    }
+    env = clean_env()
     env.update(
         {
             "SLACK_BOT_TOKEN": BOT_TOKEN,

@@ -28,7 +28,7 @@ if TYPE_CHECKING:
     from bot.adapters.ticket_targets import TicketTarget
 
 # The bot scopes of deploy/slack-app-manifest.yml, which is not installed with the package;
-# tests/test_check.py proves the two lists equal.
+# tests/cli/test_check.py proves the two lists equal.
 REQUIRED_SCOPES: tuple[str, ...] = (
     "chat:write",
     "chat:write.public",
