@@ -98,7 +98,7 @@ channel = "CSOUTH"
 
 
 @pytest_asyncio.fixture
-async def world(tmp_path: Path) -> AsyncIterator[World]:
+async def world(tmp_path: Path, migrated_sqlite_url: str) -> AsyncIterator[World]:
     slack = SlackDouble(users=USERS)
     await slack.start()
     scenario = Scenario("healthy", (None,), more_cycles=False)
@@ -109,11 +109,10 @@ async def world(tmp_path: Path) -> AsyncIterator[World]:
         require_slack=False,
         eadm_bot_config=config,
         admin_users=ADMIN,
-        database_url=f"sqlite:///{tmp_path / 'bot.db'}",
+        database_url=migrated_sqlite_url,
         rerun_cooldown=0,
     )
     store = Store(settings.database_url)
-    store.migrate()
     client = AsyncWebClient(token="xoxb-test", base_url=slack.api_url)
     sources = {t.name: EadmSource(t.eadm_url, t.name) for t in settings.tenants}
     cases = UseCases(settings, store, client, sources, Adapters.resolve(settings.tenants))
