@@ -1,5 +1,7 @@
-"""End-to-end harness: `eadm-bot run` as a real process between the Slack double and the
-simulator, both served over real HTTP on loopback."""
+"""The pieces end-to-end tests and benchmarks are made of: `eadm-bot run` (or another long-running
+subcommand) as a real process between the Slack double and the simulator, both served over real
+HTTP on loopback; its environment; waits on a condition or on its metrics; requests signed as
+Slack signs them; and the texts a person reads in Block Kit. (A whole world of them: world.py.)"""
 
 from __future__ import annotations
 
@@ -10,8 +12,8 @@ import socket
 import subprocess
 import sys
 import time
-from collections.abc import AsyncIterator, Callable
-from contextlib import asynccontextmanager, suppress
+from collections.abc import AsyncIterator, Callable, Iterator
+from contextlib import asynccontextmanager, contextmanager, suppress
 from pathlib import Path
 from typing import Any
 
@@ -116,6 +118,26 @@ def eadm_bot(
         text=True,
         timeout=timeout,
     )
+
+
+@contextmanager
+def eadm_bot_running(*args: str, cwd: Path, **env: str) -> Iterator[subprocess.Popen[str]]:
+    """`eadm-bot <args>` started as an admin starts it, with only `env`'s settings, its output
+    (stdout and stderr together) to read line by line as it comes; stopped when the block
+    ends, however it ends."""
+    with subprocess.Popen(
+        [sys.executable, "-m", "bot.cli", *args],
+        cwd=cwd,
+        env={**clean_env(), "PYTHONUNBUFFERED": "1", **env},
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
+    ) as process:
+        try:
+            yield process
+        finally:
+            process.terminate()
+            process.wait(timeout=30)
 
 
 def bot_env(
@@ -285,33 +307,3 @@ def block_texts(node: Any) -> str:
 
     walk(node)
     return "\n".join(found)
-
-
-async def start_tenants_bot(
-    slack: Any, tmp_path: Path, tenants: list[tuple[str, Any, float, str]], **env: Any
-) -> tuple[BotProcess, list[Any]]:
-    """One simulator per tenant (name, scenario, speed, its TOML lines such as `channel = ...`),
-    a tenants file naming them all, and `eadm-bot run` on it. The caller stops the bot and
-    cleans up the simulators' runners."""
-    from bot.sim.eadm import build_app
-
-    runners = []
-    toml = []
-    for name, scenario, speed, lines in tenants:
-        runner, url = await serve_app(build_app(scenario, speed=speed))
-        runners.append(runner)
-        toml.append(f'[[tenants]]\nname = "{name}"\neadm_url = "{url}"\n{lines}\n')
-    config = tmp_path / "tenants.toml"
-    config.write_text("\n".join(toml), encoding="utf-8")
-    bot = BotProcess(
-        bot_env(
-            slack_api_url=slack.api_url,
-            eadm_url="http://unused.invalid",
-            database_url=f"sqlite:///{tmp_path / 'bot.db'}",
-            EADM_BOT_CONFIG=str(config),
-            **env,
-        ),
-        tmp_path / "bot.log",
-    )
-    await bot.start()
-    return bot, runners

@@ -11,9 +11,7 @@ import json
 import sys
 import time
 from collections.abc import AsyncIterator
-from dataclasses import dataclass, field
 from email.message import EmailMessage
-from pathlib import Path
 from typing import Any
 
 import httpx
@@ -24,21 +22,12 @@ from aiosmtpd.controller import Controller
 
 from bot.adapters.runners import verify
 from bot.core.domain import EXPORT_AD, IMPORT_AD, IMPORT_HIERARCHY, IMPORT_HR
-from bot.sim.eadm import Fault, Scenario, build_app
+from bot.sim.eadm import Fault, Scenario
 from bot.sim.signing import block_actions_body, view_submission_body
-from bot.sim.slack import SlackDouble
 from bot.slack import ids
 from bot.store import Store
-from testkit.e2e import (
-    BOT_TOKEN,
-    BotProcess,
-    bot_env,
-    eventually,
-    free_port,
-    send_signed,
-    serve_app,
-    settled,
-)
+from testkit.e2e import eventually, free_port, send_signed, settled
+from testkit.world import World
 
 pytestmark = pytest.mark.asyncio(loop_scope="module")
 
@@ -82,17 +71,16 @@ class Inbox:
         return "250 OK"
 
 
-@dataclass
-class World:
-    slack: SlackDouble
-    bot: BotProcess
-    sims: dict[str, str]
-    inbox: Inbox
-    hooks: list[tuple[dict[str, str], bytes]]
-    counter: Path
-    release: Path  # the rerun command finishes once this file exists
-    db_url: str
-    runners: list[web.AppRunner] = field(default_factory=list)
+class Actions(World):
+    """A tenant per action, the SMTP server and webhook its ticket goes to, and the rerun
+    command's files."""
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.inbox = Inbox()
+        self.hooks: list[tuple[dict[str, str], bytes]] = []
+        self.counter = self.tmp / "runs.txt"  # a line for each run of the rerun command
+        self.release = self.tmp / "release"  # the rerun command finishes once this file exists
 
     def channel_alert(self, channel: str) -> dict[str, Any]:
         (message,) = self.slack.messages(channel)
@@ -125,127 +113,73 @@ TENANTS = {
 
 
 @pytest_asyncio.fixture(loop_scope="module", scope="module")
-async def world(tmp_path_factory: pytest.TempPathFactory) -> AsyncIterator[World]:
-    tmp = tmp_path_factory.mktemp("actions")
-    slack = SlackDouble(token=BOT_TOKEN, users=USERS)
-    await slack.start()
-    runners: list[web.AppRunner] = []
-    sims: dict[str, str] = {}
-    for name, (_, scenario) in TENANTS.items():
-        runner, sims[name] = await serve_app(build_app(scenario, speed=600))
-        runners.append(runner)
-    async with httpx.AsyncClient() as client:
-        for name in ("nocycle", "cool"):
-            await client.post(f"{sims[name]}/_sim/api", json={"run_starts_cycle": False})
+async def world(tmp_path_factory: pytest.TempPathFactory) -> AsyncIterator[Actions]:
+    async with Actions.open(tmp_path_factory.mktemp("actions"), users=USERS) as world:
+        tmp = world.tmp
+        sims = {name: await world.simulator(scenario) for name, (_, scenario) in TENANTS.items()}
+        async with httpx.AsyncClient() as client:
+            for name in ("nocycle", "cool"):
+                await client.post(f"{sims[name]}/_sim/api", json={"run_starts_cycle": False})
 
-    inbox = Inbox()
-    smtp = Controller(inbox, hostname="127.0.0.1", port=free_port())
-    smtp.start()
+        smtp = Controller(world.inbox, hostname="127.0.0.1", port=free_port())
+        smtp.start()
+        world.on_close(smtp.stop)
 
-    hooks: list[tuple[dict[str, str], bytes]] = []
+        async def receive(request: web.Request) -> web.Response:
+            world.hooks.append((dict(request.headers), await request.read()))
+            return web.json_response({"reference": "HOOK-17", "url": "https://help.example/17"})
 
-    async def receive(request: web.Request) -> web.Response:
-        hooks.append((dict(request.headers), await request.read()))
-        return web.json_response({"reference": "HOOK-17", "url": "https://help.example/17"})
+        hook_app = web.Application()
+        hook_app.router.add_post("/tickets", receive)
+        hook_url = await world.serve(hook_app)
 
-    hook_app = web.Application()
-    hook_app.router.add_post("/tickets", receive)
-    hook_runner, hook_url = await serve_app(hook_app)
-    runners.append(hook_runner)
-
-    logs = tmp / "logg"
-    logs.mkdir()
-    (logs / "eAdm-2026-11-26.log").write_text(LOG_LINES, encoding="utf-8")
-    script = tmp / "rerun.py"
-    script.write_text(RERUN_SCRIPT, encoding="utf-8")
-    counter, release = tmp / "runs.txt", tmp / "release"
-    command = [
-        sys.executable,
-        str(script),
-        str(counter),
-        sims["cmd"],
-        str(release),
-        str(RUNNER_AT_MOST),
-    ]
-    toml = f"""
-[[tenants]]
-name = "cmd"
-eadm_url = "{sims["cmd"]}"
-channel = "CCMD"
-rerun = {{ kind = "command", command = {json.dumps(command)}, timeout = 30 }}
-
-[[tenants]]
-name = "nocycle"
-eadm_url = "{sims["nocycle"]}"
-channel = "CNOCYCLE"
-rerun = {{ kind = "simulator" }}
-
-[[tenants]]
-name = "tkt"
-eadm_url = "{sims["tkt"]}"
-channel = "CTKT"
+        logs = tmp / "logg"
+        logs.mkdir()
+        (logs / "eAdm-2026-11-26.log").write_text(LOG_LINES, encoding="utf-8")
+        script = tmp / "rerun.py"
+        script.write_text(RERUN_SCRIPT, encoding="utf-8")
+        command = [
+            sys.executable,
+            str(script),
+            str(world.counter),
+            sims["cmd"],
+            str(world.release),
+            str(RUNNER_AT_MOST),
+        ]
+        hook = f'url = "{hook_url}/tickets", secret = "{WEBHOOK_SECRET}"'
+        webhook = f'ticket = {{ kind = "webhook", {hook} }}'
+        tables = {
+            "cmd": f'rerun = {{ kind = "command", command = {json.dumps(command)}, timeout = 30 }}',
+            "nocycle": 'rerun = { kind = "simulator" }',
+            "tkt": f"""
 log_dir = "{logs.as_posix()}"
 ticket.kind = "email"
 ticket.email_to = "support@identum.example"
 ticket.email_from = "eadm-bot@kommune.no"
 ticket.smtp_url = "smtp://127.0.0.1:{smtp.port}"
-
-[[tenants]]
-name = "hook"
-eadm_url = "{sims["hook"]}"
-channel = "CHOOK"
-ticket = {{ kind = "webhook", url = "{hook_url}/tickets", secret = "{WEBHOOK_SECRET}" }}
-
-[[tenants]]
-name = "acks"
-eadm_url = "{sims["acks"]}"
-channel = "CACKS"
-
-[[tenants]]
-name = "cool"
-eadm_url = "{sims["cool"]}"
-channel = "CCOOL"
-rerun = {{ kind = "simulator" }}
-
-[[tenants]]
-name = "again"
-eadm_url = "{sims["again"]}"
-channel = "CAGAIN"
-ticket = {{ kind = "webhook", url = "{hook_url}/tickets", secret = "{WEBHOOK_SECRET}" }}
-"""
-    config = tmp / "tenants.toml"
-    config.write_text(toml, encoding="utf-8")
-    db_url = f"sqlite:///{tmp / 'bot.db'}"
-    env = bot_env(
-        slack_api_url=slack.api_url,
-        eadm_url="http://unused.invalid",
-        database_url=db_url,
-        EADM_BOT_CONFIG=str(config),
-        ADMIN_USERS=ADMIN,
-        NOT_STARTED_AFTER="2",
-        CYCLE_DUE_AFTER="600",
-        RERUN_GRACE="4",
-        RERUN_COOLDOWN="900",
-    )
-    bot = BotProcess(env, tmp / "bot.log")
-    await bot.start()
-    try:
-        await eventually(
-            lambda: all(slack.messages(channel) for channel, _ in TENANTS.values()),
-            timeout=30,
-            what="an alert for every tenant",
+""",
+            "hook": webhook,
+            "acks": "",
+            "cool": 'rerun = { kind = "simulator" }',
+            "again": webhook,
+        }
+        for name, (channel, _) in TENANTS.items():
+            await world.add_tenant(name, eadm_url=sims[name], channel=channel, toml=tables[name])
+        await world.start_bot(
+            ADMIN_USERS=ADMIN,
+            NOT_STARTED_AFTER="2",
+            CYCLE_DUE_AFTER="600",
+            RERUN_GRACE="4",
+            RERUN_COOLDOWN="900",
         )
-        yield World(slack, bot, sims, inbox, hooks, counter, release, db_url, runners)
-    finally:
-        await bot.stop()
-        smtp.stop()
-        for runner in runners:
-            await runner.cleanup()
-        await slack.stop()
+        await world.alerts_in(
+            [channel for channel, _ in TENANTS.values()], what="an alert for every tenant"
+        )
+        yield world
 
 
 async def click(
-    world: World,
+    world: Actions,
     action_id: str,
     value: str,
     *,
@@ -271,7 +205,7 @@ async def click(
     return took
 
 
-def audit(world: World) -> list[Any]:
+def audit(world: Actions) -> list[Any]:
     store = Store(world.db_url)
     try:
         return store.audit_log(500)
@@ -282,7 +216,7 @@ def audit(world: World) -> list[Any]:
 # -- who may act ------------------------------------------------------------------------------
 
 
-async def test_a_non_admin_click_changes_nothing_and_is_audited(world: World) -> None:
+async def test_a_non_admin_click_changes_nothing_and_is_audited(world: Actions) -> None:
     await settled(world.bot, polls_more=0)  # what earlier tests owed CACKS has been said
     alert_id = world.alert_id("CACKS")
     before = world.channel_alert("CACKS")["blocks"]
@@ -298,7 +232,7 @@ async def test_a_non_admin_click_changes_nothing_and_is_audited(world: World) ->
     ]
 
 
-async def test_a_bad_signature_is_refused(world: World) -> None:
+async def test_a_bad_signature_is_refused(world: Actions) -> None:
     body = block_actions_body(ids.ACTION_ACK, "1", user_id=ADMIN)
     async with httpx.AsyncClient() as client:
         response = await client.post(
@@ -316,7 +250,7 @@ async def test_a_bad_signature_is_refused(world: World) -> None:
 # -- acknowledge and snooze ---------------------------------------------------------------------
 
 
-async def test_acknowledge_shows_who_is_on_it(world: World) -> None:
+async def test_acknowledge_shows_who_is_on_it(world: Actions) -> None:
     alert_id = world.alert_id("CACKS")
     took = await click(world, ids.ACTION_ACK, alert_id, channel="CACKS", answer="ack1")
     assert took < 3
@@ -336,7 +270,7 @@ async def test_acknowledge_shows_who_is_on_it(world: World) -> None:
     assert done and done[0].user_id == ADMIN
 
 
-async def test_snooze_until_tomorrow_morning(world: World) -> None:
+async def test_snooze_until_tomorrow_morning(world: Actions) -> None:
     alert_id = world.alert_id("CACKS")
     await click(
         world,
@@ -357,7 +291,7 @@ async def test_snooze_until_tomorrow_morning(world: World) -> None:
 # -- rerun -----------------------------------------------------------------------------------
 
 
-async def test_a_double_click_runs_the_command_once_and_each_ack_is_fast(world: World) -> None:
+async def test_a_double_click_runs_the_command_once_and_each_ack_is_fast(world: Actions) -> None:
     alert_id = world.alert_id("CCMD")
     first, second = await asyncio.gather(
         click(world, ids.ACTION_RERUN, alert_id, channel="CCMD", answer="rerun1"),
@@ -388,7 +322,7 @@ async def test_a_double_click_runs_the_command_once_and_each_ack_is_fast(world: 
     assert results == ["refused_pending", "started"]
 
 
-async def test_a_rerun_is_refused_within_the_cool_down(world: World) -> None:
+async def test_a_rerun_is_refused_within_the_cool_down(world: Actions) -> None:
     # A sync that really started (the simulator took it, though no cycle followed) ...
     await click(world, ids.ACTION_RERUN_TENANT, "cool", channel="CCOOL", answer="cool1")
     (started,) = await eventually(lambda: world.answers("cool1"), what="the first answer")
@@ -409,7 +343,7 @@ async def test_a_rerun_is_refused_within_the_cool_down(world: World) -> None:
     assert results == ["refused_cooldown", "started"]
 
 
-async def test_a_rerun_that_starts_no_cycle_is_reported(world: World) -> None:
+async def test_a_rerun_that_starts_no_cycle_is_reported(world: Actions) -> None:
     alert_id = world.alert_id("CNOCYCLE")
     await click(world, ids.ACTION_RERUN, alert_id, channel="CNOCYCLE", answer="nocycle")
     await eventually(
@@ -424,7 +358,7 @@ async def test_a_rerun_that_starts_no_cycle_is_reported(world: World) -> None:
 # -- tickets --------------------------------------------------------------------------------
 
 
-async def submit_ticket(world: World, channel: str, answer: str) -> dict[str, Any]:
+async def submit_ticket(world: Actions, channel: str, answer: str) -> dict[str, Any]:
     alert_id = world.alert_id(channel)
     views_before = len(world.slack.calls("views.open"))
     took = await click(world, ids.ACTION_TICKET, alert_id, channel=channel, answer=answer)
@@ -455,7 +389,7 @@ async def submit_ticket(world: World, channel: str, answer: str) -> dict[str, An
     return view
 
 
-async def test_a_ticket_arrives_by_mail_with_every_field(world: World) -> None:
+async def test_a_ticket_arrives_by_mail_with_every_field(world: Actions) -> None:
     view = await submit_ticket(world, "CTKT", "tkt1")
     text = str(view["blocks"])
     assert "support@identum.example" in text
@@ -501,7 +435,7 @@ async def test_a_ticket_arrives_by_mail_with_every_field(world: World) -> None:
     assert "opened" in note[-1].params["text"]
 
 
-async def test_a_second_ticket_needs_a_deliberate_click(world: World) -> None:
+async def test_a_second_ticket_needs_a_deliberate_click(world: Actions) -> None:
     await submit_ticket(world, "CAGAIN", "again1")
     await eventually(
         lambda: any("HOOK-17" in t for t in world.thread("CAGAIN")), what="the first ticket"
@@ -517,7 +451,7 @@ async def test_a_second_ticket_needs_a_deliberate_click(world: World) -> None:
     await eventually(lambda: len(world.slack.calls("views.open")) > views, what="the modal")
 
 
-async def test_the_webhook_target_gets_valid_json_and_a_valid_signature(world: World) -> None:
+async def test_the_webhook_target_gets_valid_json_and_a_valid_signature(world: Actions) -> None:
     await submit_ticket(world, "CHOOK", "hook1")
     (headers, raw) = (
         await eventually(

@@ -11,9 +11,9 @@ import os
 import sys
 import time
 from collections.abc import AsyncIterator
-from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
+from typing import Any
 
 import httpx
 import pytest
@@ -22,9 +22,9 @@ import pytest_asyncio
 from bot.adapters.runners import SIGNATURE_HEADER, TIMESTAMP_HEADER, sign, signature_headers
 from bot.sim import scheduler
 from bot.sim.signing import block_actions_body
-from bot.sim.slack import SlackDouble
 from bot.slack import ids
-from testkit.e2e import BOT_TOKEN, BotProcess, bot_env, eventually, free_port, send_signed
+from testkit.e2e import BotProcess, eventually, free_port, send_signed
+from testkit.world import World
 
 pytestmark = pytest.mark.asyncio(loop_scope="module")
 
@@ -34,19 +34,20 @@ ADMIN = "UADMIN"
 CHANNEL = "CAGENT"
 
 
-def agent_process(env: dict[str, str], log_path: Path) -> BotProcess:
-    """`eadm-bot agent` as a child process, healthy once its /healthz answers."""
-    return BotProcess(env, log_path, command="agent", port_var="AGENT_PORT")
+class Agents(World):
+    """Two agents, each on a stand-in sync task of its own, and the bot reading the first."""
 
-
-@dataclass
-class World:
-    slack: SlackDouble
     agent: BotProcess  # read by the bot
-    bot: BotProcess
-    state: Path
     lone: BotProcess  # a second agent for the signature tests, on its own task
-    lone_state: Path
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.state = self.tmp / "task.json"
+        self.lone_state = self.tmp / "lone.json"
+
+    async def start_agent(self, env: dict[str, str], log: str) -> BotProcess:
+        """`eadm-bot agent` as a child process, healthy once its /healthz answers."""
+        return await self.start(env, log=log, command="agent", port_var="AGENT_PORT")
 
 
 def agent_env(state: Path, **extra: str) -> dict[str, str]:
@@ -73,63 +74,52 @@ def agent_env(state: Path, **extra: str) -> dict[str, str]:
 
 
 @pytest_asyncio.fixture(loop_scope="module", scope="module")
-async def world(tmp_path_factory: pytest.TempPathFactory) -> AsyncIterator[World]:
-    tmp: Path = tmp_path_factory.mktemp("agent")
-    state = tmp / "task.json"
-    # The last run crashed with an unhandled .NET exception ten minutes ago.
-    scheduler.set_task(
-        state,
-        last_run=datetime.now(UTC) - timedelta(minutes=10),
-        result=0xE0434352,
-        run_seconds=2.0,
-        run_result=0,
-        interval=3600.0,
-    )
-    logs = tmp / "logg"
-    logs.mkdir()
-    (logs / "eAdm.Client.log").write_text(
-        "2026-11-27 06:00:09 ERR Unhandled exception: System.Data.SqlClient.SqlException: "
-        "Timeout expired\n",
-        encoding="utf-8",
-    )
-    agent = agent_process(agent_env(state, EADM_LOG_DIR=str(logs)), tmp / "agent.log")
-    lone_state = tmp / "lone.json"
-    scheduler.set_task(lone_state, last_run=datetime.now(UTC), result=0, run_seconds=600.0)
-    lone = agent_process(agent_env(lone_state), tmp / "lone.log")
-    await asyncio.gather(agent.start(), lone.start())
-    slack = SlackDouble(token=BOT_TOKEN)
-    await slack.start()
-    env = bot_env(
-        slack_api_url=slack.api_url,
-        eadm_url=agent.url,
-        database_url=f"sqlite:///{tmp / 'bot.db'}",
-        EADM_API_TOKEN=TOKEN,
-        RERUN_WEBHOOK_URL=f"{agent.url}/api/v1/sync/run",
-        RERUN_WEBHOOK_SECRET=SECRET,
-        ADMIN_USERS=ADMIN,
-        ALERT_CHANNEL=CHANNEL,
-        POLL_INTERVAL="1",
-        SOURCE_DOWN_AFTER="2",
-        RERUN_COOLDOWN="0",
-    )
-    bot = BotProcess(env, tmp / "bot.log")
-    await bot.start()
-    try:
-        yield World(slack, agent, bot, state, lone, lone_state)
-    finally:
-        await bot.stop()
-        await agent.stop()
-        await lone.stop()
-        await slack.stop()
+async def world(tmp_path_factory: pytest.TempPathFactory) -> AsyncIterator[Agents]:
+    async with Agents.open(tmp_path_factory.mktemp("agent")) as world:
+        # The last run crashed with an unhandled .NET exception ten minutes ago.
+        scheduler.set_task(
+            world.state,
+            last_run=datetime.now(UTC) - timedelta(minutes=10),
+            result=0xE0434352,
+            run_seconds=2.0,
+            run_result=0,
+            interval=3600.0,
+        )
+        logs = world.tmp / "logg"
+        logs.mkdir()
+        (logs / "eAdm.Client.log").write_text(
+            "2026-11-27 06:00:09 ERR Unhandled exception: System.Data.SqlClient.SqlException: "
+            "Timeout expired\n",
+            encoding="utf-8",
+        )
+        scheduler.set_task(
+            world.lone_state, last_run=datetime.now(UTC), result=0, run_seconds=600.0
+        )
+        world.agent, world.lone = await asyncio.gather(
+            world.start_agent(agent_env(world.state, EADM_LOG_DIR=str(logs)), "agent.log"),
+            world.start_agent(agent_env(world.lone_state), "lone.log"),
+        )
+        await world.start_bot(
+            world.agent.url,
+            EADM_API_TOKEN=TOKEN,
+            RERUN_WEBHOOK_URL=f"{world.agent.url}/api/v1/sync/run",
+            RERUN_WEBHOOK_SECRET=SECRET,
+            ADMIN_USERS=ADMIN,
+            ALERT_CHANNEL=CHANNEL,
+            POLL_INTERVAL="1",
+            SOURCE_DOWN_AFTER="2",
+            RERUN_COOLDOWN="0",
+        )
+        yield world
 
 
-async def _get(world: World, path: str, token: str | None = TOKEN) -> httpx.Response:
+async def _get(world: Agents, path: str, token: str | None = TOKEN) -> httpx.Response:
     headers = {"Authorization": f"Bearer {token}"} if token else {}
     async with httpx.AsyncClient(timeout=10) as client:
         return await client.get(f"{world.agent.url}{path}", headers=headers)
 
 
-async def _post(world: World, body: bytes, headers: dict[str, str]) -> httpx.Response:
+async def _post(world: Agents, body: bytes, headers: dict[str, str]) -> httpx.Response:
     async with httpx.AsyncClient(timeout=30) as client:
         return await client.post(
             f"{world.lone.url}/api/v1/sync/run",
@@ -138,7 +128,7 @@ async def _post(world: World, body: bytes, headers: dict[str, str]) -> httpx.Res
         )
 
 
-async def test_the_status_needs_the_token(world: World) -> None:
+async def test_the_status_needs_the_token(world: Agents) -> None:
     assert (await _get(world, "/api/v1/sync/cycles/current", token=None)).status_code == 401
     assert (await _get(world, "/api/v1/sync/cycles/current", token="wrong")).status_code == 401
     response = await _get(world, "/api/v1/sync/cycles/current")
@@ -150,7 +140,7 @@ async def test_the_status_needs_the_token(world: World) -> None:
     assert history.status_code == 200 and history.json()
 
 
-async def test_the_central_bot_alerts_from_the_agent_and_reruns_through_it(world: World) -> None:
+async def test_the_central_bot_alerts_from_the_agent_and_reruns_through_it(world: Agents) -> None:
     (message,) = await eventually(
         lambda: world.slack.messages(CHANNEL), timeout=30, what="the task-failed alert"
     )
@@ -195,7 +185,7 @@ def _signed(body: bytes, timestamp: int | None = None, secret: str = SECRET) -> 
     return {TIMESTAMP_HEADER: ts, SIGNATURE_HEADER: sign(secret.encode(), ts, body)}
 
 
-async def test_signature_refusals_and_a_start(world: World) -> None:
+async def test_signature_refusals_and_a_start(world: Agents) -> None:
     body = json.dumps({"action": "rerun", "tenant": "voss", "requested_by": "U1"}).encode()
     unsigned = await _post(world, body, {})
     assert unsigned.status_code == 401 and "sign the request" in unsigned.json()["error"]

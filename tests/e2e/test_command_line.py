@@ -3,12 +3,7 @@ what to fix, `check`, `db upgrade`, and the demo. (The demo's page: test_demo_pa
 
 from __future__ import annotations
 
-import os
-import subprocess
-import sys
 from pathlib import Path
-
-import pytest
 
 from testkit.e2e import eadm_bot
 
@@ -79,15 +74,7 @@ def test_db_upgrade_applies_the_migrations(tmp_path: Path) -> None:
 # -- `eadm-bot check` ------------------------------------------------------------------------
 
 
-def test_check_runs_from_the_command_line(monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setenv("SLACK_BOT_TOKEN", "not-a-bot-token")
-    done = subprocess.run(
-        [sys.executable, "-m", "bot.cli", "check"],
-        capture_output=True,
-        text=True,
-        timeout=60,
-        cwd=os.getcwd(),
-        env={**os.environ, "PYTHONPATH": str(Path(__file__).resolve().parents[2])},
-    )
+def test_check_runs_from_the_command_line(tmp_path: Path) -> None:
+    done = eadm_bot("check", cwd=tmp_path, SLACK_BOT_TOKEN="not-a-bot-token")
     assert done.returncode == 2, done.stderr
     assert "  FAIL  SLACK_BOT_TOKEN: does not look like a bot token" in done.stdout

@@ -6,7 +6,6 @@ from __future__ import annotations
 import json
 import time
 from collections.abc import AsyncIterator
-from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 from zoneinfo import ZoneInfo
@@ -14,24 +13,15 @@ from zoneinfo import ZoneInfo
 import httpx
 import pytest
 import pytest_asyncio
-from aiohttp import web
 
 from bot.core.domain import EXPORT_AD
-from bot.sim.eadm import STEPS, Fault, Scenario, build_app
+from bot.sim.eadm import STEPS, Fault, Scenario
 from bot.sim.signing import event_body, slash_command_body
-from bot.sim.slack import SlackDouble
 from bot.slack import ids
 from bot.slack.render import cycle_lines
 from bot.sources.api import parse_cycle
-from testkit.e2e import (
-    BOT_TOKEN,
-    BotProcess,
-    bot_env,
-    eventually,
-    send_signed,
-    serve_app,
-    settled,
-)
+from testkit.e2e import eventually, send_signed, settled
+from testkit.world import World
 
 pytestmark = pytest.mark.asyncio(loop_scope="module")
 
@@ -49,12 +39,12 @@ TENANTS = {
 }
 
 
-@dataclass
-class World:
-    slack: SlackDouble
-    bot: BotProcess
-    sims: dict[str, str]
-    counter: int = 0
+class Commands(World):
+    """The bot on three tenants, and how a person asks it something."""
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.counter = 0
 
     async def command(self, text: str, user: str = ADMIN) -> dict[str, Any]:
         """Send `/eadm <text>`; return the answer, with how long the ack took."""
@@ -80,7 +70,7 @@ class World:
             response.raise_for_status()
 
 
-def summary_at(world: World) -> float:
+def summary_at(world: Commands) -> float:
     return next(
         c.at
         for c in world.slack.calls("chat.postMessage")
@@ -93,43 +83,18 @@ def text_of(answer: dict[str, Any]) -> str:
 
 
 @pytest_asyncio.fixture(loop_scope="module", scope="module")
-async def world(tmp_path_factory: pytest.TempPathFactory) -> AsyncIterator[World]:
-    tmp = tmp_path_factory.mktemp("commands")
-    slack = SlackDouble(token=BOT_TOKEN, users=USERS)
-    await slack.start()
-    runners: list[web.AppRunner] = []
-    sims: dict[str, str] = {}
-    parts = []
-    for name, (channel, scenario) in TENANTS.items():
-        runner, sims[name] = await serve_app(build_app(scenario, speed=600))
-        runners.append(runner)
-        parts.append(
-            f'[[tenants]]\nname = "{name}"\neadm_url = "{sims[name]}"\nchannel = "{channel}"\n'
-            'rerun = { kind = "simulator" }\n'
-        )
-    config = tmp / "tenants.toml"
-    config.write_text("\n".join(parts), encoding="utf-8")
-    env = bot_env(
-        slack_api_url=slack.api_url,
-        eadm_url="http://unused.invalid",
-        database_url=f"sqlite:///{tmp / 'bot.db'}",
-        EADM_BOT_CONFIG=str(config),
-        ADMIN_USERS=f"{ADMIN},{NORSK}",
-        CYCLE_DUE_AFTER="600",
-    )
-    bot = BotProcess(env, tmp / "bot.log")
-    await bot.start()
-    try:
-        await eventually(lambda: slack.messages("CALPHA"), timeout=20, what="alpha's alert")
-        yield World(slack, bot, sims)
-    finally:
-        await bot.stop()
-        for runner in runners:
-            await runner.cleanup()
-        await slack.stop()
+async def world(tmp_path_factory: pytest.TempPathFactory) -> AsyncIterator[Commands]:
+    async with Commands.open(tmp_path_factory.mktemp("commands"), users=USERS) as world:
+        for name, (channel, scenario) in TENANTS.items():
+            await world.add_tenant(
+                name, scenario, channel=channel, toml='rerun = { kind = "simulator" }'
+            )
+        await world.start_bot(ADMIN_USERS=f"{ADMIN},{NORSK}", CYCLE_DUE_AFTER="600")
+        await world.alerts_in(["CALPHA"], timeout=20, what="alpha's alert")
+        yield world
 
 
-async def expected_lines(world: World, tenant: str, lang: str) -> list[str]:
+async def expected_lines(world: Commands, tenant: str, lang: str) -> list[str]:
     """The cycle as the simulator serves it, rendered the one way cycles are rendered."""
     async with httpx.AsyncClient() as client:
         data = (await client.get(f"{world.sims[tenant]}/api/v1/sync/cycles/current")).json()
@@ -138,7 +103,7 @@ async def expected_lines(world: World, tenant: str, lang: str) -> list[str]:
     return cycle_lines(snap, lang, OSLO, now, errors=True)
 
 
-async def test_status_shows_the_cycle_view_in_english(world: World) -> None:
+async def test_status_shows_the_cycle_view_in_english(world: Commands) -> None:
     answer = await world.command("status alpha")
     assert answer["took"] < 3
     assert answer["response_type"] == "ephemeral"
@@ -156,7 +121,7 @@ async def test_status_shows_the_cycle_view_in_english(world: World) -> None:
     assert "|view>" in text, "open alerts link to their messages"
 
 
-async def test_status_speaks_the_askers_norwegian(world: World) -> None:
+async def test_status_speaks_the_askers_norwegian(world: Commands) -> None:
     answer = await world.command("status alpha", user=NORSK)
     text = text_of(answer)
     assert "eAdm-status · alpha" in text
@@ -168,7 +133,7 @@ async def test_status_speaks_the_askers_norwegian(world: World) -> None:
     assert "Åpne varsler" in text
 
 
-async def test_status_public_is_for_the_channel(world: World) -> None:
+async def test_status_public_is_for_the_channel(world: Commands) -> None:
     # Beta's first cycle completes; another test may have started a second one since, which
     # shows its first steps completed soon after it begins.
     async def finished() -> dict[str, Any] | None:
@@ -184,7 +149,7 @@ async def test_status_public_is_for_the_channel(world: World) -> None:
 
 
 @pytest.mark.parametrize("user", [ADMIN, NORSK])
-async def test_history(world: World, user: str) -> None:
+async def test_history(world: Commands, user: str) -> None:
     answer = await world.command("history 5 alpha", user=user)
     text = text_of(answer)
     if user == ADMIN:
@@ -206,7 +171,7 @@ async def test_history(world: World, user: str) -> None:
     ],
 )
 async def test_malformed_input_gets_usage_never_silence(
-    world: World, text: str, words: str
+    world: Commands, text: str, words: str
 ) -> None:
     answer = await world.command(text)
     assert answer["took"] < 3
@@ -216,7 +181,7 @@ async def test_malformed_input_gets_usage_never_silence(
     assert "Traceback" not in answer["text"]
 
 
-async def test_rerun_is_for_admins_and_asks_first(world: World) -> None:
+async def test_rerun_is_for_admins_and_asks_first(world: Commands) -> None:
     refused = await world.command("rerun alpha", user=OTHER)
     assert "Only eAdm admins" in refused["text"]
     asked = await world.command("rerun alpha")
@@ -225,7 +190,7 @@ async def test_rerun_is_for_admins_and_asks_first(world: World) -> None:
     assert "/api/v1/sync/run" in button["confirm"]["text"]["text"]
 
 
-async def test_home_is_published_when_opened_and_when_the_state_changes(world: World) -> None:
+async def test_home_is_published_when_opened_and_when_the_state_changes(world: Commands) -> None:
     body = event_body({"type": "app_home_opened", "user": ADMIN, "tab": "home", "channel": "D1"})
     response = await send_signed(world.bot.url, body, json_body=True)
     assert response.status_code == 200
@@ -251,7 +216,7 @@ async def test_home_is_published_when_opened_and_when_the_state_changes(world: W
     )
 
 
-async def test_silence_suppresses_posts_and_its_end_posts_one_summary(world: World) -> None:
+async def test_silence_suppresses_posts_and_its_end_posts_one_summary(world: Commands) -> None:
     answer = await world.command("silence 4s beta patching the domain controller")
     assert "until" in answer["text"]
     await eventually(lambda: world.slack.messages("CBETA"), what="the silence notice")
@@ -283,7 +248,7 @@ async def test_silence_suppresses_posts_and_its_end_posts_one_summary(world: Wor
     assert "Open alerts" in text_of(status), "what the window hid is still open, and listed"
 
 
-async def test_unsilence_ends_a_window_early_with_its_summary(world: World) -> None:
+async def test_unsilence_ends_a_window_early_with_its_summary(world: Commands) -> None:
     assert "were not silenced" in (await world.command("unsilence gamma"))["text"]
     refused = await world.command("silence 2h gamma", user=OTHER)
     assert "Only eAdm admins" in refused["text"]

@@ -6,46 +6,39 @@ from __future__ import annotations
 from collections.abc import AsyncIterator
 from pathlib import Path
 
+import pytest
 import pytest_asyncio
-from aiohttp import web
 
 from bot.core.domain import EXPORT_AD
-from bot.sim.eadm import Fault, Scenario, build_app
+from bot.sim.eadm import Fault, Scenario
 from bot.sim.slack import SlackDouble
 from bot.store import Store
-from testkit.e2e import BOT_TOKEN, CHANNEL, BotProcess, bot_env, eventually, settled
+from testkit.e2e import CHANNEL, BotProcess, eventually, settled
+from testkit.world import World
 
 FAST = {"NOT_STARTED_AFTER": "2", "STUCK_AFTER": "3", "CYCLE_DUE_AFTER": "600"}
 
 
 @pytest_asyncio.fixture
-async def slack() -> AsyncIterator[SlackDouble]:
-    double = SlackDouble(token=BOT_TOKEN)
-    await double.start()
-    yield double
-    await double.stop()
+async def world(tmp_path: Path) -> AsyncIterator[World]:
+    async with World.open(tmp_path) as world:
+        yield world
+
+
+@pytest.fixture
+def slack(world: World) -> SlackDouble:
+    return world.slack
 
 
 @pytest_asyncio.fixture
-async def eadm_url() -> AsyncIterator[str]:
+async def eadm_url(world: World) -> str:
     """A simulator whose one cycle fails at Export AD, and then stays as it is."""
-    scenario = Scenario("test", (Fault(EXPORT_AD, "fail"),), more_cycles=False)
-    runner = web.AppRunner(build_app(scenario, speed=600), access_log=None)
-    await runner.setup()
-    site = web.TCPSite(runner, "127.0.0.1", 0)
-    await site.start()
-    yield f"http://127.0.0.1:{site._server.sockets[0].getsockname()[1]}"  # type: ignore[union-attr]
-    await runner.cleanup()
+    return await world.simulator(Scenario("test", (Fault(EXPORT_AD, "fail"),), more_cycles=False))
 
 
-def _bot(slack: SlackDouble, eadm_url: str, tmp_path: Path, **extra: str) -> BotProcess:
-    env = bot_env(
-        slack_api_url=slack.api_url,
-        eadm_url=eadm_url,
-        database_url=f"sqlite:///{tmp_path / 'bot.db'}",
-        **{**FAST, **extra},
-    )
-    return BotProcess(env, tmp_path / "bot.log")
+async def _bot(world: World, eadm_url: str, **extra: str) -> BotProcess:
+    """A bot on the world's database: a second one there is the first one started again."""
+    return await world.start_bot(eadm_url, **{**FAST, **extra})
 
 
 def _posts(slack: SlackDouble) -> int:
@@ -53,11 +46,10 @@ def _posts(slack: SlackDouble) -> int:
 
 
 async def test_slack_outage_of_several_failed_posts_delivers_exactly_once(
-    slack: SlackDouble, eadm_url: str, tmp_path: Path
+    slack: SlackDouble, eadm_url: str, world: World
 ) -> None:
     slack.fail("chat.postMessage", "server_error", times=3)
-    bot = _bot(slack, eadm_url, tmp_path)
-    await bot.start()
+    bot = await _bot(world, eadm_url)
     try:
         await eventually(lambda: slack.messages(CHANNEL), timeout=20, what="the alert")
         await settled(bot)  # further polls and sweeps must not post again
@@ -68,11 +60,10 @@ async def test_slack_outage_of_several_failed_posts_delivers_exactly_once(
 
 
 async def test_rate_limit_is_waited_out_and_delivers_once(
-    slack: SlackDouble, eadm_url: str, tmp_path: Path
+    slack: SlackDouble, eadm_url: str, world: World
 ) -> None:
     slack.fail("chat.postMessage", "ratelimited", times=3, retry_after=1)
-    bot = _bot(slack, eadm_url, tmp_path)
-    await bot.start()
+    bot = await _bot(world, eadm_url)
     try:
         await eventually(lambda: slack.messages(CHANNEL), timeout=20, what="the alert")
         await settled(bot)
@@ -84,11 +75,10 @@ async def test_rate_limit_is_waited_out_and_delivers_once(
 
 
 async def test_an_answer_lost_after_slack_accepted_the_post_is_not_posted_again(
-    slack: SlackDouble, eadm_url: str, tmp_path: Path
+    slack: SlackDouble, eadm_url: str, world: World
 ) -> None:
     slack.fail("chat.postMessage", "accept_then_error", times=2)
-    bot = _bot(slack, eadm_url, tmp_path)
-    await bot.start()
+    bot = await _bot(world, eadm_url)
     try:
         await eventually(lambda: slack.messages(CHANNEL), timeout=20, what="the alert")
         await eventually(lambda: slack.calls("conversations.history"), timeout=10, what="a look-up")
@@ -99,16 +89,15 @@ async def test_an_answer_lost_after_slack_accepted_the_post_is_not_posted_again(
 
 
 async def test_a_crash_right_after_posting_and_a_restart_post_nothing_twice(
-    slack: SlackDouble, eadm_url: str, tmp_path: Path
+    slack: SlackDouble, eadm_url: str, world: World
 ) -> None:
     # Slack takes the post but the answer never reaches the bot, which then dies.
     slack.fail("chat.postMessage", "accept_then_error", times=1)
-    bot = _bot(slack, eadm_url, tmp_path)
-    await bot.start()
+    bot = await _bot(world, eadm_url)
     await eventually(lambda: slack.calls("chat.postMessage"), timeout=20, what="a post")
     # It dies once it has noted that its post may not have landed (not while it holds the
     # message: a claim would keep the next process off it for a minute).
-    store = Store(f"sqlite:///{tmp_path / 'bot.db'}")
+    store = Store(world.db_url)
     try:
         await eventually(
             lambda: any(m.last_error for m in store.messages()), what="the failure noted"
@@ -118,8 +107,7 @@ async def test_a_crash_right_after_posting_and_a_restart_post_nothing_twice(
     bot.kill()
     assert len(slack.messages(CHANNEL)) == 1
 
-    again = _bot(slack, eadm_url, tmp_path)
-    await again.start()
+    again = await _bot(world, eadm_url)
     try:
         await settled(again)  # several polls and outbox sweeps on the same database
         assert len(slack.messages(CHANNEL)) == 1
@@ -129,16 +117,14 @@ async def test_a_crash_right_after_posting_and_a_restart_post_nothing_twice(
 
 
 async def test_a_clean_restart_on_the_same_database_posts_nothing_twice(
-    slack: SlackDouble, eadm_url: str, tmp_path: Path
+    slack: SlackDouble, eadm_url: str, world: World
 ) -> None:
-    bot = _bot(slack, eadm_url, tmp_path)
-    await bot.start()
+    bot = await _bot(world, eadm_url)
     await eventually(lambda: slack.messages(CHANNEL), timeout=20, what="the alert")
     assert await bot.stop() == 0, bot.log()
     posts = _posts(slack)
 
-    again = _bot(slack, eadm_url, tmp_path)
-    await again.start()
+    again = await _bot(world, eadm_url)
     try:
         await settled(again)
         assert _posts(slack) == posts
@@ -148,11 +134,10 @@ async def test_a_clean_restart_on_the_same_database_posts_nothing_twice(
 
 
 async def test_a_revoked_token_is_said_once_and_the_alert_waits_for_the_fix(
-    slack: SlackDouble, eadm_url: str, tmp_path: Path
+    slack: SlackDouble, eadm_url: str, world: World
 ) -> None:
     slack.fail("chat.postMessage", "invalid_auth", times=None)
-    bot = _bot(slack, eadm_url, tmp_path)
-    await bot.start()
+    bot = await _bot(world, eadm_url)
     try:
         await eventually(lambda: _posts(slack) >= 2, timeout=20, what="repeated attempts")
         assert slack.messages(CHANNEL) == []
@@ -167,10 +152,9 @@ async def test_a_revoked_token_is_said_once_and_the_alert_waits_for_the_fix(
 
 
 async def test_an_open_alert_is_reminded_in_its_thread(
-    slack: SlackDouble, eadm_url: str, tmp_path: Path
+    slack: SlackDouble, eadm_url: str, world: World
 ) -> None:
-    bot = _bot(slack, eadm_url, tmp_path, REMIND_AFTER="3")
-    await bot.start()
+    bot = await _bot(world, eadm_url, REMIND_AFTER="3")
     try:
         await eventually(lambda: slack.messages(CHANNEL), timeout=20, what="the alert")
         ts = slack.messages(CHANNEL)[0]["ts"]

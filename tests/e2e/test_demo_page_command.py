@@ -3,47 +3,32 @@ address and serves the page there, on a free port when the one asked for is take
 
 from __future__ import annotations
 
-import os
 import re
 import socket
-import subprocess
-import sys
 from pathlib import Path
 
 import httpx
+
+from testkit.e2e import eadm_bot_running
 
 
 def _demo_web(tmp_path: Path, web_port: int) -> list[str]:
     """Run `eadm-bot demo --web` until it prints the page's address; check the page is served
     there, and return what the demo printed up to that line."""
-    root = Path(__file__).resolve().parents[2]
-    env = {k: v for k, v in os.environ.items() if not k.startswith(("SLACK_", "EADM_"))}
-    env["PYTHONPATH"] = str(root)
     args = ["demo", "--web", "--web-port", str(web_port), "--duration", "20", "--speed", "600"]
-    with subprocess.Popen(
-        [sys.executable, "-m", "bot.cli", *args],
-        cwd=tmp_path,
-        env=env,
-        stdout=subprocess.PIPE,
-        stderr=subprocess.STDOUT,
-        text=True,
-    ) as demo:
-        try:
-            assert demo.stdout is not None
-            printed: list[str] = []
-            while not printed or "in a browser" not in printed[-1]:
-                line = demo.stdout.readline()  # blocks until the demo says more, or ends
-                assert line, printed
-                printed.append(line)
-            found = re.search(r"open (http://127\.0\.0\.1:\d+/) in a browser", printed[-1])
-            assert found, printed
-            page = httpx.get(found.group(1), timeout=10)
-            assert page.status_code == 200 and "/static/app.js" in page.text
-            state = httpx.get(found.group(1) + "api/state", timeout=10).json()
-            assert state["channel"]["name"] == "eadm-alerts"
-        finally:
-            demo.terminate()
-            demo.wait(timeout=30)
+    with eadm_bot_running(*args, cwd=tmp_path) as demo:
+        assert demo.stdout is not None
+        printed: list[str] = []
+        while not printed or "in a browser" not in printed[-1]:
+            line = demo.stdout.readline()  # blocks until the demo says more, or ends
+            assert line, printed
+            printed.append(line)
+        found = re.search(r"open (http://127\.0\.0\.1:\d+/) in a browser", printed[-1])
+        assert found, printed
+        page = httpx.get(found.group(1), timeout=10)
+        assert page.status_code == 200 and "/static/app.js" in page.text
+        state = httpx.get(found.group(1) + "api/state", timeout=10).json()
+        assert state["channel"]["name"] == "eadm-alerts"
     assert list(tmp_path.iterdir()) == [], "the demo leaves the working folder as it was"
     return printed
 

@@ -8,7 +8,6 @@ import json
 import re
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
-from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -27,16 +26,8 @@ from bot.sim.eadm import Fault, Scenario, build_app
 from bot.sim.signing import block_actions_body, slash_command_body, view_submission_body
 from bot.sim.slack import SlackDouble
 from bot.slack import ids
-from testkit.e2e import (
-    BOT_TOKEN,
-    CHANNEL,
-    SIGNING_SECRET,
-    BotProcess,
-    bot_env,
-    eventually,
-    send_signed,
-    serve_app,
-)
+from testkit.e2e import CHANNEL, SIGNING_SECRET, BotProcess, eventually, send_signed
+from testkit.world import World
 from tests.conftest import PG_ADMIN_URL
 
 # Every test runs on the module's event loop: the shared world's simulator and Slack double
@@ -112,10 +103,6 @@ async def metric(bot: BotProcess, sample: str, **labels: str) -> float:
     return value(await scrape(bot), sample, **labels) or 0.0
 
 
-async def serve_simulator(scenario: Scenario, **kwargs: Any) -> tuple[web.AppRunner, str]:
-    return await serve_app(build_app(scenario, speed=600, **kwargs))
-
-
 HEALTHY = Scenario("every cycle completes", (None,))
 EXPORT_AD_FAILS = Scenario("Export AD fails", (Fault(EXPORT_AD, "fail"),), more_cycles=False)
 
@@ -124,31 +111,25 @@ EXPORT_AD_FAILS = Scenario("Export AD fails", (Fault(EXPORT_AD, "fail"),), more_
 
 
 @pytest_asyncio.fixture(loop_scope="module")
-async def healthy_eadm() -> AsyncIterator[str]:
-    runner, url = await serve_simulator(HEALTHY)
-    yield url
-    await runner.cleanup()
+async def sqlite_world(tmp_path: Path) -> AsyncIterator[World]:
+    """A world of the test's own, beside the module's shared one."""
+    async with World.open(tmp_path) as world:
+        yield world
 
 
 @pytest_asyncio.fixture(loop_scope="module")
-async def slack() -> AsyncIterator[SlackDouble]:
-    double = SlackDouble(token=BOT_TOKEN)
-    await double.start()
-    yield double
-    await double.stop()
+async def postgres_world(tmp_path: Path, postgres_url: str) -> AsyncIterator[World]:
+    """A world of the test's own whose bot keeps its data in PostgreSQL."""
+    async with World.open(tmp_path, database_url=postgres_url) as world:
+        yield world
 
 
 async def test_readyz_names_slack_while_the_token_is_refused_and_recovers(
-    slack: SlackDouble, healthy_eadm: str, tmp_path: Path
+    sqlite_world: World,
 ) -> None:
+    slack = sqlite_world.slack
     slack.fail("auth.test", "invalid_auth", times=None)
-    env = bot_env(
-        slack_api_url=slack.api_url,
-        eadm_url=healthy_eadm,
-        database_url=f"sqlite:///{tmp_path / 'bot.db'}",
-    )
-    bot = BotProcess(env, tmp_path / "bot.log")
-    await bot.start()
+    bot = await sqlite_world.start_bot(await sqlite_world.simulator(HEALTHY))
     try:
         body = await readyz_until(bot, 503, failing=["slack"])
         assert body["checks"]["slack"]["ok"] is False
@@ -202,13 +183,11 @@ def _set_connections(database: str, allowed: bool) -> None:
 
 
 async def test_readyz_fails_on_the_database_while_postgres_is_gone_and_recovers(
-    postgres_url: str, slack: SlackDouble, healthy_eadm: str, tmp_path: Path
+    postgres_world: World,
 ) -> None:
-    database = make_url(postgres_url).database
+    database = make_url(postgres_world.db_url).database
     assert database
-    env = bot_env(slack_api_url=slack.api_url, eadm_url=healthy_eadm, database_url=postgres_url)
-    bot = BotProcess(env, tmp_path / "bot.log")
-    await bot.start()
+    bot = await postgres_world.start_bot(await postgres_world.simulator(HEALTHY))
     try:
         await readyz_until(bot, 200)
 
@@ -240,12 +219,13 @@ async def test_readyz_fails_on_the_database_while_postgres_is_gone_and_recovers(
 # -- one scenario with every secret: metrics, actions, the JSON log ---------------------------
 
 
-@dataclass
-class World:
-    slack: SlackDouble
-    bot: BotProcess
-    hooks: dict[str, list[tuple[dict[str, str], bytes]]]
-    eadm_refusals: list[str]
+class Ops(World):
+    """The bot with every secret, the webhooks it calls, and what the eAdm side refused."""
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.hooks: dict[str, list[tuple[dict[str, str], bytes]]] = {"rerun": [], "tickets": []}
+        self.eadm_refusals: list[str] = []
 
     def alert(self) -> dict[str, Any]:
         (message,) = self.slack.messages(CHANNEL)
@@ -270,59 +250,46 @@ def _refuse_first_request(refusals: list[str]) -> Any:
 
 
 @asynccontextmanager
-async def ops_world(tmp: Path) -> AsyncIterator[World]:
+async def ops_world(tmp: Path) -> AsyncIterator[Ops]:
     """The bot with every secret, its alert posted after one rate limit and one refused poll."""
     slack = SlackDouble(token=OPS_BOT_TOKEN, users={ADMIN: {"name": "kari"}})
     # Slack rate-limits the alert's first post once; the bot must wait it out and count it.
     slack.fail("chat.postMessage", "ratelimited", times=1, retry_after=1)
-    await slack.start()
+    async with Ops.open(tmp, slack=slack) as world:
+        sim = build_app(EXPORT_AD_FAILS, speed=600, token=EADM_TOKEN)
+        sim.middlewares.insert(0, _refuse_first_request(world.eadm_refusals))
+        eadm_url = await world.serve(sim)
 
-    refusals: list[str] = []
-    sim = build_app(EXPORT_AD_FAILS, speed=600, token=EADM_TOKEN)
-    sim.middlewares.insert(0, _refuse_first_request(refusals))
-    sim_runner, eadm_url = await serve_app(sim)
+        async def receive(request: web.Request) -> web.Response:
+            hook = world.hooks[request.match_info["kind"]]
+            hook.append((dict(request.headers), await request.read()))
+            return web.json_response({"reference": "HOOK-1", "url": "https://help.example/1"})
 
-    hooks: dict[str, list[tuple[dict[str, str], bytes]]] = {"rerun": [], "tickets": []}
+        hook_app = web.Application()
+        hook_app.router.add_post("/{kind}", receive)
+        hook_url = await world.serve(hook_app)
 
-    async def receive(request: web.Request) -> web.Response:
-        hooks[request.match_info["kind"]].append((dict(request.headers), await request.read()))
-        return web.json_response({"reference": "HOOK-1", "url": "https://help.example/1"})
-
-    hook_app = web.Application()
-    hook_app.router.add_post("/{kind}", receive)
-    hook_runner, hook_url = await serve_app(hook_app)
-
-    env = bot_env(
-        slack_api_url=slack.api_url,
-        eadm_url=eadm_url,
-        database_url=f"sqlite:///{tmp / 'bot.db'}",
-        ADMIN_USERS=ADMIN,
-        RERUN_WEBHOOK_URL=f"{hook_url}/rerun",
-        TICKET_WEBHOOK_URL=f"{hook_url}/tickets",
-        CYCLE_DUE_AFTER="600",
-        LOG_FORMAT="json",
-        LOG_LEVEL="DEBUG",
-        **SECRETS,
-    )
-    bot = BotProcess(env, tmp / "bot.log")
-    await bot.start()
-    try:
-        await eventually(lambda: slack.messages(CHANNEL), timeout=20, what="the alert")
-        yield World(slack, bot, hooks, refusals)
-    finally:
-        await bot.stop()
-        await hook_runner.cleanup()
-        await sim_runner.cleanup()
-        await slack.stop()
+        await world.start_bot(
+            eadm_url,
+            ADMIN_USERS=ADMIN,
+            RERUN_WEBHOOK_URL=f"{hook_url}/rerun",
+            TICKET_WEBHOOK_URL=f"{hook_url}/tickets",
+            CYCLE_DUE_AFTER="600",
+            LOG_FORMAT="json",
+            LOG_LEVEL="DEBUG",
+            **SECRETS,
+        )
+        await world.alerts_in([CHANNEL], timeout=20, what="the alert")
+        yield world
 
 
 @pytest_asyncio.fixture(loop_scope="module", scope="module")
-async def world(tmp_path_factory: pytest.TempPathFactory) -> AsyncIterator[World]:
+async def world(tmp_path_factory: pytest.TempPathFactory) -> AsyncIterator[Ops]:
     async with ops_world(tmp_path_factory.mktemp("ops")) as world:
         yield world
 
 
-async def ask_status(world: World, answer: str) -> None:
+async def ask_status(world: Ops, answer: str) -> None:
     """`/eadm status` from someone Slack does not know."""
     body = slash_command_body(
         ids.COMMAND,
@@ -337,7 +304,7 @@ async def ask_status(world: World, answer: str) -> None:
     )
 
 
-async def rerun_and_ticket(world: World) -> None:
+async def rerun_and_ticket(world: Ops) -> None:
     """Rerun from the alert and open a ticket from it, each through its signed webhook."""
     await _click(world, ids.ACTION_RERUN, "rerun")
     ((headers, raw),) = await eventually(lambda: world.hooks["rerun"], what="the rerun webhook")
@@ -362,7 +329,7 @@ async def rerun_and_ticket(world: World) -> None:
     )
 
 
-async def test_metrics_count_polls_findings_alerts_and_slack(world: World) -> None:
+async def test_metrics_count_polls_findings_alerts_and_slack(world: Ops) -> None:
     bot = world.bot
     first = await scrape(bot)
     polls = value(first, "eadm_bot_polls_total", tenant=TENANT)
@@ -404,7 +371,7 @@ async def test_metrics_count_polls_findings_alerts_and_slack(world: World) -> No
     assert families_named <= set(families), families_named - set(families)
 
 
-async def test_a_command_is_counted_by_action_and_outcome(world: World) -> None:
+async def test_a_command_is_counted_by_action_and_outcome(world: Ops) -> None:
     bot = world.bot
     before = await metric(bot, "eadm_bot_actions_total", action="status", outcome="shown")
     errors = await metric(
@@ -423,7 +390,7 @@ async def test_a_command_is_counted_by_action_and_outcome(world: World) -> None:
     )
 
 
-async def _click(world: World, action_id: str, answer: str) -> None:
+async def _click(world: Ops, action_id: str, answer: str) -> None:
     body = block_actions_body(
         action_id,
         world.alert_id(),
@@ -435,7 +402,7 @@ async def _click(world: World, action_id: str, answer: str) -> None:
     assert (await send_signed(world.bot.url, body)).status_code == 200
 
 
-async def test_rerun_and_ticket_webhooks_are_signed_and_counted(world: World) -> None:
+async def test_rerun_and_ticket_webhooks_are_signed_and_counted(world: Ops) -> None:
     await rerun_and_ticket(world)
     families = await scrape(world.bot)
     assert (value(families, "eadm_bot_actions_total", action="rerun") or 0) >= 1

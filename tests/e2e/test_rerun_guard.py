@@ -10,21 +10,19 @@ from __future__ import annotations
 import json
 import time
 from collections.abc import AsyncIterator
-from dataclasses import dataclass, field
 from typing import Any
 
 import httpx
 import pytest
 import pytest_asyncio
-from aiohttp import web
 
 from bot.core.domain import EXPORT_AD, IMPORT_HIERARCHY, IMPORT_HR, SYNCHRONIZATION
-from bot.sim.eadm import Fault, Scenario, SimClock, build_app
+from bot.sim.eadm import Fault, Scenario, SimClock
 from bot.sim.signing import block_actions_body, slash_command_body, view_submission_body
-from bot.sim.slack import SlackDouble
 from bot.slack import ids
 from bot.store import Store
-from testkit.e2e import BOT_TOKEN, BotProcess, bot_env, eventually, send_signed, serve_app
+from testkit.e2e import eventually, send_signed
+from testkit.world import World
 
 pytestmark = pytest.mark.asyncio(loop_scope="module")
 
@@ -49,14 +47,13 @@ RERUN_TENANTS = ("running", "queued", "threshold", "failed", "unreadable", "pend
 ENTRY_POINTS = ("button", "command", "question")
 
 
-@dataclass
-class World:
-    slack: SlackDouble
-    bot: BotProcess
-    sims: dict[str, str]
-    db_url: str
-    counter: int = 0
-    brought: set[str] = field(default_factory=set)  # tenants already put into their state
+class Guard(World):
+    """A tenant for each reason to refuse, and each way a person asks for a rerun."""
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.counter = 0
+        self.brought: set[str] = set()  # tenants already put into their state
 
     def alert(self, tenant: str, index: int = 0) -> dict[str, Any]:
         return self.slack.messages(f"C{tenant.upper()}")[index]
@@ -111,64 +108,45 @@ class World:
 
 
 @pytest_asyncio.fixture(loop_scope="module", scope="module")
-async def world(tmp_path_factory: pytest.TempPathFactory) -> AsyncIterator[World]:
-    tmp = tmp_path_factory.mktemp("guard")
-    slack = SlackDouble(token=BOT_TOKEN, users=USERS)
-    await slack.start()
-    runners: list[web.AppRunner] = []
-    sims: dict[str, str] = {}
-    scenarios = {name: EXPORT_AD_FAILS for name in (*RERUN_TENANTS, "norunner", "north")}
-    scenarios["stale"] = Scenario("t", (Fault(IMPORT_HIERARCHY, "not_started"),), False)
-    for name, scenario in scenarios.items():
-        clock = SimClock()
-        if name == "stale":
-            clock.advance(-3600)  # its cycle began an hour ago: the step is long overdue
-        # The rerun's clean cycle must not get past Export AD (and resolve the alert the
-        # button names) before the cool-down is tried: that tenant's eAdm runs slower.
-        speed = 40 if name == "cooldown" else 600
-        runner, sims[name] = await serve_app(build_app(scenario, speed=speed, clock=clock))
-        runners.append(runner)
-    toml = ""
-    for name in scenarios:
-        toml += f'[[tenants]]\nname = "{name}"\neadm_url = "{sims[name]}"\n'
-        toml += f'channel = "C{name.upper()}"\n'
-        if name not in ("norunner", "north"):
-            toml += 'rerun = { kind = "simulator" }\n'
-        if name == "north":
-            toml += f'admin_users = ["{NORTH_ADMIN}"]\n'
-    config = tmp / "tenants.toml"
-    config.write_text(toml, encoding="utf-8")
-    db_url = f"sqlite:///{tmp / 'bot.db'}"
-    env = bot_env(
-        slack_api_url=slack.api_url,
-        eadm_url="http://unused.invalid",
-        database_url=db_url,
-        EADM_BOT_CONFIG=str(config),
-        ADMIN_USERS=ADMIN,
-        NOT_STARTED_AFTER="600",
-        STUCK_AFTER="3600",
-        CYCLE_DUE_AFTER="3600",
-        RERUN_GRACE="600",
-        RERUN_COOLDOWN="900",
-    )
-    bot = BotProcess(env, tmp / "bot.log")
-    await bot.start()
-    world = World(slack, bot, sims, db_url)
-    try:
-        await eventually(
-            lambda: all(slack.messages(f"C{name.upper()}") for name in scenarios),
-            timeout=30,
-            what="an alert for every tenant",
+async def world(tmp_path_factory: pytest.TempPathFactory) -> AsyncIterator[Guard]:
+    async with Guard.open(tmp_path_factory.mktemp("guard"), users=USERS) as world:
+        scenarios = {name: EXPORT_AD_FAILS for name in (*RERUN_TENANTS, "norunner", "north")}
+        scenarios["stale"] = Scenario("t", (Fault(IMPORT_HIERARCHY, "not_started"),), False)
+        for name, scenario in scenarios.items():
+            clock = SimClock()
+            if name == "stale":
+                clock.advance(-3600)  # its cycle began an hour ago: the step is long overdue
+            toml = ""
+            if name not in ("norunner", "north"):
+                toml += 'rerun = { kind = "simulator" }\n'
+            if name == "north":
+                toml += f'admin_users = ["{NORTH_ADMIN}"]\n'
+            await world.add_tenant(
+                name,
+                scenario,
+                # The rerun's clean cycle must not get past Export AD (and resolve the alert
+                # the button names) before the cool-down is tried: that tenant's eAdm runs
+                # slower.
+                speed=40 if name == "cooldown" else 600,
+                clock=clock,
+                channel=f"C{name.upper()}",
+                toml=toml,
+            )
+        await world.start_bot(
+            ADMIN_USERS=ADMIN,
+            NOT_STARTED_AFTER="600",
+            STUCK_AFTER="3600",
+            CYCLE_DUE_AFTER="3600",
+            RERUN_GRACE="600",
+            RERUN_COOLDOWN="900",
+        )
+        await world.alerts_in(
+            [f"C{name.upper()}" for name in scenarios], what="an alert for every tenant"
         )
         yield world
-    finally:
-        await bot.stop()
-        for runner in runners:
-            await runner.cleanup()
-        await slack.stop()
 
 
-async def bring_about(world: World, tenant: str) -> None:
+async def bring_about(world: Guard, tenant: str) -> None:
     """Put the tenant's eAdm into the state its name says, and wait until the bot saw it.
     Once per tenant, whichever test asks first: a second fault would start another cycle."""
     if tenant in world.brought:
@@ -214,7 +192,7 @@ async def bring_about(world: World, tenant: str) -> None:
     ],
 )
 async def test_every_entry_point_meets_every_refusal(
-    world: World, tenant: str, result: str, words: str
+    world: Guard, tenant: str, result: str, words: str
 ) -> None:
     await bring_about(world, tenant)
     runs_before = (await world.sim(tenant, "/_sim/state"))["runs"] if tenant != "unreadable" else 0
@@ -234,7 +212,7 @@ async def test_every_entry_point_meets_every_refusal(
         assert state["runs"] == runs_before, "nothing was started"
 
 
-async def test_a_failed_step_links_its_alert_and_offers_the_ticket(world: World) -> None:
+async def test_a_failed_step_links_its_alert_and_offers_the_ticket(world: Guard) -> None:
     if len(world.slack.messages("CFAILED")) < 2:
         await bring_about(world, "failed")
     answer = await world.rerun("button", "failed")
@@ -246,7 +224,7 @@ async def test_a_failed_step_links_its_alert_and_offers_the_ticket(world: World)
     ]
 
 
-async def test_a_stale_click_on_an_alert_whose_advice_changed_runs_nothing(world: World) -> None:
+async def test_a_stale_click_on_an_alert_whose_advice_changed_runs_nothing(world: Guard) -> None:
     alert_id = world.alert_id("stale")
     assert "Import Hierarchy did not start" in world.alert("stale")["text"] or ids.ACTION_RERUN in (
         json.dumps(world.alert("stale")["blocks"])
@@ -272,7 +250,7 @@ async def test_a_stale_click_on_an_alert_whose_advice_changed_runs_nothing(world
 
 
 async def test_a_tenants_admin_acts_on_it_alone_and_a_global_admin_everywhere(
-    world: World,
+    world: Guard,
 ) -> None:
     north, other = str(world.alert_id("north")), str(world.alert_id("norunner"))
     done = await world.click(ids.ACTION_ACK, north, "north", user=NORTH_ADMIN)
@@ -291,7 +269,7 @@ async def test_a_tenants_admin_acts_on_it_alone_and_a_global_admin_everywhere(
     assert (NORTH_ADMIN, "rerun", "refused", "norunner") in rows
 
 
-async def test_a_refused_ticket_submission_is_answered(world: World) -> None:
+async def test_a_refused_ticket_submission_is_answered(world: Guard) -> None:
     alert_id = str(world.alert_id("norunner"))
     values = {
         "subject": {"value": {"type": "plain_text_input", "value": "help"}},

@@ -12,28 +12,31 @@ import pytest_asyncio
 from bot.core.domain import EXPORT_AD
 from bot.sim.eadm import Fault, Scenario
 from bot.sim.slack import SlackDouble
-from testkit.e2e import BOT_TOKEN, eventually, start_tenants_bot
+from testkit.e2e import BOT_TOKEN, eventually
+from testkit.world import World
 
 TENANTS = 7
 CHANNEL = "C0BUSY"
 
 
 @pytest_asyncio.fixture
-async def slack() -> AsyncIterator[SlackDouble]:
-    double = SlackDouble(token=BOT_TOKEN)
-    double.limit_rate(per_second=1.0, burst=4)
-    await double.start()
-    yield double
-    await double.stop()
+async def world(tmp_path: Path) -> AsyncIterator[World]:
+    """A Slack double that keeps Slack's pace."""
+    slack = SlackDouble(token=BOT_TOKEN)
+    slack.limit_rate(per_second=1.0, burst=4)
+    async with World.open(tmp_path, slack=slack) as world:
+        yield world
 
 
-async def _run_storm(slack: SlackDouble, tmp_path: Path, **env: str) -> None:
+async def _run_storm(world: World, **env: str) -> None:
     """TENANTS tenants in one channel, each failing at Export AD at once; wait until every
     alert is in the channel."""
+    slack = world.slack
     scenario = Scenario("test", (Fault(EXPORT_AD, "fail"),), more_cycles=False)
-    tenants = [(f"t{i}", scenario, 6000.0, f'channel = "{CHANNEL}"') for i in range(TENANTS)]
+    for i in range(TENANTS):
+        await world.add_tenant(f"t{i}", scenario, speed=6000.0, channel=CHANNEL)
     # STORM_AFTER: this is about pace, not the digest.
-    bot, runners = await start_tenants_bot(slack, tmp_path, tenants, STORM_AFTER="100", **env)
+    bot = await world.start_bot(STORM_AFTER="100", **env)
     try:
         await eventually(
             lambda: len(slack.messages(CHANNEL)) >= TENANTS,
@@ -42,8 +45,6 @@ async def _run_storm(slack: SlackDouble, tmp_path: Path, **env: str) -> None:
         )
     finally:
         await bot.stop()
-        for runner in runners:
-            await runner.cleanup()
     texts = [m["text"] for m in slack.messages(CHANNEL)]
     assert len(texts) == TENANTS, "each alert once"
     assert sorted(m["metadata"]["event_payload"]["alert_id"] for m in slack.messages(CHANNEL)) == (
@@ -51,8 +52,9 @@ async def _run_storm(slack: SlackDouble, tmp_path: Path, **env: str) -> None:
     )
 
 
-async def test_paced_delivery_meets_no_rate_limit(slack: SlackDouble, tmp_path: Path) -> None:
-    await _run_storm(slack, tmp_path)
+async def test_paced_delivery_meets_no_rate_limit(world: World) -> None:
+    slack = world.slack
+    await _run_storm(world)
     assert slack.rate_limited() == []
     posts = [c.at for c in slack.calls("chat.postMessage")]
     assert posts[-1] - posts[0] >= TENANTS - 4 - 1, "one a second after the burst"

@@ -22,19 +22,20 @@ from bot.sim.signing import block_actions_body
 from bot.sim.slack import SlackDouble
 from bot.slack import ids
 from bot.store import Store
-from testkit.e2e import BOT_TOKEN, eventually, send_signed, start_tenants_bot
+from testkit.e2e import BOT_TOKEN, eventually, send_signed
+from testkit.world import World
 
 ADMIN = "UADMIN"
 STORM = "C0STORM"
 
 
 @pytest_asyncio.fixture
-async def slack() -> AsyncIterator[SlackDouble]:
-    double = SlackDouble(token=BOT_TOKEN, users={ADMIN: {"name": "kari"}})
-    double.limit_rate(per_second=1.0, burst=4)
-    await double.start()
-    yield double
-    await double.stop()
+async def world(tmp_path: Path) -> AsyncIterator[World]:
+    """A Slack double that keeps Slack's pace, and knows the admin."""
+    slack = SlackDouble(token=BOT_TOKEN, users={ADMIN: {"name": "kari"}})
+    slack.limit_rate(per_second=1.0, burst=4)
+    async with World.open(tmp_path, slack=slack) as world:
+        yield world
 
 
 def _alert_ids(slack: SlackDouble, channel: str) -> list[int]:
@@ -56,19 +57,15 @@ def _digest(slack: SlackDouble, channel: str) -> dict[str, Any] | None:
     )
 
 
-async def test_a_storm_is_told_in_one_digest_at_slacks_pace(
-    slack: SlackDouble, tmp_path: Path
-) -> None:
+async def test_a_storm_is_told_in_one_digest_at_slacks_pace(world: World) -> None:
+    slack = world.slack
     tenants = 30
     # Export AD fails in the first cycle (red after about 3.6 s); the next cycle gets through.
     scenario = Scenario("storm", (Fault(EXPORT_AD, "fail"), None))
-    bot, runners = await start_tenants_bot(
-        slack,
-        tmp_path,
-        [(f"t{i:02d}", scenario, 150, f'channel = "{STORM}"') for i in range(tenants)],
-        ADMIN_USERS=ADMIN,
-    )
-    store = Store(f"sqlite:///{tmp_path / 'bot.db'}")
+    for i in range(tenants):
+        await world.add_tenant(f"t{i:02d}", scenario, speed=150, channel=STORM)
+    bot = await world.start_bot(ADMIN_USERS=ADMIN)
+    store = Store(world.db_url)
     try:
 
         def told() -> bool:
@@ -120,13 +117,11 @@ async def test_a_storm_is_told_in_one_digest_at_slacks_pace(
     finally:
         await bot.stop()
         store.dispose()
-        for runner in runners:
-            await runner.cleanup()
     assert len(slack.messages(STORM)) <= 3, "one digest and at most two alerts before it"
     assert slack.rate_limited() == [], "delivery kept Slack's pace"
     alone = _alert_ids(slack, STORM)
     assert len(alone) == len(set(alone)), "no alert posted twice"
-    check = Store(f"sqlite:///{tmp_path / 'bot.db'}")
+    check = Store(world.db_url)
     try:
         for alert in check.alerts():
             in_digest = any(c.digest_id for c in check.copies(alert.id or 0))
@@ -136,15 +131,12 @@ async def test_a_storm_is_told_in_one_digest_at_slacks_pace(
 
 
 async def test_an_alert_in_two_channels_is_one_alert_whatever_copy_is_clicked(
-    slack: SlackDouble, tmp_path: Path
+    world: World,
 ) -> None:
+    slack = world.slack
     scenario = Scenario("one", (Fault(EXPORT_AD, "fail"),), more_cycles=False)
-    bot, runners = await start_tenants_bot(
-        slack,
-        tmp_path,
-        [("kunde", scenario, 6000, 'channels = ["C0KUNDE", "C0DRIFT"]')],
-        ADMIN_USERS=ADMIN,
-    )
+    await world.add_tenant("kunde", scenario, speed=6000, toml='channels = ["C0KUNDE", "C0DRIFT"]')
+    bot = await world.start_bot(ADMIN_USERS=ADMIN)
     try:
         await eventually(
             lambda: slack.messages("C0KUNDE") and slack.messages("C0DRIFT"),
@@ -179,6 +171,4 @@ async def test_an_alert_in_two_channels_is_one_alert_whatever_copy_is_clicked(
             )
     finally:
         await bot.stop()
-        for runner in runners:
-            await runner.cleanup()
     assert len(slack.messages("C0KUNDE")) == len(slack.messages("C0DRIFT")) == 1

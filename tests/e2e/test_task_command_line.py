@@ -3,37 +3,21 @@ without its secrets, and the shipped script."""
 
 from __future__ import annotations
 
-import os
-import subprocess
-import sys
 import time
 from pathlib import Path
 
-from testkit.e2e import eadm_bot
+from testkit.e2e import eadm_bot, eadm_bot_running
 
 
 def test_the_task_demo_plays_a_failed_run_in_the_terminal(tmp_path: Path) -> None:
-    env = {k: v for k, v in os.environ.items() if not k.startswith(("SLACK_", "EADM_"))}
-    env["PYTHONUNBUFFERED"] = "1"
-    proc = subprocess.Popen(
-        [sys.executable, "-m", "bot.cli", "demo", "--source", "task", "--duration", "60"],
-        cwd=tmp_path,
-        env=env,
-        stdout=subprocess.PIPE,
-        stderr=subprocess.STDOUT,
-        text=True,
-    )
     seen: list[str] = []
     deadline = time.monotonic() + 55
-    try:
+    with eadm_bot_running("demo", "--source", "task", "--duration", "60", cwd=tmp_path) as proc:
         assert proc.stdout is not None
         for line in proc.stdout:
             seen.append(line)
             if "Sync task failed · demo-kommune" in line or time.monotonic() > deadline:
                 break
-    finally:
-        proc.terminate()
-        proc.wait(timeout=20)
     out = "".join(seen)
     assert "Sync task failed · demo-kommune" in out, out[-2000:]
     assert "Traceback" not in out

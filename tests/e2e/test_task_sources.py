@@ -21,11 +21,11 @@ from aiohttp import web
 
 from bot.core.domain import TASK_STEP, Condition
 from bot.core.playbook import load_playbook
-from bot.sim.eadm import Scenario, build_app
-from bot.sim.slack import SlackDouble
+from bot.sim.eadm import Scenario
 from bot.slack import ids
 from bot.slack.render import title
-from testkit.e2e import BOT_TOKEN, BotProcess, block_texts, bot_env, eventually, serve_app, settled
+from testkit.e2e import block_texts, settled
+from testkit.world import World
 
 pytestmark = pytest.mark.asyncio(loop_scope="module")
 
@@ -153,12 +153,6 @@ CASES = [
 ]
 
 
-@dataclass
-class World:
-    slack: SlackDouble
-    bot: BotProcess
-
-
 def _metrics_app(what: str) -> web.Application:
     async def handler(_request: web.Request) -> web.Response:
         if what == "html":
@@ -180,69 +174,41 @@ def _toml(value: Any) -> str:
 
 @pytest_asyncio.fixture(loop_scope="module", scope="module")
 async def world(tmp_path_factory: pytest.TempPathFactory) -> AsyncIterator[World]:
-    tmp: Path = tmp_path_factory.mktemp("task")
-    slack = SlackDouble(token=BOT_TOKEN)
-    await slack.start()
-    runners: list[web.AppRunner] = []
-    tenants = []
-    rerun = [sys.executable, "-c", "print('started')"]
-    logs = tmp / "logg"
-    logs.mkdir()
-    (logs / "eAdm.Client.log").write_text(
-        "2026-11-27 06:00:01 INF Starting synchronization\n"
-        "2026-11-27 06:00:09 ERR Unhandled exception: System.IO.IOException: "
-        "The network path was not found\n",
-        encoding="utf-8",
-    )
-    for case in CASES:
-        lines = [
-            "[[tenants]]",
-            f"name = {_toml(case.name)}",
-            f"channel = {_toml(case.channel)}",
-            f'rerun = {{ kind = "command", command = {_toml(rerun)} }}',
-        ]
-        if case.metrics:
-            runner, url = await serve_app(_metrics_app(case.metrics))
-            runners.append(runner)
-            lines += ['source = "exporter"', f"exporter_url = {_toml(url + '/metrics')}"]
-        else:
-            assert case.command
-            lines += [f"task_command = {_toml(case.command)}", "task_timeout = 1"]
-            if case.name == "ps51-failed":
-                lines.append(f"log_dir = {_toml(str(logs))}")
-            if case.combined:
-                # A healthy simulated eAdm: its cycles keep coming.
-                runner, url = await serve_app(build_app(Scenario("test", (None,) * 50), speed=600))
-                runners.append(runner)
-                lines += ['sources = ["api", "task"]', f"eadm_url = {_toml(url)}"]
-            else:
-                lines += ['source = "task"']
-        tenants.append("\n".join(lines))
-    config = tmp / "tenants.toml"
-    config.write_text("\n\n".join(tenants) + "\n", encoding="utf-8")
-    env = bot_env(
-        slack_api_url=slack.api_url,
-        eadm_url="http://unused.invalid",
-        database_url=f"sqlite:///{tmp / 'bot.db'}",
-        EADM_BOT_CONFIG=str(config),
-        **THRESHOLDS,
-    )
-    bot = BotProcess(env, tmp / "bot.log")
-    await bot.start()
-    try:
-        await eventually(
-            lambda: all(slack.messages(case.channel) for case in CASES),
-            timeout=60,
-            what="an alert in every channel",
+    async with World.open(tmp_path_factory.mktemp("task")) as world:
+        rerun = [sys.executable, "-c", "print('started')"]
+        logs = world.tmp / "logg"
+        logs.mkdir()
+        (logs / "eAdm.Client.log").write_text(
+            "2026-11-27 06:00:01 INF Starting synchronization\n"
+            "2026-11-27 06:00:09 ERR Unhandled exception: System.IO.IOException: "
+            "The network path was not found\n",
+            encoding="utf-8",
         )
+        for case in CASES:
+            lines = [f'rerun = {{ kind = "command", command = {_toml(rerun)} }}']
+            eadm_url = None
+            if case.metrics:
+                url = await world.serve(_metrics_app(case.metrics))
+                lines += ['source = "exporter"', f"exporter_url = {_toml(url + '/metrics')}"]
+            else:
+                assert case.command
+                lines += [f"task_command = {_toml(case.command)}", "task_timeout = 1"]
+                if case.name == "ps51-failed":
+                    lines.append(f"log_dir = {_toml(str(logs))}")
+                if case.combined:
+                    # A healthy simulated eAdm: its cycles keep coming.
+                    eadm_url = await world.simulator(Scenario("test", (None,) * 50))
+                    lines += ['sources = ["api", "task"]']
+                else:
+                    lines += ['source = "task"']
+            await world.add_tenant(
+                case.name, eadm_url=eadm_url, channel=case.channel, toml="\n".join(lines)
+            )
+        await world.start_bot(**THRESHOLDS)
+        await world.alerts_in([case.channel for case in CASES], timeout=60)
         # More polls see the same findings: they must post nothing new.
-        await settled(bot)
-        yield World(slack, bot)
-    finally:
-        await bot.stop()
-        for runner in runners:
-            await runner.cleanup()
-        await slack.stop()
+        await settled(world.bot)
+        yield world
 
 
 PLAYBOOK = load_playbook()

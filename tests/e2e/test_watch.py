@@ -11,21 +11,19 @@ from __future__ import annotations
 import json
 from collections.abc import AsyncIterator
 from dataclasses import dataclass
-from pathlib import Path
 from typing import Any
 
 import pytest
 import pytest_asyncio
-from aiohttp import web
 
 from bot.core.domain import IMPORT_AD, SYNCHRONIZATION, Condition
 from bot.core.i18n import t
 from bot.core.playbook import load_playbook
-from bot.sim.eadm import STEPS, Fault, Scenario, build_app
-from bot.sim.slack import SlackDouble
+from bot.sim.eadm import STEPS, Fault, Scenario
 from bot.slack import ids
 from bot.slack.render import title
-from testkit.e2e import BOT_TOKEN, BotProcess, block_texts, bot_env, eventually, settled
+from testkit.e2e import block_texts, eventually, settled
+from testkit.world import World
 
 pytestmark = pytest.mark.asyncio(loop_scope="module")
 
@@ -91,74 +89,29 @@ RECOVERING = Case(
 )
 
 
-@dataclass
-class World:
-    slack: SlackDouble
-    bot: BotProcess
-    sims: dict[str, web.AppRunner]
-
-
-async def _serve(app: web.Application) -> tuple[web.AppRunner, str]:
-    runner = web.AppRunner(app, access_log=None)
-    await runner.setup()
-    site = web.TCPSite(runner, "127.0.0.1", 0)
-    await site.start()
-    port = site._server.sockets[0].getsockname()[1]  # type: ignore[union-attr]
-    return runner, f"http://127.0.0.1:{port}"
-
-
 # Who a new alert notifies: everyone's on-call person, except where a tenant names its own group.
 MENTION = "U0ONCALL"
 TENANT_MENTION = {RECOVERING.name: "S0BERGENIT"}
 
 
-def _tenants_toml(urls: dict[str, str], cases: list[Case]) -> str:
-    parts = []
-    for case in cases:
-        mention = TENANT_MENTION.get(case.name)
-        parts.append(
-            f'[[tenants]]\nname = "{case.name}"\neadm_url = "{urls[case.name]}"\n'
-            f'channel = "{case.channel}"\nrerun = {{ kind = "simulator" }}\n'
-            + (f'mention = "{mention}"\n' if mention else "")
-        )
-    return "\n".join(parts)
-
-
 @pytest_asyncio.fixture(loop_scope="module", scope="module")
 async def world(tmp_path_factory: pytest.TempPathFactory) -> AsyncIterator[World]:
-    tmp: Path = tmp_path_factory.mktemp("watch")
-    slack = SlackDouble(token=BOT_TOKEN)
-    await slack.start()
-    sims: dict[str, web.AppRunner] = {}
-    urls: dict[str, str] = {}
-    for case in [*CASES, RECOVERING]:
-        sims[case.name], urls[case.name] = await _serve(build_app(case.scenario, speed=SPEED))
-    config = tmp / "tenants.toml"
-    config.write_text(_tenants_toml(urls, [*CASES, RECOVERING]), encoding="utf-8")
-    env = bot_env(
-        slack_api_url=slack.api_url,
-        eadm_url="http://unused.invalid",
-        database_url=f"sqlite:///{tmp / 'bot.db'}",
-        EADM_BOT_CONFIG=str(config),
-        MENTION=MENTION,
-        **THRESHOLDS,
-    )
-    bot = BotProcess(env, tmp / "bot.log")
-    await bot.start()
-    try:
-        await eventually(
-            lambda: all(slack.messages(case.channel) for case in CASES),
-            timeout=40,
-            what="an alert in every channel",
-        )
+    async with World.open(tmp_path_factory.mktemp("watch")) as world:
+        for case in [*CASES, RECOVERING]:
+            mention = TENANT_MENTION.get(case.name)
+            await world.add_tenant(
+                case.name,
+                case.scenario,
+                speed=SPEED,
+                channel=case.channel,
+                toml='rerun = { kind = "simulator" }\n'
+                + (f'mention = "{mention}"\n' if mention else ""),
+            )
+        await world.start_bot(MENTION=MENTION, **THRESHOLDS)
+        await world.alerts_in([case.channel for case in CASES], timeout=40)
         # Let several more polls see the same findings: they must post nothing new.
-        await settled(bot)
-        yield World(slack, bot, sims)
-    finally:
-        await bot.stop()
-        for runner in sims.values():
-            await runner.cleanup()
-        await slack.stop()
+        await settled(world.bot)
+        yield world
 
 
 def _action_ids(blocks: list[dict[str, Any]]) -> set[str]:
