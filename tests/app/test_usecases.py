@@ -20,7 +20,7 @@ from slack_sdk.web.async_client import AsyncWebClient
 from bot.adapters.registry import RERUN, TICKET, Adapters
 from bot.app.context import Answer
 from bot.app.usecases import UseCases
-from bot.core.domain import EXPORT_AD, IMPORT_HR, Condition, Finding
+from bot.core.domain import EXPORT_AD, IMPORT_HR, Condition, Finding, StepState
 from bot.core.rerun_guard import AlertFact, Refusal, Verdict
 from bot.core.settings import Settings, load_settings
 from bot.sim.eadm import Scenario, build_app
@@ -30,7 +30,7 @@ from bot.sources.api import EadmSource
 from bot.store import Store, Target, utcnow
 from bot.store.tables import Alert
 from testkit.e2e import eventually, serve_app
-from tests.cycles import cycle
+from tests.cycles import at, cycle
 
 ADMIN = "UADMIN"
 OTHER = "UOTHER"
@@ -320,8 +320,22 @@ async def test_status_links_the_open_alerts(world: World) -> None:
     assert reply.blocks and "Export AD" in json.dumps(reply.blocks)
     assert "archives/CNORTH/p1700000000000100" in json.dumps(reply.blocks)
     assert ("status", "shown", OTHER, "north", None) in world.audit()
+
+
+async def test_history_shows_the_recorded_cycles_newest_first(world: World) -> None:
+    from bot.slack.render import render_history
+
+    done = cycle(tenant="north", cycle_id="c1")
+    failed = cycle(
+        {EXPORT_AD: StepState.FAILED}, upto=5, tenant="north", cycle_id="c2", start=at(60)
+    )
+    world.store.record_history("north", [done, failed], utcnow())
     history = await world.cases.dispatch.command("history north 3", OTHER)
-    assert history.blocks is not None
+    # OTHER reads Bokmål; two cycles were recorded, and they are what the answer lists.
+    shown = render_history("north", [failed, done], "nb", tz=world.settings.tz, now=utcnow())
+    assert (history.text, history.blocks) == (shown.text, shown.blocks)
+    assert history.text == "Siste 2 sykluser · north"
+    assert ("history", "shown", OTHER, "north", None) in world.audit()
 
 
 async def test_the_home_tab_is_published_and_refreshed_after_a_change(world: World) -> None:

@@ -199,23 +199,25 @@ def _advised(step: str | None, condition: Condition) -> bool:
 def test_the_guard_reruns_a_failed_task_but_never_a_running_one(
     info: TaskInfo, refusal: str | None
 ) -> None:
-    from bot.core.rerun_guard import AlertFact, RerunFacts, judge
+    from bot.core.rerun_guard import AlertFact, Refusal, RerunFacts, Verdict, judge
 
     facts = RerunFacts(
         has_runner=True, snapshot=task_snapshot("t", info, NOW), now=NOW, cooldown_s=0
     )
     verdict = judge(facts, _advised)
     assert (verdict.refusal.value if verdict.refusal else None) == refusal
-    # A click on the disabled or not-completing task's alert never reruns it.
+    # A click on the disabled or not-completing task's alert never reruns it: the guide's
+    # advice for those is not a rerun, whatever the task shows now.
     for condition in (Condition.DISABLED, Condition.STUCK):
+        alert = AlertFact(1, TASK_STEP, condition)
         clicked = RerunFacts(
             has_runner=True,
             snapshot=task_snapshot("t", task(), NOW),
             now=NOW,
             cooldown_s=0,
-            clicked=AlertFact(1, TASK_STEP, condition),
+            clicked=alert,
         )
-        assert judge(clicked, _advised).refusal is not None
+        assert judge(clicked, _advised) == Verdict(Refusal.ADVICE, TASK_STEP, alert)
 
 
 # -- the task's row in /eadm status and the App Home ----------------------------------------

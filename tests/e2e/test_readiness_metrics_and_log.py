@@ -311,6 +311,10 @@ async def rerun_and_ticket(world: Ops) -> None:
     assert verify(
         RERUN_SECRET.encode(), headers["X-Eadm-Timestamp"], raw, headers["X-Eadm-Signature"]
     )
+    (answer,) = await eventually(
+        lambda: [r for r in world.slack.responses if r["id"] == "rerun"], what="the rerun's answer"
+    )
+    assert answer["text"].startswith(f"Sync started for {TENANT}."), answer["text"]
 
     views = len(world.slack.calls("views.open"))
     await _click(world, ids.ACTION_TICKET, "ticket")
@@ -402,11 +406,25 @@ async def _click(world: Ops, action_id: str, answer: str) -> None:
     assert (await send_signed(world.bot.url, body)).status_code == 200
 
 
+async def actions(bot: BotProcess) -> dict[tuple[str, str], float]:
+    """eadm_bot_actions_total by (action, outcome)."""
+    family = (await scrape(bot)).get("eadm_bot_actions")
+    samples = family.samples if family else []
+    return {
+        (s.labels["action"], s.labels["outcome"]): s.value
+        for s in samples
+        if s.name == "eadm_bot_actions_total"
+    }
+
+
 async def test_rerun_and_ticket_webhooks_are_signed_and_counted(world: Ops) -> None:
+    before = await actions(world.bot)
     await rerun_and_ticket(world)
-    families = await scrape(world.bot)
-    assert (value(families, "eadm_bot_actions_total", action="rerun") or 0) >= 1
-    assert (value(families, "eadm_bot_actions_total", action="ticket") or 0) >= 1
+    after = await actions(world.bot)
+    counted = {key: n - before.get(key, 0.0) for key, n in after.items() if n != before.get(key)}
+    # The rerun that started and the ticket that was opened, once each: a refusal, or a
+    # rerun that did not start, would be counted under its own outcome.
+    assert counted == {("rerun", "started"): 1, ("ticket", "opened"): 1}
 
 
 async def test_the_json_log_names_the_tenant_and_never_a_secret(tmp_path: Path) -> None:
