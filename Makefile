@@ -7,7 +7,7 @@ STAMP := $(VENV)/.installed
 # on two cores.
 TEST_WORKERS ?= 4
 
-.PHONY: demo test lint run simulator bench clean chromium
+.PHONY: demo test test-fast lint run simulator bench clean chromium
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -35,11 +35,17 @@ chromium:
 		|| echo "could not install chromium: the browser tests will skip"; \
 	fi
 
+# The fifteen slowest tests are named at the end of each run, so a test that grew slow shows.
 test: $(STAMP) chromium
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
 	$(BIN)/lint-imports
-	$(BIN)/pytest -q -n $(TEST_WORKERS)
+	$(BIN)/pytest -q -n $(TEST_WORKERS) --durations=15
+
+# Everything but tests/e2e (the tests that run eadm-bot or a browser as a process of its own):
+# the pure and in-process tests, in seconds, while working.
+test-fast: $(STAMP)
+	$(BIN)/pytest -q -n $(TEST_WORKERS) -m "not e2e" --durations=15
 
 lint: $(STAMP)
 	$(BIN)/ruff check .

@@ -15,7 +15,7 @@ from aiohttp import web
 from slack_bolt.async_app import AsyncApp
 from slack_sdk.web.async_client import AsyncWebClient
 
-from tests.e2e import BOT_TOKEN, SIGNING_SECRET
+from testkit.e2e import BOT_TOKEN, SIGNING_SECRET
 
 
 def build(slack_api_url: str) -> AsyncApp:

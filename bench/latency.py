@@ -22,7 +22,7 @@ from aiohttp import web
 
 from bot.sim.eadm import STEP_PLAN, Fault, Scenario, build_app
 from bot.sim.slack import SlackDouble
-from tests.e2e import BOT_TOKEN, BotProcess, bot_env, eventually, serve_app
+from testkit.e2e import BOT_TOKEN, BotProcess, bot_env, eventually, serve_app
 
 START_AFTER = 4.0  # seconds: the bot is up and polling before the first step turns red
 SPREAD = 0.53  # seconds between the red moments of successive tenants

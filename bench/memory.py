@@ -19,7 +19,7 @@ from aiohttp import web
 
 from bot.sim.eadm import build_app
 from bot.sim.slack import SlackDouble
-from tests.e2e import BOT_TOKEN, BotProcess, bot_env, serve_app
+from testkit.e2e import BOT_TOKEN, BotProcess, bot_env, serve_app
 
 
 def rss_mib(pid: int) -> float:

@@ -46,7 +46,7 @@ from bot.sim.eadm import Fault, Scenario, build_app
 from bot.sim.signing import block_actions_body, form_headers, slash_command_body
 from bot.sim.slack import SlackDouble
 from bot.slack.ids import ACTION_ACK, COMMAND
-from tests.e2e import BOT_TOKEN, SIGNING_SECRET, BotProcess, bot_env, eventually, free_port
+from testkit.e2e import BOT_TOKEN, SIGNING_SECRET, BotProcess, bot_env, eventually, free_port
 
 EADM_DELAY = 0.1  # seconds each simulated eAdm takes to answer
 
@@ -413,7 +413,7 @@ ADMIN = "UADMIN"
 SLACK_DOUBLE = """
 import asyncio, sys
 from bot.sim.slack import SlackDouble
-from tests.e2e import BOT_TOKEN
+from testkit.e2e import BOT_TOKEN
 
 async def main():
     users = {"UADMIN": {"name": "kari", "real_name": "Kari Nordmann", "locale": "nb-NO"}}

@@ -12,7 +12,7 @@ from bot.cli.check.verdict import Verdict, failed, passed, skipped
 from bot.core.settings import Settings, Tenant
 
 # The bot scopes of deploy/slack-app-manifest.yml, which is not installed with the package;
-# tests/test_check.py proves the two lists equal.
+# tests/cli/test_check.py proves the two lists equal.
 REQUIRED_SCOPES: tuple[str, ...] = (
     "chat:write",
     "chat:write.public",

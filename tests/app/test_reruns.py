@@ -1,0 +1,122 @@
+"""The rerun guard against a real simulator over HTTP and a real store: what the vendor warns
+against is refused, with the reason; a failed runner says why in the channel."""
+
+from __future__ import annotations
+
+import sys
+from collections.abc import AsyncIterator, Callable
+from typing import Any
+
+import httpx
+import pytest
+import pytest_asyncio
+
+from bot.adapters.registry import Adapters
+from bot.app.access import Access
+from bot.app.context import Context
+from bot.app.reruns import Reruns
+from bot.core.domain import IMPORT_AD, SYNCHRONIZATION, Snapshot, StepState
+from bot.core.playbook import load_playbook
+from bot.core.settings import RerunConfig, Tenant, load_settings
+from bot.sim.eadm import Scenario, build_app
+from bot.sources.api import EadmSource
+from bot.store import Store, utcnow
+from testkit.e2e import eventually, serve_app
+from tests import store_rows
+
+
+@pytest_asyncio.fixture
+async def sim() -> AsyncIterator[Callable[[str | Scenario], Any]]:
+    runners: list[Any] = []
+
+    async def start(scenario: str | Scenario) -> str:
+        runner, url = await serve_app(build_app(scenario, speed=6000))
+        runners.append(runner)
+        return url
+
+    yield start
+    for runner in runners:
+        await runner.cleanup()
+
+
+# What each scenario's cycle shows once it has got there.
+REACHED: dict[str, Callable[[Snapshot], bool]] = {
+    "stuck:import-ad": lambda s: s.step(IMPORT_AD).state is StepState.RUNNING,
+    "safety-threshold": lambda s: s.step(SYNCHRONIZATION).state is StepState.STOPPED,
+    "completed": lambda s: all(run.state is StepState.COMPLETED for run in s.steps),
+}
+# One cycle that completes, and none after it: a rerun meets no cycle under way.
+ONE_CYCLE = Scenario("one cycle that completes", (None,), more_cycles=False)
+
+
+async def reached(url: str, scenario: str) -> None:
+    """Wait until the simulated cycle shows what the scenario plays (api-down does at once)."""
+    if scenario not in REACHED:
+        return
+    async with EadmSource(url, "t") as source:
+
+        async def shown() -> bool:
+            return REACHED[scenario](await source.current())
+
+        await eventually(shown, timeout=15, what=f"the simulated cycle to reach {scenario}")
+
+
+def reruns_for(store: Store, tenant: Tenant) -> Reruns:
+    settings = load_settings(require_slack=False, require_tenants=False, rerun_cooldown=0)
+    sources = {tenant.name: EadmSource(tenant.eadm_url, tenant.name)}
+    ctx = Context(settings, store, Adapters.resolve([tenant]), utcnow)
+    return Reruns(ctx, Access(ctx, None), sources, load_playbook())  # type: ignore[arg-type]
+
+
+def tenant(url: str, rerun: RerunConfig | None = None) -> Tenant:
+    return Tenant(
+        name="t", eadm_url=url, channel="C1", rerun=rerun or RerunConfig(kind="simulator")
+    )
+
+
+@pytest.mark.parametrize(
+    ("scenario", "result", "words"),
+    [
+        ("stuck:import-ad", "refused_running", "Import AD is running"),
+        ("safety-threshold", "refused_threshold", "Import History"),
+        ("api-down", "refused_unreadable", "cannot be read"),
+    ],
+)
+async def test_what_the_vendor_warns_against_is_refused(
+    sim: Any, store: Store, scenario: str, result: str, words: str
+) -> None:
+    url = await sim(scenario)
+    await reached(url, scenario)
+    reruns = reruns_for(store, tenant(url))
+    got, answer = await reruns.start(tenant(url), user_id="U1", lang="en")
+    assert (got, words in answer.text) == (result, True), answer
+    assert store_rows.reruns(store) == []
+    async with httpx.AsyncClient() as client:
+        if scenario != "api-down":
+            state = (await client.get(f"{url}/_sim/state")).json()
+            assert state["runs"] == 0
+
+
+async def test_no_runner_configured(sim: Any, store: Store) -> None:
+    url = await sim("healthy")
+    t = tenant(url, RerunConfig(kind="none"))
+    got, answer = await reruns_for(store, t).start(t, user_id="U1", lang="nb")
+    assert got == "not_configured" and "Oppgaveplanlegging" in answer.text
+    assert "RERUN_COMMAND" in answer.text and "EADM_BOT_CONFIG" in answer.text, "where to set it"
+
+
+async def test_a_failing_command_says_why_in_the_channel(sim: Any, store: Store) -> None:
+    url = await sim(ONE_CYCLE)
+    await reached(url, "completed")
+    argv = [
+        sys.executable,
+        "-c",
+        "import sys; print('ERROR: The system cannot find the file'); sys.exit(1)",
+    ]
+    t = tenant(url, RerunConfig(kind="command", command=argv, timeout=10))
+    got, answer = await reruns_for(store, t).start(t, user_id="U1", lang="en")
+    assert got == "failed" and "cannot find the file" in answer.text
+    (rerun,) = store_rows.reruns(store)
+    assert rerun.status == "failed"
+    (notice,) = store_rows.messages(store)
+    assert notice.kind == "notice" and "did not start" in notice.payload["text"]  # type: ignore[index]
