@@ -17,12 +17,20 @@ from pathlib import Path
 from typing import Any
 
 from bot.cli.lifetime import run_until_stopped
-from bot.core.settings import load_settings
+from bot.core.settings import Settings, load_settings
 from bot.core.thresholds import Thresholds
 from bot.sim import eadm, scheduler
 from bot.sim.slack import Call, SlackDouble
 from bot.sim.slack_terminal import render_terminal
 from bot.sim.web import DemoPage, Person, Playing
+
+DEFAULTS = Thresholds()
+
+
+def _default(field: str) -> float:
+    """A setting's default, as the schema writes it once."""
+    return float(Settings.model_fields[field].default)
+
 
 TOKEN = "xoxb-demo-token"
 SIGNING_SECRET = "demo-signing-secret"
@@ -89,14 +97,16 @@ class DemoStack:
             host="127.0.0.1",
             port=self.port,
             poll_interval=2,
-            not_started_after=Thresholds().not_started_after / speed,
-            stuck_after=1800 / speed,
+            # The defaults, sped up as the simulator is; a step is called stuck at half the
+            # default so the tour shows it within its first cycles.
+            not_started_after=DEFAULTS.not_started_after / speed,
+            stuck_after=DEFAULTS.stuck_after / 2 / speed,
             cycle_due_after=2 * eadm.GAP / speed,
-            source_down_after=600 / speed,
-            remind_after=7200 / speed,
+            source_down_after=DEFAULTS.source_down_after / speed,
+            remind_after=_default("remind_after") / speed,
             delivery_retry_cap=5,
             rerun_cooldown=60,
-            rerun_grace=600 / speed,
+            rerun_grace=_default("rerun_grace") / speed,
             admin_users=[p.id for p in PEOPLE if p.admin],
         )
         settings.tenants[0].rerun.kind = "simulator"

@@ -187,7 +187,7 @@ def test_a_rerun_mark_needs_a_rerun_action() -> None:
 
 # -- the playbook and the rerun guard: a Rerun button exactly where a rerun can go through ----
 
-PACKAGED = (Path(__file__).parents[1] / "bot" / "core" / "data" / "playbook.toml").read_text(
+PACKAGED = (Path(__file__).parents[2] / "bot" / "core" / "data" / "playbook.toml").read_text(
     encoding="utf-8"
 )
 
