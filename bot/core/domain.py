@@ -1,7 +1,8 @@
 """The words of the domain: steps, step states, conditions, snapshots and findings.
 
 Plain frozen dataclasses and the name/state normalisation every source shares. Imports nothing
-from the rest of the package, so sources, detection, rendering and the store can all use it.
+from the rest of the package but the plain Event Viewer values (`windows_events`), so sources,
+detection, rendering and the store can all use it.
 """
 
 from __future__ import annotations
@@ -11,6 +12,8 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from enum import StrEnum
 from typing import Any
+
+from bot.core.windows_events import EventsReading
 
 
 class StepState(StrEnum):
@@ -176,6 +179,9 @@ class TaskInfo:
     missed_since_run: int = 0  # NumberOfMissedRuns grew by this much since the last run
     finished_at: datetime | None = None  # when the source saw the last run end
     watched_since: datetime | None = None  # when this process began watching the task
+    # What Event Viewer said about the last run, where the source read it with the run (the
+    # agent does); None where it did not. Not part of the bot's own record of a snapshot.
+    events: EventsReading | None = None
 
 
 @dataclass(frozen=True, slots=True)

@@ -21,7 +21,8 @@ shows the few that explain it:
 A field (`TaskName`, `ResultCode`, ...) is read from the event's named EventData where the
 command gave it, since `Message` is in the server's display language; from `Message` otherwise.
 Codes are Task Scheduler's unsigned 32-bit values, shown in hex and decimal, with the meanings
-`task_rules` knows. Pure: imports only the core's words, `task_rules` and the catalogue.
+`task_rules` knows. Pure: imports only the core's words (`windows_events`, whose `Event` and
+`EventsReading` it names again here), `task_rules` and the catalogue.
 """
 
 from __future__ import annotations
@@ -29,11 +30,30 @@ from __future__ import annotations
 import re
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field, replace
-from datetime import UTC, datetime
+from datetime import datetime
 from typing import Any
 
 from bot.core.i18n import t
 from bot.core.task_rules import FAILURES, code32, is_failure
+from bot.core.windows_events import Event, EventsReading
+
+__all__ = [
+    "APPLICATION_LOG",
+    "OPERATIONAL_LOG",
+    "TASK_SCHEDULER",
+    "Event",
+    "EventLine",
+    "EventsReading",
+    "code_key",
+    "code_text",
+    "describe",
+    "event_field",
+    "explain",
+    "ignored_start",
+    "log_label",
+    "same_task",
+    "select_events",
+]
 
 OPERATIONAL_LOG = "Microsoft-Windows-TaskScheduler/Operational"
 APPLICATION_LOG = "Application"
@@ -52,69 +72,6 @@ WIN32_ERRORS = (0x80070002, 0x80070005, 0x8007052E, 0x80070569, 0x800704DD)
 def code_key(code: int) -> str:
     """The message key of a code's meaning (in `events.code`)."""
     return f"events.code.x{code32(code):x}"
-
-
-# -- the events ------------------------------------------------------------------------------
-
-
-@dataclass(frozen=True, slots=True)
-class Event:
-    """One event as Get-WinEvent gives it. `time` is in UTC; `level` and `message` are in the
-    server's display language; `data` holds the event's named EventData (may be empty)."""
-
-    time: datetime
-    id: int
-    provider: str
-    log: str
-    level: str = ""
-    message: str = ""
-    data: Mapping[str, str] = field(default_factory=dict)
-
-    def to_dict(self) -> dict[str, Any]:
-        """The event in the status contract (`task.events` of the agent)."""
-        return {
-            "time": self.time.astimezone(UTC).isoformat().replace("+00:00", "Z"),
-            "id": self.id,
-            "log": self.log,
-            "provider": self.provider,
-            "level": self.level,
-            "message": self.message,
-            "data": dict(self.data),
-        }
-
-    @classmethod
-    def from_dict(cls, value: Any) -> Event:
-        """An event of the status contract. Raises ValueError saying what is wrong."""
-        if not isinstance(value, Mapping):
-            raise ValueError(f"an event is an object, not {type(value).__name__}")
-        try:
-            time = datetime.fromisoformat(str(value["time"]).replace("Z", "+00:00"))
-            number = value["id"]
-        except (KeyError, ValueError) as exc:
-            raise ValueError(f"an event needs time (ISO 8601) and id ({exc})") from None
-        if time.tzinfo is None or isinstance(number, bool) or not isinstance(number, int):
-            raise ValueError("an event's time needs its offset and its id is a number")
-        data = value.get("data") or {}
-        if not isinstance(data, Mapping):
-            raise ValueError("an event's data is an object")
-        return cls(
-            time=time.astimezone(UTC),
-            id=number,
-            provider=str(value.get("provider") or ""),
-            log=str(value.get("log") or ""),
-            level=str(value.get("level") or ""),
-            message=str(value.get("message") or ""),
-            data={str(k): "" if v is None else str(v) for k, v in data.items()},
-        )
-
-
-@dataclass(frozen=True, slots=True)
-class EventsReading:
-    """What the events command printed. `operational_log_enabled` is None when the output did
-    not say (a bare list of events, or a single event)."""
-
-    operational_log_enabled: bool | None
-    events: tuple[Event, ...] = ()
 
 
 # Where Message holds what named EventData would: the English texts of Microsoft's
@@ -166,7 +123,7 @@ def _code(text: str | None, *, hex_digits: bool = False) -> int | None:
         return None
 
 
-def _same_task(found: str | None, task_name: str | None) -> bool:
+def same_task(found: str | None, task_name: str | None) -> bool:
     """Whether an event's TaskName (a path, `\\eAdm synkronisering`) is the watched task."""
     if task_name is None or found is None:
         return True
@@ -236,7 +193,7 @@ def explain(
         return EventLine(event.time, event.log, event.id, key, **kw)
 
     if event.provider == TASK_SCHEDULER or event.log == OPERATIONAL_LOG:
-        if not _same_task(event_field(event, "TaskName"), task_name):
+        if not same_task(event_field(event, "TaskName"), task_name):
             return None
         if event.id in _ERROR_EVENTS:
             code = _code(event_field(event, "ResultCode"))
@@ -324,7 +281,7 @@ def ignored_start(
         and (event.provider == TASK_SCHEDULER or event.log == OPERATIONAL_LOG)
         and since <= event.time
         and (until is None or event.time < until)
-        and _same_task(event_field(event, "TaskName"), task_name)
+        and same_task(event_field(event, "TaskName"), task_name)
     ]
     return min(ignored, key=lambda event: event.time, default=None)
 

@@ -11,9 +11,10 @@ and returns one `Outcome` for each:
    the thread; an unchanged alert owes nothing.
 3. `silenced`: an alert opened inside a maintenance window says nothing until the window ends.
 
-A window's end (`window_over`, `end_window`) and people's actions (`acknowledged`, `snoozed`,
-`ticket_opened`, `text_reply`) have their own functions below. The store writes what these
-return, and the messages, in one transaction; it decides nothing. Imports only the core.
+A window's end (`window_over`, `end_window`), people's actions (`acknowledged`, `snoozed`,
+`ticket_opened`, `text_reply`) and what Event Viewer says (`events_reply`,
+`ignored_start_reply`) have their own functions below. The store writes what these return, and
+the messages, in one transaction; it decides nothing. Imports only the core.
 """
 
 from __future__ import annotations
@@ -230,6 +231,26 @@ def snoozed(user_id: str, until: datetime) -> tuple[Message, ...]:
 
 def ticket_opened(user_id: str, ref: str, url: str | None) -> tuple[Message, ...]:
     return (UPDATE, reply("reply.ticket", user=user_id, ref=ref, url=url or ""))
+
+
+EVENTS_REPLY = "events.reply"  # rendered from the Event Viewer reading kept with the alert
+
+
+def events_reply(alert: AlertView) -> tuple[Message, ...]:
+    """The thread's *What Event Viewer says*, written from the reading kept with the alert
+    when it is sent. A silenced alert has no thread yet; an alert told in a storm digest is
+    not told there either (the digest's thread would not say whose events they are)."""
+    if alert.silenced:
+        return ()
+    return (reply(EVENTS_REPLY),)
+
+
+def ignored_start_reply(alert: AlertView, when: datetime) -> tuple[Message, ...]:
+    """A start Task Scheduler ignored while the alert's run (not completing) still went on,
+    found after the alert was told: the hung run now also blocks the schedule."""
+    if alert.silenced:
+        return ()
+    return (reply("events.ignored_while_running", time=when.isoformat()),)
 
 
 def text_reply(alert: AlertView, text: str) -> tuple[Message, ...]:
