@@ -27,6 +27,8 @@ from bot.core.domain import (
 )
 from bot.core.errors import NotStatusContract, SourceError
 from bot.core.task_rules import with_task
+from bot.core.windows_events import EventsReading
+from bot.sources.events import EventsError, events_from_contract
 
 log = logging.getLogger(__name__)
 
@@ -118,11 +120,12 @@ def parse_cycle(data: object, *, tenant: str, fetched_at: datetime) -> Snapshot:
     if isinstance(task, dict):
         # `eadm-bot agent` adds the sync task itself, so the task's own rules apply here too.
         try:
-            combined = with_task(snapshot, task_from_dict(task))
+            info = task_from_dict(task)
         except (KeyError, ValueError, TypeError) as exc:
             raise NotStatusContract(
                 f"cycle {cycle_id} has a malformed task object ({exc})"
             ) from None
+        combined = with_task(snapshot, dataclasses.replace(info, events=_events(task, tenant)))
         # The agent's own words for a failed run (with the log folder's lines) are kept.
         sent = snapshot.step(TASK_STEP)
         if sent is not None and sent.message and combined.steps[-1].state is StepState.FAILED:
@@ -130,6 +133,18 @@ def parse_cycle(data: object, *, tenant: str, fetched_at: datetime) -> Snapshot:
             combined = dataclasses.replace(combined, steps=(*combined.steps[:-1], row))
         return combined
     return snapshot
+
+
+def _events(task: dict[str, Any], tenant: str) -> EventsReading | None:
+    """The Event Viewer events the agent read with the task's last run. Malformed ones are
+    left out, logged once: they must not make the status unreadable."""
+    try:
+        return events_from_contract(task)
+    except EventsError as exc:
+        if (tenant, "events", str(exc)) not in _warned:
+            _warned.add((tenant, "events", str(exc)))
+            log.warning("[%s] ignoring the task's Event Viewer events: %s", tenant, exc)
+        return None
 
 
 def parse_cycles(data: object, *, tenant: str, fetched_at: datetime) -> list[Snapshot]:

@@ -12,24 +12,35 @@ lacks the provider's texts) and `Data`, the named EventData (missing from a plai
 
 Output over `MAX_OUTPUT` bytes or `MAX_EVENTS` events, JSON of any other shape, or text that is
 not JSON raise `EventsError`, one type, saying what was wrong. Messages and data are cut here to
-bounded lengths so that redaction and storing them stay cheap. Imports only the core (and the
-time parsing the task source shares).
+bounded lengths so that redaction and storing them stay cheap.
+
+Also here: running the command once for a window (`read_events`, as every source's command is
+run, with the task command's timeout), the one redactor event texts pass through
+(`events_redactor`), and the events' form in the status contract, as the agent serves them
+(`contract_events`, `events_from_contract`). Imports only the core and the sibling modules
+that run commands and parse PowerShell's times.
 """
 
 from __future__ import annotations
 
 import json
 import sys
+from collections.abc import Mapping
+from dataclasses import replace
 from datetime import UTC, datetime, tzinfo
-from importlib import resources
 from pathlib import Path
 from typing import Any
 
 from bot.core.errors import EadmBotError, SourceError
-from bot.core.event_rules import Event, EventsReading
+from bot.core.redact import Redactor
+from bot.core.settings import Tenant
+from bot.core.windows_events import Event, EventsReading
+from bot.sources.commands import powershell_script, run_command, shipped_script
 from bot.sources.task import parse_time
 
 SCRIPT = "get-sync-events.ps1"
+SETTING = "EADM_EVENTS_COMMAND"
+NO_EVENTS = "No events were found that match the specified selection criteria"
 MAX_OUTPUT = 2_000_000  # bytes; the script asks Get-WinEvent for at most 200 events a log
 MAX_EVENTS = 1000
 MESSAGE_LIMIT = 4000  # characters of one event's Message kept
@@ -43,7 +54,7 @@ class EventsError(EadmBotError):
 
 def script_path() -> Path:
     """The PowerShell script shipped with the package (the task's events as JSON)."""
-    return Path(str(resources.files("bot.sources").joinpath(f"data/{SCRIPT}")))
+    return shipped_script(SCRIPT)
 
 
 def default_command() -> list[str] | None:
@@ -51,19 +62,107 @@ def default_command() -> list[str] | None:
     (`command_for`). Elsewhere there is no sensible default."""
     if sys.platform != "win32":
         return None
-    return [
-        "powershell.exe",
-        "-NoProfile",
-        "-NonInteractive",
-        "-ExecutionPolicy",
-        "Bypass",
-        "-File",
-        str(script_path()),
-        "-TaskName",
-        "{task}",
-        "-Since",
-        "{since}",
-    ]
+    return powershell_script(SCRIPT, "-TaskName", "{task}", "-Since", "{since}")
+
+
+def events_command(tenant: Tenant) -> list[str] | None:
+    """The command that reads a tenant's events: its own `events_command`, else, where the bot
+    runs the shipped task script on the server itself, the shipped events script; None where
+    there is none (the agent's events then come with the status, if at all)."""
+    if tenant.events_command:
+        return list(tenant.events_command)
+    if tenant.task_source == "task" and not tenant.task_command:
+        return default_command()
+    return None
+
+
+def events_redactor(tenant: Tenant | None = None) -> Redactor:
+    """The one redactor every event text passes through before it is stored, rendered or
+    sent, here and in the agent."""
+    return Redactor()
+
+
+def redacted(reading: EventsReading, redactor: Redactor) -> EventsReading:
+    """The reading with every text of every event redacted (they were cut to their limits
+    when parsed, so redaction stays cheap)."""
+    events = tuple(
+        replace(
+            event,
+            provider=redactor(event.provider),
+            log=redactor(event.log),
+            level=redactor(event.level),
+            message=redactor(event.message),
+            data={key: redactor(value) for key, value in event.data.items()},
+        )
+        for event in reading.events
+    )
+    return replace(reading, events=events)
+
+
+async def read_events(
+    command: list[str],
+    *,
+    task_name: str,
+    since: datetime,
+    seconds: float,
+    tz: tzinfo,
+    redactor: Redactor,
+) -> EventsReading:
+    """Run the events command once for the window from `since`, redacted. Raises EventsError
+    (never a SourceError: a broken events command must not make the task look down) when it
+    cannot run, fails, hangs past `seconds`, floods or prints anything but the events."""
+    argv = command_for(command, task_name=task_name, since=since)
+    try:
+        code, out, err = await run_command(
+            argv,
+            seconds=seconds,
+            max_output=MAX_OUTPUT,
+            setting=SETTING,
+            expects="the few events of one run as JSON",
+        )
+    except SourceError as exc:
+        raise EventsError(str(exc)) from None
+    if code != 0:
+        text = err.decode("utf-8", errors="replace")
+        if NO_EVENTS.casefold() in text.casefold():  # Get-WinEvent's own words for "none"
+            return EventsReading(None, ())
+        lines = [line.strip() for line in text.splitlines() if line.strip()]
+        first = lines[0][:300] if lines else "nothing on stderr"
+        raise EventsError(f"{SETTING} exited with code {code}: {first}")
+    try:
+        reading = parse_events(out, tz=tz)
+    except EventsError as exc:
+        raise EventsError(f"{SETTING}'s output: {exc}") from None
+    return redacted(reading, redactor)
+
+
+# -- the status contract's form (the agent's `task.events`) ---------------------------------
+
+
+def contract_events(reading: EventsReading) -> dict[str, Any]:
+    """What the agent adds to the status contract's `task`."""
+    return {
+        "events": [event.to_dict() for event in reading.events],
+        "operational_log_enabled": reading.operational_log_enabled,
+    }
+
+
+def events_from_contract(task: Mapping[str, Any]) -> EventsReading | None:
+    """The events a status contract's `task` carries; None when it carries none (a bot's own
+    source, or an agent that read none for this run). Raises EventsError when malformed."""
+    if "events" not in task:
+        return None
+    items = task["events"]
+    enabled = task.get("operational_log_enabled")
+    if not isinstance(items, list) or not (enabled is None or isinstance(enabled, bool)):
+        raise EventsError("task.events is not a list, or operational_log_enabled not a boolean")
+    if len(items) > MAX_EVENTS:
+        raise EventsError(f"task.events holds {len(items)} events, more than {MAX_EVENTS}")
+    try:
+        events = tuple(Event.from_dict(item) for item in items)
+    except ValueError as exc:
+        raise EventsError(f"an event of task.events is malformed: {exc}") from None
+    return EventsReading(enabled, events)
 
 
 def command_for(command: list[str], *, task_name: str, since: datetime) -> list[str]:

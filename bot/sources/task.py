@@ -8,28 +8,25 @@ name, times as ISO 8601 with an offset) writes it. Anything else, a command that
 or floods, raises SourceError saying which and what to fix.
 
 `TaskWatch` remembers, across polls, what Task Scheduler does not tell: when a run ended and
-how many scheduled runs were missed since the last one. Imports only the core.
+how many scheduled runs were missed since the last one. The command is run as `commands` runs
+every source's command. Imports only the core and `commands`.
 """
 
 from __future__ import annotations
 
-import asyncio
-import contextlib
 import json
 import logging
-import os
 import re
-import signal
 import sys
 from dataclasses import dataclass
 from datetime import UTC, datetime, tzinfo
-from importlib import resources
 from pathlib import Path
 from typing import Any, Self
 
 from bot.core.domain import Snapshot, TaskInfo, TaskState
 from bot.core.errors import SourceError
 from bot.core.task_rules import HAS_NOT_RUN, NEVER_YEAR, code32, is_failure, task_snapshot
+from bot.sources.commands import powershell_script, run_command, shipped_script
 
 log = logging.getLogger(__name__)
 
@@ -50,24 +47,14 @@ _MS_DATE = re.compile(r"^/Date\((-?\d+)(?:[+-]\d{4})?\)/$")
 
 def script_path() -> Path:
     """The PowerShell script shipped with the package (Get-ScheduledTask + Info as JSON)."""
-    return Path(str(resources.files("bot.sources").joinpath(f"data/{SCRIPT}")))
+    return shipped_script(SCRIPT)
 
 
 def default_command(task_name: str) -> list[str] | None:
     """On Windows: the shipped script, run locally. Elsewhere there is no sensible default."""
     if sys.platform != "win32":
         return None
-    return [
-        "powershell.exe",
-        "-NoProfile",
-        "-NonInteractive",
-        "-ExecutionPolicy",
-        "Bypass",
-        "-File",
-        str(script_path()),
-        "-TaskName",
-        task_name,
-    ]
+    return powershell_script(SCRIPT, "-TaskName", task_name)
 
 
 # -- parsing ---------------------------------------------------------------------------------
@@ -274,80 +261,6 @@ def judge_result(reading: TaskReading) -> bool | None:
 # -- running the command -------------------------------------------------------------------
 
 
-async def run_command(
-    argv: list[str], *, seconds: float, max_output: int = MAX_OUTPUT
-) -> tuple[int, bytes, bytes]:
-    """Run argv without a shell; (exit code, stdout, stderr). Raises SourceError when it cannot
-    start, runs past `seconds` or prints more than `max_output` bytes (it is killed then)."""
-    program = argv[0]
-    try:
-        proc = await asyncio.create_subprocess_exec(
-            *argv,
-            stdin=asyncio.subprocess.DEVNULL,
-            stdout=asyncio.subprocess.PIPE,
-            stderr=asyncio.subprocess.PIPE,
-            start_new_session=os.name == "posix",
-        )
-    except FileNotFoundError:
-        raise SourceError(
-            f"cannot run EADM_TASK_COMMAND: the program {program!r} was not found"
-        ) from None
-    except OSError as exc:
-        raise SourceError(
-            f"cannot run EADM_TASK_COMMAND ({program!r}): {exc.strerror or exc}"
-        ) from None
-    assert proc.stdout is not None and proc.stderr is not None
-
-    async def read_capped(stream: asyncio.StreamReader) -> bytes:
-        chunks: list[bytes] = []
-        size = 0
-        while chunk := await stream.read(65536):
-            size += len(chunk)
-            if size > max_output:
-                raise _TooMuch
-            chunks.append(chunk)
-        return b"".join(chunks)
-
-    reads = [
-        asyncio.ensure_future(read_capped(proc.stdout)),
-        asyncio.ensure_future(read_capped(proc.stderr)),
-    ]
-    try:
-        async with asyncio.timeout(seconds):
-            out, err = await asyncio.gather(*reads)
-            code = await proc.wait()
-    except TimeoutError:
-        await _kill(proc, reads)
-        raise SourceError(
-            f"EADM_TASK_COMMAND ({program}) did not finish within {seconds:.0f} s and was "
-            "stopped; check that the server answers (ssh/WinRM) or raise EADM_TASK_TIMEOUT"
-        ) from None
-    except _TooMuch:
-        await _kill(proc, reads)
-        raise SourceError(
-            f"EADM_TASK_COMMAND ({program}) printed more than {max_output // 1000} kB and was "
-            "stopped; it should print one task as JSON"
-        ) from None
-    return code, out, err
-
-
-class _TooMuch(Exception):
-    pass
-
-
-async def _kill(proc: asyncio.subprocess.Process, reads: list[asyncio.Future[bytes]]) -> None:
-    for read in reads:
-        read.cancel()
-    with contextlib.suppress(ProcessLookupError, PermissionError):
-        if os.name == "posix":
-            os.killpg(proc.pid, signal.SIGKILL)  # the command's children too (ssh, pwsh)
-        else:  # pragma: no cover - Windows
-            proc.kill()
-    # Drain what is left in the pipes, so the process and its pipes are closed for good.
-    with contextlib.suppress(Exception):
-        await asyncio.wait_for(proc.communicate(), 5)
-
-
 def explain_exit(code: int, stderr: bytes, task_name: str) -> str:
     text = stderr.decode("utf-8", errors="replace")
     if NOT_FOUND.lower() in text.lower():
@@ -397,7 +310,9 @@ class TaskSource:
 
     async def read(self) -> TaskInfo:
         """The task now, with what this process remembers of it."""
-        code, out, err = await run_command(self.command, seconds=self.timeout)
+        code, out, err = await run_command(
+            self.command, seconds=self.timeout, max_output=MAX_OUTPUT
+        )
         if code != 0:
             raise SourceError(explain_exit(code, err, self.task_name))
         try:

@@ -1,10 +1,13 @@
 """A stand-in for EADM_TASK_COMMAND: prints a recorded PowerShell output the way the real
 command would, or misbehaves on purpose (hangs, floods, fails).
 
-    python -m tests.doubles.task_command FIXTURE [--stderr FILE] [--exit N]
+    python -m tests.doubles.task_command FIXTURE [--stderr FILE] [--exit N] [--count FILE]
     python -m tests.doubles.task_command --hang | --flood BYTES | --text TEXT
 A FIXTURE that names a file holding a path (ending in .path) prints the file that path names,
-so a test can switch what the command prints while the bot runs.
+so a test can switch what the command prints while the bot runs. Arguments from the first in
+PowerShell's style (`-TaskName ...`) on are the script's, as the bot fills them in: `--count
+FILE` adds them as a line to FILE at every run, so a test can count the runs and see what they
+were given.
 """
 
 from __future__ import annotations
@@ -23,7 +26,14 @@ def main() -> int:
     parser.add_argument("--hang", action="store_true")
     parser.add_argument("--flood", type=int, default=0)
     parser.add_argument("--text")
-    args = parser.parse_args()
+    parser.add_argument("--count")
+    argv = sys.argv[1:]
+    scripts = (n for n, arg in enumerate(argv) if arg[:1] == "-" and arg[1:2].isupper())
+    mine = next(scripts, len(argv))
+    args, given = parser.parse_args(argv[:mine]), argv[mine:]
+    if args.count:
+        with open(args.count, "a", encoding="utf-8") as runs:
+            runs.write(" ".join(given) + "\n")
     if args.hang:
         time.sleep(3600)
     if args.flood:

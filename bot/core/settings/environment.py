@@ -80,6 +80,7 @@ class Settings(BaseSettings):
     eadm_task_name: str = DEFAULT_TASK_NAME
     eadm_task_command: Argv = None
     eadm_task_timeout: float = Field(default=TASK_TIMEOUT, gt=0)
+    eadm_events_command: Argv = None
     eadm_exporter_url: Url | None = None
 
     # Detection and reminders
@@ -224,6 +225,7 @@ class Settings(BaseSettings):
             task_name=self.eadm_task_name,
             task_command=self.eadm_task_command,
             task_timeout=self.eadm_task_timeout,
+            events_command=self.eadm_events_command,
             exporter_url=self.eadm_exporter_url,
             channel=self.alert_channel or "",
             language=self.language,

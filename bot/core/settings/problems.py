@@ -52,6 +52,9 @@ FIXES: dict[str, str] = {
     "EADM_TASK_COMMAND": "set it to a JSON list that prints the sync task as JSON, e.g. "
     '["ssh", "eadm01", "powershell -NoProfile -File C:/eadm-bot/get-sync-task.ps1"] '
     '(see docs/sources.md, "Connect to your eAdm")',
+    "EADM_EVENTS_COMMAND": "set it to a JSON list that prints the task's events as JSON, e.g. "
+    '["ssh", "eadm01", "powershell -NoProfile -File C:/eadm-bot/get-sync-events.ps1 '
+    '-TaskName \\"{task}\\" -Since {since}"] (see docs/sources.md, "What Event Viewer says")',
     "EADM_TASK_TIMEOUT": "set it to a number of seconds above 0 "
     f"(default {_default('eadm_task_timeout')})",
     "EADM_EXPORTER_URL": "set it to windows_exporter's metrics URL, e.g. "

@@ -61,6 +61,8 @@ class Tenant(BaseModel):
     task_name: str = DEFAULT_TASK_NAME
     task_command: Argv = None  # None: the shipped script, on Windows
     task_timeout: float = Field(default=TASK_TIMEOUT, gt=0)
+    # Prints the task's events as JSON; None: the shipped script where the task's is run.
+    events_command: Argv = None
     exporter_url: UrlOrEmpty | None = None
     channel: str
     language: Language = DEFAULT_LANGUAGE
