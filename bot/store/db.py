@@ -1,7 +1,7 @@
 """The database itself: the engine, sessions, migrations and the reachability check.
 
-Every aggregate's operations (`polls`, `cycles`, `alerts`, `outbox`, `silences`, `reruns`,
-`audit`) build on this one class; `repo.Store` puts them together.
+Every aggregate's operations (`polls`, `cycles`, `alerts`, `events`, `outbox`, `silences`,
+`reruns`, `audit`) build on this one class; `repo.Store` puts them together.
 """
 
 from __future__ import annotations

@@ -14,6 +14,7 @@ from bot.store.alerts import AlertStore, Target
 from bot.store.audit import AuditStore
 from bot.store.cycles import CycleStore
 from bot.store.db import MIGRATIONS, utcnow
+from bot.store.events import EventsStore
 from bot.store.outbox import OutboxStore
 from bot.store.polls import PollStore
 from bot.store.reruns import RerunStore
@@ -24,10 +25,20 @@ __all__ = ["MIGRATIONS", "Store", "Target", "utcnow"]
 DEFAULT_STORM = StormRule()  # the rule's own defaults, for stores that are given none
 
 
-class Store(PollStore, CycleStore, AlertStore, OutboxStore, SilenceStore, RerunStore, AuditStore):
+class Store(
+    PollStore,
+    CycleStore,
+    AlertStore,
+    EventsStore,
+    OutboxStore,
+    SilenceStore,
+    RerunStore,
+    AuditStore,
+):
     """One database, all its operations: polls and leases (`polls`), cycle history
-    (`cycles`), alerts (`alerts`), messages owed to Slack (`outbox`), maintenance windows
-    (`silences`), reruns (`reruns`) and the audit log (`audit`).
+    (`cycles`), alerts (`alerts`), what Event Viewer said with them (`events`), messages owed
+    to Slack (`outbox`), maintenance windows (`silences`), reruns (`reruns`) and the audit
+    log (`audit`).
 
     `storm` is STORM_AFTER and STORM_WINDOW, by which new alerts are routed into digests.
     """

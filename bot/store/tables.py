@@ -66,6 +66,9 @@ class TenantState(SQLModel, table=True):
     silenced_until: datetime | None = _ts()
     silence_reason: str | None = None
     silenced_by: str | None = None
+    # When the tenant was told that task history is off in Task Scheduler (once, until a
+    # reading finds it on again).
+    history_off_told_at: datetime | None = _ts()
 
 
 class CycleRecord(SQLModel, table=True):
@@ -124,6 +127,8 @@ class Alert(SQLModel, table=True):
     ticket_ref: str | None = None
     ticket_url: str | None = None
     silenced: bool = False  # opened during a maintenance window: never posted
+    # What Event Viewer said when the alert was told (bot.core.event_report.EventsReport).
+    events: dict[str, Any] | None = _json()
 
 
 class Outbox(SQLModel, table=True):
