@@ -1,8 +1,9 @@
 """Support tickets from an alert: a prepared, editable text sent to the tenant's target.
 
 The text is written from the store's alert (never from the click's payload), the log excerpt
-is read from `EADM_LOG_DIR` where the bot can, and the alert remembers the ticket so a second
-one needs a deliberate click.
+is read from `EADM_LOG_DIR` where the bot can, what Event Viewer said when the alert was told
+goes with it as `event-viewer.txt`, and the alert remembers the ticket so a second one needs a
+deliberate click.
 """
 
 from __future__ import annotations
@@ -16,17 +17,26 @@ from bot.adapters.log_folder import log_excerpt
 from bot.adapters.ticket_targets import Attachment, Ticket, TicketTarget
 from bot.app.access import Access
 from bot.app.context import Answer, Context
+from bot.core.domain import Condition
 from bot.core.errors import ActionError
+from bot.core.event_report import EventsReport
 from bot.core.i18n import t
 from bot.core.settings import Tenant
 from bot.slack.compose import facts
 from bot.slack.people import Person
-from bot.slack.render import render_ticket, render_ticket_modal, ticket_again_question, truncate
+from bot.slack.render import (
+    events_file,
+    render_ticket,
+    render_ticket_modal,
+    ticket_again_question,
+    truncate,
+)
 from bot.store.tables import Alert
 
 log = logging.getLogger(__name__)
 
 EXCERPT_IN_THREAD = 2500  # characters of log lines shown in Slack; the ticket gets them all
+EVENTS_FILE = "event-viewer.txt"
 
 
 @dataclass(frozen=True, slots=True)
@@ -110,6 +120,17 @@ class Support:
         )
         return render_ticket_modal(alert.id, subject, description, goes_to=goes_to, lang=lang)
 
+    def events_text(self, alert: Alert, tenant: Tenant) -> str:
+        """`event-viewer.txt`: the reading kept with the alert, in the tenant's language."""
+        assert alert.events is not None
+        return events_file(
+            EventsReport.from_dict(alert.events),
+            condition=Condition(alert.condition),
+            task_name=tenant.task_name,
+            lang=tenant.language,
+            tz=self.settings.tz,
+        )
+
     async def submit(
         self, alert: Alert, tenant: Tenant, person: Person, subject: str, description: str
     ) -> tuple[str, str]:
@@ -125,15 +146,19 @@ class Support:
             excerpt = await asyncio.to_thread(
                 log_excerpt, tenant.log_dir, alert.since, tz=self.settings.tz
             )
-        attachments = (Attachment("eadm-logg.txt", excerpt.text),) if excerpt else ()
+        attachments = [Attachment("eadm-logg.txt", excerpt.text)] if excerpt else []
+        notes = [excerpt.note] if excerpt else []
+        if alert.events:  # what Event Viewer said when the alert was told, read then once
+            attachments.append(Attachment(EVENTS_FILE, self.events_text(alert, tenant)))
+            notes.append(t(tenant.language, "events.attached"))
         ticket = Ticket(
             subject=subject,
-            description=description + (f"\n\n{excerpt.note}" if excerpt else ""),
+            description=description + "".join(f"\n\n{note}" for note in notes),
             tenant=tenant.name,
             alert_id=alert.id,
             requester_name=person.name,
             requester_email=person.email,
-            attachments=attachments,
+            attachments=tuple(attachments),
         )
         try:
             ref = await target.open(ticket)

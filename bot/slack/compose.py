@@ -13,7 +13,10 @@ from datetime import datetime
 from bot.adapters.registry import Adapters
 from bot.core import storm as storm_rules
 from bot.core.domain import Condition
+from bot.core.event_report import EventsReport
+from bot.core.i18n import t
 from bot.core.lifecycle import AlertState
+from bot.core.notify import EVENTS_REPLY
 from bot.core.playbook import Playbook
 from bot.core.settings import Settings, Tenant
 from bot.slack.render import (
@@ -22,6 +25,7 @@ from bot.slack.render import (
     mention_markup,
     render_alert,
     render_digest,
+    render_events_reply,
     render_reply,
 )
 from bot.store.tables import Alert, Digest, Outbox
@@ -93,7 +97,23 @@ class Composer:
         payload = row.payload or {}
         if "text" in payload:
             return str(payload["text"])
+        if payload.get("msg") == EVENTS_REPLY:
+            return self.events_reply(alert, now)
         params = dict(payload.get("params") or {})
         return render_reply(
             str(payload["msg"]), params, alert.language, tz=self.settings.tz, now=now
+        )
+
+    def events_reply(self, alert: Alert, now: datetime) -> str:
+        """*What Event Viewer says*, from the reading kept with the alert."""
+        if not alert.events:
+            return t(alert.language, "events.title")
+        tenant = self.settings.tenant(alert.tenant)
+        return render_events_reply(
+            EventsReport.from_dict(alert.events),
+            condition=Condition(alert.condition),
+            task_name=tenant.task_name if tenant else None,
+            lang=alert.language,
+            tz=self.settings.tz,
+            now=now,
         )

@@ -10,6 +10,7 @@ One module per surface, and one they all share:
 - `status`: `/eadm status`, `/eadm history` and the App Home (`StatusFacts`, `AlertLink`);
 - `ticket`: the support ticket's text and the modal that edits it;
 - `replies`: thread replies under an alert;
+- `events`: what Event Viewer says, in an alert's thread and as its ticket's attachment;
 - `digest`: the storm digest;
 - `questions`: private questions with one button.
 
@@ -22,6 +23,7 @@ what they may use.
 from bot.slack.render.alert import AlertFacts, portal_line, render_alert, rerun_button
 from bot.slack.render.cycle import cycle_lines, outcome
 from bot.slack.render.digest import render_digest
+from bot.slack.render.events import events_file, render_events_reply
 from bot.slack.render.formatting import (
     SlackMessage,
     fmt_duration,
@@ -49,6 +51,7 @@ __all__ = [
     "SlackMessage",
     "StatusFacts",
     "cycle_lines",
+    "events_file",
     "fmt_duration",
     "fmt_time",
     "history_lines",
@@ -57,6 +60,7 @@ __all__ = [
     "portal_line",
     "render_alert",
     "render_digest",
+    "render_events_reply",
     "render_history",
     "render_home",
     "render_question",

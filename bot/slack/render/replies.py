@@ -1,5 +1,6 @@
 """Thread replies under an alert: the text a lifecycle change owes (changed, reminded,
-acknowledged, snoozed, ticket opened, resolved), from its catalogue key and the parameters
+acknowledged, snoozed, ticket opened, resolved, a start Task Scheduler ignored while the run
+went on), from its catalogue key and the parameters
 frozen when it was owed. Times and durations are formatted when the reply is sent, in the
 alert's language. Pure: no I/O.
 """
@@ -16,8 +17,9 @@ from bot.slack.render.formatting import fmt_duration, fmt_time
 def render_reply(key: str, params: dict[str, Any], lang: str, *, tz: tzinfo, now: datetime) -> str:
     """A thread reply owed by a lifecycle change; params were frozen when it was owed."""
     values = dict(params)
-    if "until" in values:
-        values["until"] = fmt_time(datetime.fromisoformat(str(values["until"])), tz, now)
+    for name in ("until", "time"):
+        if name in values:
+            values[name] = fmt_time(datetime.fromisoformat(str(values[name])), tz, now)
     if "seconds" in values:
         values["duration"] = fmt_duration(float(values.pop("seconds")), lang)
     for name in ("condition", "previous"):
