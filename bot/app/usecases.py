@@ -17,6 +17,7 @@ from bot.app.access import Access
 from bot.app.alerts import Alerts
 from bot.app.context import Context
 from bot.app.dispatch import Dispatch
+from bot.app.event_viewer import EventViewer
 from bot.app.polling import PollListener
 from bot.app.reruns import Reruns
 from bot.app.silences import Silences
@@ -55,6 +56,7 @@ class UseCases:
         self.alerts = Alerts(self.ctx, self.access, composer)
         self.reruns = Reruns(self.ctx, self.access, sources, composer.playbook, client)
         self.support = Support(self.ctx, self.access)
+        self.events = EventViewer(self.ctx)
         self.silences = Silences(self.ctx, self.access)
         self.status = Status(self.ctx, self.access, client)
         self.dispatch = Dispatch(self.ctx, self.access, self.status, self.reruns, self.silences)
@@ -63,6 +65,7 @@ class UseCases:
         self.ctx.after_change.append(self.status.refresh_homes)
 
     async def aclose(self) -> None:
+        await self.events.aclose()
         await self.ctx.aclose()
 
     # -- timers and poll listeners -------------------------------------------------------------
@@ -83,7 +86,7 @@ class UseCases:
                 log.exception("[%s] timer failed; trying again at the next tick", tenant.name)
 
     def poll_listeners(self) -> list[PollListener]:
-        return [self.on_poll]
+        return [self.on_poll, self.events.on_poll]
 
     async def on_poll(
         self, tenant: Tenant, snapshot: Snapshot | None, decisions: Sequence[Decision]
