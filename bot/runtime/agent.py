@@ -4,7 +4,10 @@ elsewhere (a provider's central bot).
 
 - `GET /api/v1/sync/cycles/current` and `GET /api/v1/sync/cycles?limit=N`, with
   `Authorization: Bearer AGENT_TOKEN`: the task's run as a cycle with one row, plus the task
-  itself under `task`, so the central bot applies the task's own rules.
+  itself under `task`, so the central bot applies the task's own rules. The current cycle's
+  task also carries what Event Viewer says of that run (`events`, `operational_log_enabled`),
+  read once when the last run changes (`RunEvents`), so the central bot needs no Get-WinEvent
+  of its own; the history leaves them out, to stay small.
 - `POST /api/v1/sync/run`, signed exactly as the bot's rerun webhook signs (the same headers,
   the same HMAC, secret AGENT_SECRET): 401 for a bad, stale or replayed signature, 409 while
   the task runs, 202 when it was started.
@@ -34,7 +37,9 @@ from bot.core.domain import Snapshot, StepState, TaskState, snapshot_to_dict
 from bot.core.errors import SourceError
 from bot.core.settings import Settings
 from bot.core.task_rules import task_snapshot
+from bot.runtime.agent_events import RunEvents
 from bot.serving import serve
+from bot.sources import events
 from bot.sources.api import CURRENT, CYCLES, RUN
 from bot.sources.task import TaskSource, default_command
 
@@ -53,6 +58,7 @@ class Agent:
         *,
         source: TaskSource | None = None,
         starter: CommandRunner | None = None,
+        run_events: RunEvents | None = None,
     ) -> None:
         assert settings.agent_token is not None and settings.agent_secret is not None
         self.settings = settings
@@ -69,6 +75,13 @@ class Agent:
         start = settings.agent_start_command or ["schtasks", "/Run", "/TN", "{task}"]
         start = [part.replace("{task}", settings.eadm_task_name) for part in start]
         self.starter = starter or CommandRunner(start, timeout=settings.rerun_timeout)
+        events_command = settings.eadm_events_command or events.default_command()
+        self.events = run_events or RunEvents(
+            events_command,
+            task_name=settings.eadm_task_name,
+            seconds=settings.eadm_task_timeout,
+            tz=settings.tz,
+        )
         self._token = settings.agent_token.get_secret_value().encode()
         self._secret = settings.agent_secret.get_secret_value().encode()
         self._seen: dict[str, float] = {}  # signatures already used, and when they expire
@@ -89,7 +102,7 @@ class Agent:
         async with self._lock:
             if self._last and time.monotonic() - self._last[0] < FRESH_FOR:
                 return self._last[1]
-            task = await self.source.read()
+            task = await self.events.with_events(await self.source.read())
             snapshot = task_snapshot(self.tenant, task, datetime.now(UTC))
             snapshot = await asyncio.to_thread(self._with_log_lines, snapshot)
             self._last = (time.monotonic(), snapshot)
@@ -134,6 +147,7 @@ class Agent:
     async def stop(self) -> None:
         if self._runner is not None:
             await self._runner.cleanup()
+        await self.events.aclose()
         await self.source.aclose()
 
     def _authorised(self, request: web.Request) -> bool:
@@ -153,7 +167,11 @@ class Agent:
         except SourceError as exc:
             log.warning("cannot read the sync task: %s", exc)
             return self._refuse(502, f"the agent cannot read the sync task: {exc}")
-        return web.json_response(snapshot_to_dict(snapshot))
+        body = snapshot_to_dict(snapshot)
+        task = snapshot.task
+        if task is not None and task.events is not None and isinstance(body["task"], dict):
+            body["task"].update(events.contract_events(task.events))
+        return web.json_response(body)
 
     async def _cycles(self, request: web.Request) -> web.Response:
         if not self._authorised(request):

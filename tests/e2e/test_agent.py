@@ -32,6 +32,7 @@ TOKEN = "agent-token-0123456789abcdef"
 SECRET = "agent-secret-0123456789abcdef"
 ADMIN = "UADMIN"
 CHANNEL = "CAGENT"
+SIM = [sys.executable, "-m", "bot.sim.scheduler"]
 
 
 class Agents(World):
@@ -60,6 +61,9 @@ def agent_env(state: Path, **extra: str) -> dict[str, str]:
             "AGENT_START_COMMAND": json.dumps(
                 [sys.executable, "-m", "bot.sim.scheduler", "start", str(state)]
             ),
+            "EADM_EVENTS_COMMAND": json.dumps(
+                [*SIM, "events", str(state), "--task", "{task}", "--since", "{since}"]
+            ),
             "AGENT_TOKEN": TOKEN,
             "AGENT_SECRET": SECRET,
             "AGENT_PORT": str(free_port()),
@@ -76,15 +80,15 @@ def agent_env(state: Path, **extra: str) -> dict[str, str]:
 @pytest_asyncio.fixture(loop_scope="module", scope="module")
 async def world(tmp_path_factory: pytest.TempPathFactory) -> AsyncIterator[Agents]:
     async with Agents.open(tmp_path_factory.mktemp("agent")) as world:
-        # The last run crashed with an unhandled .NET exception ten minutes ago.
+        # The last run crashed with an unhandled .NET exception ten minutes ago, and Windows
+        # wrote what it does of such a crash to Event Viewer.
+        began = datetime.now(UTC) - timedelta(minutes=10)
         scheduler.set_task(
-            world.state,
-            last_run=datetime.now(UTC) - timedelta(minutes=10),
-            result=0xE0434352,
-            run_seconds=2.0,
-            run_result=0,
-            interval=3600.0,
+            world.state, run_seconds=2.0, run_result=scheduler.FAILED_CODE, interval=3600.0
         )
+        crashed = scheduler.begin(scheduler.load(world.state), began, by_user=False)
+        scheduler.save(world.state, scheduler.advance(crashed, datetime.now(UTC)))
+        scheduler.set_task(world.state, run_result=0)
         logs = world.tmp / "logg"
         logs.mkdir()
         (logs / "eAdm.Client.log").write_text(
@@ -136,6 +140,9 @@ async def test_the_status_needs_the_token(world: Agents) -> None:
     cycle = response.json()
     assert cycle["steps"][0]["name"] == "Sync task"
     assert cycle["task"]["name"] == "eAdm synkronisering"
+    # What Event Viewer says of the run, inside the task: read on the client server.
+    assert cycle["task"]["operational_log_enabled"] is True
+    assert 1026 in [event["id"] for event in cycle["task"]["events"]]
     history = await _get(world, "/api/v1/sync/cycles?limit=5")
     assert history.status_code == 200 and history.json()
 
@@ -167,6 +174,11 @@ async def test_the_central_bot_alerts_from_the_agent_and_reruns_through_it(world
         lambda: scheduler.load(world.state)["starts"] == 1, timeout=20, what="the task to start"
     )
     thread = lambda: [m.get("text", "") for m in world.slack.thread(CHANNEL, message["ts"])]  # noqa: E731
+    # The central bot tells what the agent read of Event Viewer, with no Get-WinEvent of its own.
+    (said,) = await eventually(
+        lambda: [t for t in thread() if "What Event Viewer says" in t], what="Event Viewer"
+    )
+    assert "event 1026: The eAdm client stopped on an unhandled .NET exception" in said
     await eventually(
         lambda: any("started the sync" in t for t in thread()), what="the rerun in the thread"
     )
