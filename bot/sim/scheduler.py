@@ -1,23 +1,28 @@
 """A stand-in for the sync task in Windows Task Scheduler, for the demo and the tests.
 
-The task lives in a small JSON state file. Two commands play what Windows would do:
+The task lives in a small JSON state file. Three commands play what Windows would do:
 
     python -m bot.sim.scheduler print STATE [--shape ps51|ps7]   # what the shipped script prints
     python -m bot.sim.scheduler start STATE                      # what `schtasks /Run` does
+    python -m bot.sim.scheduler events STATE --task NAME --since ISO [--shape ps51|ps7]
+                                                  # what the shipped events script prints
 
 `print` writes the task as Windows PowerShell 5.1 (State as a number, "/Date(ms)/" times)
 or PowerShell 7 (State as a name, ISO 8601 times) writes it; a run that was started ends
 after `run_seconds` with `run_result`. `start` refuses a running task (0x8004131F) and a
-disabled one, as Task Scheduler does. `set_task` lets a director change it; `direct` is the
-director of `eadm-bot demo --source task`: a failed run, a run that does not complete, a
-disabled task and a cycle that does not come.
-Imports nothing from the package but the standard library.
+disabled one, as Task Scheduler does. Every run writes its events as a real server would
+(`event_log`), to the Operational log only while `history` is on. `set_task` lets a director
+change it; `direct` is the director of `eadm-bot demo --source task`: a failed run, a run that
+does not complete (and blocks the schedule), a disabled task and a cycle that does not come
+(with task history off).
+Imports nothing from the package but the standard library and its sibling `event_log`.
 """
 
 from __future__ import annotations
 
 import argparse
 import asyncio
+import copy
 import json
 import os
 import sys
@@ -25,6 +30,8 @@ import tempfile
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
+
+from bot.sim import event_log
 
 NAME = "eAdm synkronisering"
 STATES = {"unknown": 0, "disabled": 1, "queued": 2, "ready": 3, "running": 4}
@@ -43,6 +50,10 @@ DEFAULTS: dict[str, Any] = {
     "started": None,  # ISO time a run began, while it runs
     "hang": False,  # a started run never ends
     "starts": 0,  # how many times `start` started it
+    "history": True,  # Task Scheduler's "Enable All Tasks History"
+    "events": [],  # what Event Viewer holds (event_log), oldest first
+    "instance": None,  # the running instance's id, as its events name it
+    "ignored_through": None,  # the last scheduled start a 322 was written for
 }
 
 
@@ -77,12 +88,28 @@ def set_task(path: Path, **fields: Any) -> dict[str, Any]:
     return data
 
 
-def _advance(data: dict[str, Any], now: datetime) -> dict[str, Any]:
-    """End a started run whose time is up."""
-    if data["started"] and not data["hang"]:
+def advance(data: dict[str, Any], now: datetime) -> dict[str, Any]:
+    """End a started run whose time is up, writing what Event Viewer would have got."""
+    if data["started"]:
         started = datetime.fromisoformat(data["started"])
-        if (now - started).total_seconds() >= float(data["run_seconds"]):
-            data.update(last_run=data["started"], result=data["run_result"], started=None)
+        end = started + timedelta(seconds=float(data["run_seconds"]))
+        ended = not data["hang"] and end <= now
+        event_log.ignored_starts(data, started, end if ended else now)
+        if ended:
+            event_log.run_ended(data, end, int(data["run_result"]))
+            data.update(
+                last_run=data["started"],
+                result=data["run_result"],
+                started=None,
+                ignored_through=None,
+            )
+    return data
+
+
+def begin(data: dict[str, Any], now: datetime, *, by_user: bool) -> dict[str, Any]:
+    """Start a run: by the schedule, or by a user (`schtasks /Run`)."""
+    event_log.run_started(data, now, by_user=by_user)
+    data.update(started=now.isoformat(), ignored_through=None)
     return data
 
 
@@ -133,24 +160,28 @@ FAILED_CODE = 0xE0434352  # an unhandled .NET exception in the eAdm client
 
 
 def commands(state: Path) -> dict[str, Any]:
-    """The task source's and the rerun's settings for a simulated task (Windows PowerShell
-    5.1's shape, as the shipped script prints it there)."""
+    """The task source's, the events' and the rerun's settings for a simulated task (Windows
+    PowerShell 5.1's shape, as the shipped scripts print it there)."""
     python = sys.executable
+    me = [python, "-m", "bot.sim.scheduler"]
     return {
         "eadm_source": "task",
-        "eadm_task_command": json.dumps(
-            [python, "-m", "bot.sim.scheduler", "print", str(state), "--shape", "ps51"]
+        "eadm_task_command": json.dumps([*me, "print", str(state), "--shape", "ps51"]),
+        "eadm_events_command": json.dumps(
+            [*me, "events", str(state), "--task", "{task}", "--since", "{since}", "--shape", "ps51"]
         ),
-        "rerun_command": json.dumps([python, "-m", "bot.sim.scheduler", "start", str(state)]),
+        "rerun_command": json.dumps([*me, "start", str(state)]),
     }
 
 
 def _start(state: Path, **fields: Any) -> None:
-    data = load(state)
+    """A start by the task's schedule (the director plays it)."""
+    now = datetime.now(UTC)
+    data = advance(load(state), now)
     if not data["started"]:
-        set_task(state, started=datetime.now(UTC), **fields)
-    else:
-        set_task(state, **fields)
+        data = begin(data, now, by_user=False)
+    save(state, data)
+    set_task(state, **fields)
 
 
 async def direct(state: Path, *, stuck_after: float, due_after: float, run_s: float) -> None:
@@ -165,10 +196,15 @@ async def direct(state: Path, *, stuck_after: float, due_after: float, run_s: fl
         say("eadm-bot demo: the task runs again and succeeds", flush=True)
         _start(state, run_result=0, run_seconds=run_s)
         await asyncio.sleep(run_s + 5)
-        say("eadm-bot demo: the next run hangs", flush=True)
-        _start(state, hang=True)
+        say(
+            "eadm-bot demo: the next run hangs, and its next scheduled start is ignored", flush=True
+        )
+        interval = load(state)["interval"]
+        _start(state, hang=True, interval=stuck_after / 2)
         await asyncio.sleep(stuck_after + 8)
-        set_task(state, hang=False, run_seconds=0)
+        started = datetime.fromisoformat(load(state)["started"] or _now().isoformat())
+        elapsed = (_now() - started).total_seconds()
+        set_task(state, hang=False, run_seconds=elapsed, interval=interval)
         await asyncio.sleep(5)
         say("eadm-bot demo: someone disables the task in Task Scheduler", flush=True)
         set_task(state, state="disabled")
@@ -176,9 +212,14 @@ async def direct(state: Path, *, stuck_after: float, due_after: float, run_s: fl
         set_task(state, state="ready")
         _start(state, run_result=0, run_seconds=run_s)
         await asyncio.sleep(run_s + 3)
-        say("eadm-bot demo: the task stops being started by its schedule", flush=True)
+        say(
+            "eadm-bot demo: the task stops being started by its schedule, and task history is off",
+            flush=True,
+        )
+        set_task(state, history=False)
         await asyncio.sleep(due_after + 8)
-        say("eadm-bot demo: the schedule starts it again", flush=True)
+        say("eadm-bot demo: the schedule starts it again, with task history on", flush=True)
+        set_task(state, history=True)
         _start(state, run_result=0, hang=False, run_seconds=run_s)
         await asyncio.sleep(run_s + 3)
 
@@ -191,14 +232,22 @@ def main(argv: list[str] | None = None) -> int:
     show.add_argument("--shape", choices=("ps51", "ps7"), default="ps7")
     start = sub.add_parser("start", help="start the task, as schtasks /Run does")
     start.add_argument("state", type=Path)
+    events = sub.add_parser("events", help="print the task's events, as the shipped script does")
+    events.add_argument("state", type=Path)
+    events.add_argument("--task", default=NAME)
+    events.add_argument("--since", type=datetime.fromisoformat, required=True)
+    events.add_argument("--shape", choices=("ps51", "ps7"), default="ps7")
     args = parser.parse_args(argv)
     now = _now()
     before = load(args.state)
-    data = _advance(dict(before), now)
-    if args.command == "print":
+    data = advance(copy.deepcopy(before), now)
+    if args.command in ("print", "events"):
         if data != before:  # a run ended; otherwise write nothing, so no start is lost
             save(args.state, data)
-        print(render(reading(data, now), args.shape))
+        if args.command == "events":
+            print(event_log.printed(data, since=args.since, task=args.task, shape=args.shape))
+        else:
+            print(render(reading(data, now), args.shape))
         return 0
     if data["started"]:
         print("ERROR: An instance of the task is already running (0x8004131F).", file=sys.stderr)
@@ -206,7 +255,8 @@ def main(argv: list[str] | None = None) -> int:
     if data["state"] == "disabled":
         print("ERROR: The task is disabled.", file=sys.stderr)
         return 1
-    data.update(started=now.isoformat(), starts=int(data["starts"]) + 1)
+    data = begin(data, now, by_user=True)
+    data.update(starts=int(data["starts"]) + 1)
     save(args.state, data)
     print(f'SUCCESS: Attempted to run the scheduled task "{data["name"]}".')
     return 0
