@@ -97,6 +97,12 @@ def _parser() -> argparse.ArgumentParser:
         "task-script",
         help="print the PowerShell script that prints the sync task as JSON (for the task source)",
     )
+    script.add_argument(
+        "--events",
+        action="store_true",
+        help="print the second script instead: the task's Event Viewer events as JSON (for "
+        "EADM_EVENTS_COMMAND)",
+    )
     script.set_defaults(func=_task_script)
 
     db = sub.add_parser("db", help="database maintenance")
@@ -191,10 +197,11 @@ def _agent(_args: argparse.Namespace) -> int:
     return 0
 
 
-def _task_script(_args: argparse.Namespace) -> int:
-    from bot.sources.task import script_path
+def _task_script(args: argparse.Namespace) -> int:
+    from bot.sources import events, task
 
-    sys.stdout.write(script_path().read_text(encoding="utf-8"))
+    script = events.script_path() if args.events else task.script_path()
+    sys.stdout.write(script.read_text(encoding="utf-8"))
     return 0
 
 

@@ -10,16 +10,20 @@ from testkit.e2e import eadm_bot, eadm_bot_running
 
 
 def test_the_task_demo_plays_a_failed_run_in_the_terminal(tmp_path: Path) -> None:
+    """A crashed run's alert, and in its thread what Event Viewer says of the crash."""
     seen: list[str] = []
     deadline = time.monotonic() + 55
     with eadm_bot_running("demo", "--source", "task", "--duration", "60", cwd=tmp_path) as proc:
         assert proc.stdout is not None
         for line in proc.stdout:
             seen.append(line)
-            if "Sync task failed · demo-kommune" in line or time.monotonic() > deadline:
+            if "event 201: The sync program ended" in line or time.monotonic() > deadline:
                 break
     out = "".join(seen)
     assert "Sync task failed · demo-kommune" in out, out[-2000:]
+    thread = out[out.index("Sync task failed · demo-kommune") :]
+    assert "↳ What Event Viewer says" in thread, out[-2000:]
+    assert "event 1026: The eAdm client stopped on an unhandled .NET exception" in thread
     assert "Traceback" not in out
     assert list(tmp_path.iterdir()) == [], "the demo leaves the working folder as it was"
 
@@ -37,3 +41,8 @@ def test_task_script_prints_the_shipped_powershell(tmp_path: Path) -> None:
     assert result.returncode == 0
     for word in ("Get-ScheduledTask", "Get-ScheduledTaskInfo", "ConvertTo-Json", "TaskName"):
         assert word in result.stdout
+    events = eadm_bot("task-script", "--events", cwd=tmp_path)
+    assert events.returncode == 0
+    for word in ("Get-WinEvent", "OperationalLogEnabled", "-Since", "Event Log Readers"):
+        assert word in events.stdout
+    assert "Get-ScheduledTaskInfo" not in events.stdout

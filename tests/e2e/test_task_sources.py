@@ -24,7 +24,7 @@ from bot.core.playbook import load_playbook
 from bot.sim.eadm import Scenario
 from bot.slack import ids
 from bot.slack.render import title
-from testkit.e2e import BUTTONS, block_texts, settled
+from testkit.e2e import BUTTONS, block_texts, eventually, settled
 from testkit.world import World
 
 pytestmark = pytest.mark.asyncio(loop_scope="module")
@@ -50,6 +50,8 @@ class Case:
     metrics: str | None = None  # exporter source: a fixture, or "html"
     combined: bool = False  # api (the simulator) + task
     says: str = ""  # words the alert must carry
+    events: list[str] | None = None  # events_command
+    thread: str | None = None  # words the thread must carry (None: no Event Viewer section)
 
     @property
     def channel(self) -> str:
@@ -60,6 +62,11 @@ def fixture(name: str) -> list[str]:
     return [*STAND_IN, str(FIXTURES / "task" / name)]
 
 
+def events(name: str) -> list[str]:
+    """An events command printing a recorded output, with the script's own parameters."""
+    return [*STAND_IN, str(FIXTURES / "events" / name), "-TaskName", "{task}", "-Since", "{since}"]
+
+
 CASES = [
     Case(
         "ps51-failed",
@@ -67,6 +74,8 @@ CASES = [
         Condition.FAILED,
         fixture("ps51-failed-dotnet.json"),
         says="0xE0434352 (3762504530)",
+        events=events("ps51-dotnet-crash.json"),
+        thread="event 1026: The eAdm client stopped on an unhandled .NET exception",
     ),
     Case(
         "ps7-failed",
@@ -74,10 +83,25 @@ CASES = [
         Condition.FAILED,
         fixture("ps7-failed-terminated.json"),
         says="0x41306 (267014)",
+        events=[*STAND_IN, "--hang"],  # the alert goes without the section
     ),
     Case("ps7-stuck", TASK_STEP, Condition.STUCK, fixture("ps7-running.json")),
-    Case("ps51-stuck", TASK_STEP, Condition.STUCK, fixture("ps51-running.json")),
-    Case("ps51-no-new-cycle", None, Condition.NO_NEW_CYCLE, fixture("ps51-ready.json")),
+    Case(
+        "ps51-stuck",
+        TASK_STEP,
+        Condition.STUCK,
+        fixture("ps51-running.json"),
+        events=events("ps51-ignored-start.json"),
+        thread="07:00 because this run was still going: the hung run now also blocks",
+    ),
+    Case(
+        "ps51-no-new-cycle",
+        None,
+        Condition.NO_NEW_CYCLE,
+        fixture("ps51-ready.json"),
+        events=events("ps51-history-off.json"),
+        thread="Enable All Tasks History",
+    ),
     Case("ps7-disabled", TASK_STEP, Condition.DISABLED, fixture("ps7-disabled.json")),
     Case("ps51-disabled", TASK_STEP, Condition.DISABLED, fixture("ps51-disabled.json")),
     Case(
@@ -193,6 +217,8 @@ async def world(tmp_path_factory: pytest.TempPathFactory) -> AsyncIterator[World
             else:
                 assert case.command
                 lines += [f"task_command = {_toml(case.command)}", "task_timeout = 1"]
+                if case.events:
+                    lines.append(f"events_command = {_toml(case.events)}")
                 if case.name == "ps51-failed":
                     lines.append(f"log_dir = {_toml(str(logs))}")
                 if case.combined:
@@ -217,7 +243,9 @@ PLAYBOOK = load_playbook()
 @pytest.mark.parametrize("case", CASES, ids=[c.name for c in CASES])
 async def test_each_case_alerts_once_with_the_guides_advice(world: World, case: Case) -> None:
     posts = [
-        c for c in world.slack.calls("chat.postMessage") if c.params["channel"] == case.channel
+        c
+        for c in world.slack.calls("chat.postMessage")
+        if c.params["channel"] == case.channel and "thread_ts" not in c.params
     ]
     assert len(posts) == 1, f"{case.name}: expected one post, got {len(posts)}"
     (message,) = world.slack.messages(case.channel)
@@ -239,6 +267,25 @@ async def test_each_case_alerts_once_with_the_guides_advice(world: World, case: 
         assert ids.ACTION_RERUN not in actions
     if case.condition in (Condition.FAILED, Condition.NO_NEW_CYCLE):
         assert ids.ACTION_RERUN in actions
+
+
+@pytest.mark.parametrize("case", [c for c in CASES if c.events], ids=lambda c: c.name)
+async def test_the_thread_says_what_event_viewer_says(world: World, case: Case) -> None:
+    (message,) = world.slack.messages(case.channel)
+
+    def said() -> list[str]:
+        texts = [m.get("text", "") for m in world.slack.thread(case.channel, message["ts"])]
+        return [text for text in texts if "What Event Viewer says" in text]
+
+    if case.thread is None:  # one log line, and the thread is never told
+        line = f"[{case.name}] could not read Event Viewer"
+        await eventually(lambda: line in world.bot.log(), what="the log line")
+        (logged,) = [text for text in world.bot.log().splitlines() if line in text]
+        assert "did not finish within 1 s" in logged
+        assert said() == []
+        return
+    (text,) = await eventually(said, what="the Event Viewer section in the thread")
+    assert case.thread in text
 
 
 async def test_the_task_is_its_own_row_of_the_cycle_view(world: World) -> None:

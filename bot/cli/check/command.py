@@ -14,10 +14,12 @@ from bot.adapters.registry import Adapters
 from bot.cli.check.adapters import check_rerun, check_ticket
 from bot.cli.check.database import check_database
 from bot.cli.check.eadm import check_eadm, check_task
+from bot.cli.check.events import check_events
 from bot.cli.check.slack import check_app_token, check_channel, check_slack_token
 from bot.cli.check.verdict import Verdict, guarded, passed, skipped
 from bot.core.errors import ConfigError
 from bot.core.settings import Settings, Tenant, check_settings, load_settings
+from bot.sources.events import events_command
 
 TENANTS_AT_ONCE = 8  # a provider's hundred tenants are checked in parallel, but not all at once
 
@@ -112,6 +114,8 @@ async def check_tenant(
         ("rerun runner", check_rerun(tenant, adapters)),
         ("ticket target", check_ticket(tenant, adapters)),
     ]
+    if events_command(tenant) is not None:
+        checks.insert(0, ("Event Viewer", check_events(settings, tenant)))
     if tenant.task_source is not None:
         checks.insert(0, ("sync task", check_task(settings, tenant)))
     if "api" in tenant.sources:

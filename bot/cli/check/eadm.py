@@ -3,6 +3,7 @@ read through the tenant's task or exporter source. Both are read, never started.
 
 from __future__ import annotations
 
+from bot.cli.check.events import found
 from bot.cli.check.verdict import Verdict, failed, passed
 from bot.core.domain import StepState
 from bot.core.errors import NotStatusContract, SourceError
@@ -30,6 +31,9 @@ async def check_eadm(tenant: Tenant) -> Verdict:
     detail += "steps completed"
     if snapshot.problems:
         detail += f"; {len(snapshot.problems)} step(s) in a state the bot does not know"
+    if snapshot.task is not None and snapshot.task.events is not None:
+        detail += "; with the last run, Event Viewer: "
+        detail += found(snapshot.task.events, tenant.task_name)
     return passed(item, detail)
 
 
