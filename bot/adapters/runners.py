@@ -5,37 +5,41 @@ a signed webhook for an automation runbook, and the simulator's run endpoint. A 
 raises for an expected failure: it returns a RerunResult whose `detail` tells the admin in
 Slack what happened and what to fix, because the button's answer is the only place they see it.
 
-The webhook signature (`sign`/`verify`) is shared with the ticket webhook, so one receiver can
-check both the same way.
+The webhook signature (`bot.adapters.signing`, its names kept here too) is shared with the
+ticket webhook, so one receiver can check both the same way.
 """
 
 from __future__ import annotations
 
 import asyncio
 import contextlib
-import hashlib
-import hmac
 import json
 import logging
 import os
 import shutil
 import signal
 import subprocess
-import time
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
-from typing import Any, Protocol
+from typing import Protocol
 
 import httpx
 
+from bot.adapters.signing import (
+    SIGNATURE_HEADER,
+    TIMESTAMP_HEADER,
+    post_signed,
+    sign,
+    signature_headers,
+    verify,
+)
+from bot.core.credentials import mask_argv, mask_text, safe_url
 from bot.core.errors import ConfigError
 from bot.core.settings import Tenant
 
 log = logging.getLogger(__name__)
 
-TIMESTAMP_HEADER = "X-Eadm-Timestamp"
-SIGNATURE_HEADER = "X-Eadm-Signature"
 SIMULATOR_RUN = "/api/v1/sync/run"
 SIMULATOR_STATUS = "/api/v1/sync/cycles/current"
 
@@ -52,7 +56,9 @@ class RerunResult:
 
 
 class RerunRunner(Protocol):
-    describe: str  # what will be run, for Slack's confirm dialog
+    # What will be run, for Slack's confirm dialog, the thread, the audit and the log: an
+    # address as its scheme and host, a command with its secret-looking arguments masked.
+    describe: str
 
     async def run(self, *, tenant: str, requested_by: str, alert_id: int | None) -> RerunResult:
         """Start the sync once. Never raises for a failure the admin can fix."""
@@ -61,68 +67,6 @@ class RerunRunner(Protocol):
     async def check(self) -> tuple[bool, str]:
         """Whether the runner can be used at all, and if not, what to fix."""
         ...
-
-
-# -- signatures ---------------------------------------------------------------------------------
-
-
-def sign(secret: bytes, timestamp: str, body: bytes) -> str:
-    """`sha256=<hex>` of HMAC-SHA256 over `<timestamp>.<body>`.
-
-    The timestamp is inside the MAC so a captured request cannot be replayed later with a
-    fresh timestamp header.
-    """
-    mac = hmac.new(secret, timestamp.encode("ascii") + b"." + body, hashlib.sha256)
-    return f"sha256={mac.hexdigest()}"
-
-
-def verify(
-    secret: bytes,
-    timestamp: str,
-    body: bytes,
-    signature: str,
-    *,
-    max_age: float | None = 300.0,
-    now: float | None = None,
-) -> bool:
-    """True when `signature` is ours for this body and the timestamp is recent.
-
-    For receivers (and tests). `max_age=None` skips the freshness check.
-    """
-    if max_age is not None:
-        try:
-            sent = int(timestamp)
-        except ValueError:
-            return False
-        current = time.time() if now is None else now
-        if abs(current - sent) > max_age:
-            return False
-    try:
-        expected = sign(secret, timestamp, body)
-    except UnicodeEncodeError:
-        return False
-    return hmac.compare_digest(expected, signature)
-
-
-def signature_headers(secret: str | bytes | None, body: bytes) -> dict[str, str]:
-    """The two signature headers for `body`, or none when no secret is set."""
-    if not secret:
-        return {}
-    key = secret.encode("utf-8") if isinstance(secret, str) else secret
-    timestamp = str(int(time.time()))
-    return {TIMESTAMP_HEADER: timestamp, SIGNATURE_HEADER: sign(key, timestamp, body)}
-
-
-async def post_signed(
-    url: str, payload: dict[str, Any], secret: str | bytes | None, seconds: float
-) -> httpx.Response:
-    """POST `payload` as JSON, signed over the exact bytes sent so a receiver can check them
-    before parsing. Raises httpx's errors for the caller to explain in its own words."""
-    body = json.dumps(payload, ensure_ascii=False).encode("utf-8")
-    headers = {"Content-Type": "application/json", "User-Agent": "eadm-bot"}
-    headers.update(signature_headers(secret, body))
-    async with httpx.AsyncClient(timeout=seconds) as client:
-        return await client.post(url, content=body, headers=headers)
 
 
 # -- command ------------------------------------------------------------------------------------
@@ -173,8 +117,10 @@ class CommandRunner:
             raise ConfigError(["RERUN_COMMAND: is empty; set it to a non-empty JSON list"])
         self.argv = tuple(argv)
         self.timeout = timeout
+        shown = mask_argv(self.argv)
+        self._hidden = shown.hidden  # never in a detail either, should the command echo them
         # Windows' own quoting rules, so the dialog shows the line an admin would type there.
-        self.describe = subprocess.list2cmdline(self.argv)
+        self.describe = subprocess.list2cmdline(shown.argv)
 
     async def run(self, *, tenant: str, requested_by: str, alert_id: int | None) -> RerunResult:
         log.info(
@@ -217,7 +163,7 @@ class CommandRunner:
         if not done:
             self._kill(proc, posix)
             text = await self._leftover(output, proc)
-            seen = tail(text, 150)
+            seen = mask_text(tail(text, 150), self._hidden)
             return RerunResult(
                 False,
                 f"did not finish within {self.timeout:g} s and was stopped"
@@ -229,7 +175,7 @@ class CommandRunner:
         code = proc.returncode
         if code == 0:
             return RerunResult(True, "exit code 0")
-        text = tail(decode_output(stdout or b""))
+        text = mask_text(tail(decode_output(stdout or b"")), self._hidden)
         return RerunResult(False, f"exit code {code}" + (f": {text}" if text else ""))
 
     @staticmethod
@@ -276,7 +222,7 @@ def _now_iso() -> str:
 
 
 def _excerpt(response: httpx.Response, limit: int = 150) -> str:
-    text = " ".join(response.text.split())
+    text = mask_text(" ".join(response.text.split()))
     return text if len(text) <= limit else text[: limit - 1] + "…"
 
 
@@ -288,7 +234,8 @@ class WebhookRunner:
         self.url = url
         self.secret = secret
         self.timeout = timeout
-        self.describe = f"POST {url}"
+        self.shown = safe_url(url)  # the address carries the credential for some services
+        self.describe = f"POST {self.shown}"
 
     async def run(self, *, tenant: str, requested_by: str, alert_id: int | None) -> RerunResult:
         payload = {
@@ -303,13 +250,13 @@ class WebhookRunner:
         except httpx.TimeoutException:
             return RerunResult(
                 False,
-                f"the rerun webhook {self.url} did not answer within {self.timeout:g} s; the "
+                f"the rerun webhook {self.shown} did not answer within {self.timeout:g} s; the "
                 "sync may or may not have started, so check the eAdm portal before trying again",
             )
         except httpx.HTTPError as exc:
             return RerunResult(
                 False,
-                f"cannot reach the rerun webhook {self.url} ({type(exc).__name__}); check "
+                f"cannot reach the rerun webhook {self.shown} ({type(exc).__name__}); check "
                 "RERUN_WEBHOOK_URL, DNS and firewalls",
             )
         status = response.status_code
@@ -334,12 +281,13 @@ class WebhookRunner:
 
 async def probe(url: str, setting: str, *, seconds: float = 10.0) -> tuple[bool, str]:
     """Any HTTP answer proves the address is right; only the real request proves the rest."""
+    shown = safe_url(url)
     try:
         async with httpx.AsyncClient(timeout=seconds) as client:
             response = await client.head(url, headers={"User-Agent": "eadm-bot"})
     except httpx.HTTPError as exc:
-        return False, f"cannot reach {url} ({type(exc).__name__}); check {setting}"
-    return True, f"{url} answers (HTTP {response.status_code})"
+        return False, f"cannot reach {shown} ({type(exc).__name__}); check {setting}"
+    return True, f"{shown} answers (HTTP {response.status_code})"
 
 
 class SimulatorRunner:
@@ -349,7 +297,8 @@ class SimulatorRunner:
         self.base_url = eadm_url.rstrip("/")
         self.token = token
         self.timeout = timeout
-        self.describe = f"POST {self.base_url}{SIMULATOR_RUN}"
+        self.shown = f"{safe_url(self.base_url)}{SIMULATOR_RUN}"
+        self.describe = f"POST {self.shown}"
 
     def _headers(self) -> dict[str, str]:
         headers = {"Accept": "application/json", "User-Agent": "eadm-bot"}
@@ -363,12 +312,12 @@ class SimulatorRunner:
             async with httpx.AsyncClient(timeout=self.timeout) as client:
                 response = await client.post(url, headers=self._headers())
         except httpx.TimeoutException:
-            return RerunResult(False, f"{url} did not answer within {self.timeout:g} s")
+            return RerunResult(False, f"{self.shown} did not answer within {self.timeout:g} s")
         except httpx.HTTPError as exc:
             return RerunResult(
                 False,
-                f"cannot reach the simulator at {url} ({type(exc).__name__}); check EADM_URL "
-                "and that the simulator runs",
+                f"cannot reach the simulator at {self.shown} ({type(exc).__name__}); check "
+                "EADM_URL and that the simulator runs",
             )
         status = response.status_code
         if 200 <= status < 300:
@@ -385,7 +334,7 @@ class SimulatorRunner:
             )
         if status == 404:
             return RerunResult(
-                False, f"HTTP 404 from {url}; EADM_URL does not point at the simulator"
+                False, f"HTTP 404 from {self.shown}; EADM_URL does not point at the simulator"
             )
         return RerunResult(
             False,
@@ -399,10 +348,10 @@ class SimulatorRunner:
             async with httpx.AsyncClient(timeout=self.timeout) as client:
                 response = await client.get(url, headers=self._headers())
         except httpx.HTTPError as exc:
-            return False, f"cannot reach {url} ({type(exc).__name__}); check EADM_URL"
+            return False, f"cannot reach {safe_url(url)} ({type(exc).__name__}); check EADM_URL"
         if response.status_code in (401, 403):
-            return False, f"{url} answered {response.status_code}; check EADM_API_TOKEN"
-        return True, f"{url} answers (HTTP {response.status_code})"
+            return False, f"{safe_url(url)} answered {response.status_code}; check EADM_API_TOKEN"
+        return True, f"{safe_url(url)} answers (HTTP {response.status_code})"
 
 
 def _error_text(response: httpx.Response) -> str:
@@ -411,7 +360,7 @@ def _error_text(response: httpx.Response) -> str:
     except (json.JSONDecodeError, UnicodeDecodeError):
         return _excerpt(response)
     if isinstance(data, dict) and (data.get("error") or data.get("message")):
-        return str(data.get("error") or data.get("message"))[:DETAIL_LIMIT]
+        return mask_text(str(data.get("error") or data.get("message"))[:DETAIL_LIMIT])
     return _excerpt(response)
 
 

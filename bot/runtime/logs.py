@@ -1,7 +1,9 @@
 """Logging: readable lines by default, JSON with LOG_FORMAT=json, and never a secret.
 
 Every configured secret is replaced by `***` in every record, whatever logged it, so a token
-that ends up in an exception message from a library still does not reach the log.
+that ends up in an exception message from a library still does not reach the log. The rerun
+and ticket addresses and commands count as secrets too, whole and in their parts (a query's
+`code=`, a command's password), since automation services put their credential there.
 
 A line about one tenant says so: code writes "[tenant] ..." (or passes `extra={"tenant": ...}`),
 and the record gets a `tenant` attribute, a field of its own in JSON, so a log shipper can
@@ -13,6 +15,7 @@ from __future__ import annotations
 import json
 import logging
 import re
+import subprocess
 import sys
 from collections.abc import Iterable
 from datetime import UTC, datetime
@@ -20,6 +23,7 @@ from urllib.parse import unquote, urlsplit
 
 from pydantic import SecretStr
 
+from bot.core.credentials import mask_argv, url_secrets
 from bot.core.settings import Settings
 
 
@@ -124,6 +128,22 @@ def secrets_of(settings: Settings) -> list[str]:
                 walk(item)
 
     walk(settings)
+    return found + address_and_command_secrets(settings)
+
+
+def address_and_command_secrets(settings: Settings) -> list[str]:
+    """The rerun and ticket addresses and the commands, whole and in their secret parts."""
+    urls = [settings.rerun_webhook_url, settings.ticket_webhook_url, settings.zendesk_url]
+    commands = [settings.rerun_command, settings.eadm_task_command, settings.agent_start_command]
+    for tenant in settings.tenants:
+        urls += [tenant.rerun.url, tenant.ticket.url]
+        commands += [tenant.rerun.command, tenant.task_command]
+    found: list[str] = []
+    for url in urls:
+        found += url_secrets(url)
+    for command in commands:
+        if command:
+            found += [subprocess.list2cmdline(command), *mask_argv(command).hidden]
     return found
 
 

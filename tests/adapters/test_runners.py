@@ -181,7 +181,7 @@ async def test_webhook_posts_signed_json() -> None:
     seen: list[dict[str, Any]] = []
     async with serving(webhook_app(b"hemmelig", seen)) as base:
         runner = WebhookRunner(f"{base}/hooks/eadm-rerun", "hemmelig", timeout=5)
-        assert runner.describe == f"POST {base}/hooks/eadm-rerun"
+        assert runner.describe == f"POST {base}"  # scheme and host only
         result = await run(runner)
         assert (await runner.check())[0]
     assert result.ok and result.detail == "HTTP 202"

@@ -102,3 +102,31 @@ def test_every_configured_secret_is_redacted_wherever_it_appears(
     for secret in (*found, SMTP_PASSWORD):
         assert secret not in out
     assert out.count("***") >= 5
+
+
+def test_the_rerun_and_ticket_addresses_and_commands_are_secrets_too(
+    capture: tuple[logging.Logger, io.StringIO, logging.Handler],
+) -> None:
+    hook = "https://prod.logic.azure.com/workflows/1/run?api-version=2016-10-01&sig=c0deZm9v"
+    settings = Settings(
+        _env_file=None,  # type: ignore[call-arg]
+        eadm_url="http://eadm.example",
+        alert_channel="C1",
+        rerun_command='["schtasks", "/Run", "/S", "eadm01", "/P", "Hemmelig-42", "/TN", "eAdm"]',
+        ticket_webhook_url="https://help.example.no/in?code=t1ck3tcode",
+        zendesk_url=None,
+    )
+    found = set(secrets_of(settings))
+    assert {"Hemmelig-42", "t1ck3tcode", "https://help.example.no/in?code=t1ck3tcode"} <= found
+    found |= set(secrets_of(settings.model_copy(update={"rerun_webhook_url": hook})))
+    assert "c0deZm9v" in found and hook in found
+    logger, stream, handler = capture
+    handler.addFilter(RedactSecrets(found))
+    handler.setFormatter(logging.Formatter("%(message)s"))
+    logger.info("POST %s failed", hook)
+    logger.info("a library said: bad signature c0deZm9v")
+    logger.info("ran schtasks /Run /S eadm01 /P Hemmelig-42 /TN eAdm")
+    logger.info("ticket to https://help.example.no/in?code=t1ck3tcode")
+    out = stream.getvalue()
+    for secret in ("c0deZm9v", "Hemmelig-42", "t1ck3tcode", "/workflows/1/run"):
+        assert secret not in out

@@ -8,7 +8,8 @@ from datetime import UTC, datetime
 
 import httpx
 
-from bot.adapters.runners import post_signed, probe
+from bot.adapters.runners import probe
+from bot.adapters.signing import post_signed
 from bot.adapters.ticket_targets.ticket import (
     Ticket,
     TicketRef,
@@ -16,6 +17,7 @@ from bot.adapters.ticket_targets.ticket import (
     fallback_reference,
     json_or_none,
 )
+from bot.core.credentials import mask_text, safe_url
 from bot.core.errors import ActionError
 
 
@@ -26,7 +28,8 @@ class WebhookTarget:
         self.url = url
         self.secret = secret
         self.timeout = timeout
-        self.describe = f"webhook {url}"
+        self.shown = safe_url(url)  # the address may carry the receiver's credential
+        self.describe = f"webhook {self.shown}"
 
     async def open(self, ticket: Ticket) -> TicketRef:
         payload = {
@@ -46,12 +49,12 @@ class WebhookTarget:
             response = await post_signed(self.url, payload, self.secret, self.timeout)
         except httpx.TimeoutException:
             raise ActionError(
-                f"the ticket webhook {self.url} did not answer within {self.timeout:g} s; the "
+                f"the ticket webhook {self.shown} did not answer within {self.timeout:g} s; the "
                 "ticket may or may not exist, so check the helpdesk before trying again"
             ) from None
         except httpx.HTTPError as exc:
             raise ActionError(
-                f"cannot reach the ticket webhook {self.url} ({type(exc).__name__}); check "
+                f"cannot reach the ticket webhook {self.shown} ({type(exc).__name__}); check "
                 "TICKET_WEBHOOK_URL, DNS and firewalls"
             ) from None
         status = response.status_code
@@ -62,8 +65,8 @@ class WebhookTarget:
             elif status == 404:
                 hint = "check TICKET_WEBHOOK_URL"
             raise ActionError(
-                f"the ticket webhook {self.url} answered {status} {response.reason_phrase} "
-                f"({excerpt(response.text, 150)}); {hint}"
+                f"the ticket webhook {self.shown} answered {status} {response.reason_phrase} "
+                f"({mask_text(excerpt(response.text, 150))}); {hint}"
             )
         data = json_or_none(response)
         reference = None

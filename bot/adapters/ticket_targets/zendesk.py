@@ -12,6 +12,7 @@ from typing import Any
 import httpx
 
 from bot.adapters.ticket_targets.ticket import Attachment, Ticket, TicketRef, excerpt, json_or_none
+from bot.core.credentials import safe_url
 from bot.core.errors import ActionError
 
 log = logging.getLogger(__name__)
@@ -33,7 +34,7 @@ class ZendeskTarget:
         self.timeout = timeout
         # Zendesk's API token form of Basic auth: the user is "<agent e-mail>/token".
         self._auth = httpx.BasicAuth(f"{email}/token", token)
-        self.describe = f"Zendesk at {self.base_url}"
+        self.describe = f"Zendesk at {safe_url(self.base_url)}"
 
     async def open(self, ticket: Ticket) -> TicketRef:
         async with httpx.AsyncClient(

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from bot.cli.check.events import found
 from bot.cli.check.verdict import Verdict, failed, passed
+from bot.core.credentials import mask_argv
 from bot.core.domain import StepState
 from bot.core.errors import NotStatusContract, SourceError
 from bot.core.settings import Settings, Tenant
@@ -56,7 +57,9 @@ async def check_task(settings: Settings, tenant: Tenant) -> Verdict:
     finally:
         await reader.aclose()
     where = (
-        " ".join(tenant.task_command or ["the shipped PowerShell script"])
+        " ".join(mask_argv(tenant.task_command).argv)
+        if kind == "task" and tenant.task_command
+        else "the shipped PowerShell script"
         if kind == "task"
         else tenant.exporter_url
     )
