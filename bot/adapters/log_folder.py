@@ -3,6 +3,10 @@
 The vendor's support asks for the client log first; an excerpt of the lines that look like
 problems, near the time the step failed, saves a round trip. The folder is optional and often
 unreadable from where the bot runs, so every failure here is quiet: no excerpt, a debug line.
+
+This is where the client's log lines enter the bot: each line picked is cut to its limit and
+redacted (identity numbers always, the tenant's patterns where the caller gives its redactor)
+before an excerpt is made of it, whoever asked for it (an alert, a ticket, the agent).
 """
 
 from __future__ import annotations
@@ -10,10 +14,13 @@ from __future__ import annotations
 import logging
 import os
 import re
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta, timezone, tzinfo
 from pathlib import Path
 from zoneinfo import ZoneInfo
+
+from bot.core.redact import Redactor, cut
 
 log = logging.getLogger(__name__)
 
@@ -114,9 +121,13 @@ def read_lines(path: Path) -> list[str]:
     return lines
 
 
-def _clip(line: str) -> str:
-    line = line.rstrip()
-    return line if len(line) <= MAX_LINE else line[: MAX_LINE - 1] + "…"
+Redact = Callable[[str], str]
+_FNR_ONLY = Redactor()  # identity numbers, for a caller that gives no redactor of its own
+
+
+def _clip(line: str, redact: Redact) -> str:
+    """One line as an excerpt shows it: cut to its limit, then redacted."""
+    return redact(cut(line.rstrip(), MAX_LINE))
 
 
 def _hits(lines: list[str], tz: tzinfo) -> list[_Hit]:
@@ -152,13 +163,13 @@ def _log_files(log_dir: Path) -> list[tuple[float, Path]] | None:
     return found
 
 
-def _render(lines: list[str], indices: list[int]) -> list[str]:
+def _render(lines: list[str], indices: list[int], redact: Redact) -> list[str]:
     out: list[str] = []
     previous = None
     for index in indices:
         if previous is not None and index != previous + 1:
             out.append("--")
-        out.append(_clip(lines[index]))
+        out.append(_clip(lines[index], redact))
         previous = index
     return out
 
@@ -170,8 +181,10 @@ def log_excerpt(
     max_files: int = 3,
     max_lines: int = 40,
     tz: tzinfo | None = None,
+    redact: Redact = _FNR_ONLY,
 ) -> Excerpt | None:
-    """The problem lines of the newest log files, with one line of context each.
+    """The problem lines of the newest log files, with one line of context each, each cut and
+    redacted with `redact` (the tenant's redactor; identity numbers alone by default).
 
     When `around` is given and lines carry timestamps, lines within two hours of it are
     preferred; without any there, the newest problem lines are shown and the note says so.
@@ -225,11 +238,12 @@ def log_excerpt(
             chosen |= wanted
             budget -= extra
         if chosen:
-            blocks.append((name, _render(lines, sorted(chosen))))
+            blocks.append((name, _render(lines, sorted(chosen), redact)))
 
     if not blocks:
         name, lines, _ = read[0]
-        tail = [_clip(line) for line in lines if line.strip()][-min(10, max_lines) :]
+        last = [line for line in lines if line.strip()][-min(10, max_lines) :]
+        tail = [_clip(line, redact) for line in last]
         if not tail:
             return None
         text, cut = _join([(name, tail)])

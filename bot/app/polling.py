@@ -166,6 +166,7 @@ class Poller:
                         finding.since,
                         max_lines=12,
                         tz=self.settings.tz,
+                        redact=tenant.redactor,
                     )
                     self._log_lines[finding.key] = (
                         f"\n\n{excerpt.note}\n{excerpt.text}" if excerpt else ""

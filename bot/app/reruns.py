@@ -10,6 +10,7 @@ each poll of the tenant looks for the new cycle until `RERUN_GRACE` ends.
 from __future__ import annotations
 
 import asyncio
+import dataclasses
 import logging
 from collections.abc import Sequence
 from datetime import datetime, timedelta
@@ -107,8 +108,15 @@ class Reruns:
 
     async def _run(self, tenant: Tenant, user_id: str, lang: str, alert_id: int | None) -> Answer:
         result, reply = await self.start(tenant, user_id=user_id, lang=lang, alert_id=alert_id)
+        runner = self.runner(tenant)
         await self.ctx.audit(
-            "rerun", result, user_id=user_id, tenant=tenant.name, alert_id=alert_id
+            "rerun",
+            result,
+            user_id=user_id,
+            tenant=tenant.name,
+            alert_id=alert_id,
+            # What was (or would have been) started, as the confirmation named it: masked.
+            detail=runner.describe if runner is not None else None,
         )
         return reply
 
@@ -212,6 +220,8 @@ class Reruns:
             return Refusal.PENDING.value, await self.refusal(late, tenant, lang, None)
         assert begun.id is not None
         result = await runner.run(tenant=tenant.name, requested_by=user_id, alert_id=alert_id)
+        # What the runner says may quote what the command or the receiver printed.
+        result = dataclasses.replace(result, detail=tenant.redactor.within(result.detail, 1000))
         channel_lang = tenant.language
         if result.ok:
             # The grace period counts from when the runner returned: a slow runner (ssh to a
@@ -291,7 +301,7 @@ class Reruns:
             await asyncio.to_thread(
                 self.store.owe_notice, tenant.name, tenant.channel, {"text": text}, now
             )
-        self.kick()
+        self.kick(tenant.name)
 
 
 def _fact(alert: Alert) -> AlertFact:

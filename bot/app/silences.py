@@ -15,6 +15,7 @@ from bot.slack.render import fmt_time, title
 from bot.store.tables import Alert, TenantState
 
 SUMMARY_LINES = 30  # alerts listed in a window's summary; the rest are counted
+REASON_MAX = 300  # characters of a window's reason kept
 
 
 class Silences:
@@ -31,6 +32,8 @@ class Silences:
         tenant, lang = allowed.tenant, allowed.person.lang
         tz, now = self.ctx.settings.tz, self.ctx.clock()
         until = now + timedelta(seconds=seconds)
+        # Typed by a person: cut, then redacted with the tenant's patterns too.
+        reason = tenant.redactor.within(reason, REASON_MAX) if reason else None
         await asyncio.to_thread(self.ctx.store.silence, tenant.name, until, reason, user_id, now)
         await self.ctx.audit(
             "silence",
@@ -49,7 +52,7 @@ class Silences:
         await asyncio.to_thread(
             self.ctx.store.owe_notice, tenant.name, tenant.channel, {"text": channel_text}, now
         )
-        self.ctx.kick()
+        self.ctx.kick(tenant.name)
         return Answer(t(lang, "silence.started", **words))
 
     async def unsilence(self, user_id: str, tenant_name: str | None) -> Answer:
@@ -95,5 +98,5 @@ class Silences:
             self.ctx.store.end_silence, tenant.name, tenant.channel, now, summarize, early=early
         )
         if ended:
-            self.ctx.kick()
+            self.ctx.kick(tenant.name)
         return ended

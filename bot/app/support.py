@@ -37,6 +37,9 @@ log = logging.getLogger(__name__)
 
 EXCERPT_IN_THREAD = 2500  # characters of log lines shown in Slack; the ticket gets them all
 EVENTS_FILE = "event-viewer.txt"
+# What the modal lets a person type (and what a forged submission is cut to).
+SUBJECT_MAX = 150
+DESCRIPTION_MAX = 3000
 
 
 @dataclass(frozen=True, slots=True)
@@ -92,6 +95,9 @@ class Support:
             return Submitted(allowed, alert.channel, alert.message_ts)
         alert, tenant, person = allowed.alert, allowed.tenant, allowed.person
         assert alert is not None
+        # What a person types enters here: cut to the modal's limits, then redacted.
+        subject = tenant.redactor.within(subject, SUBJECT_MAX)
+        description = tenant.redactor.within(description, DESCRIPTION_MAX)
         result, text = await self.submit(alert, tenant, person, subject, description)
         await self.ctx.audit(
             "ticket", result, user_id=user_id, tenant=tenant.name, alert_id=alert.id
@@ -144,7 +150,11 @@ class Support:
         excerpt = None
         if tenant.log_dir is not None:
             excerpt = await asyncio.to_thread(
-                log_excerpt, tenant.log_dir, alert.since, tz=self.settings.tz
+                log_excerpt,
+                tenant.log_dir,
+                alert.since,
+                tz=self.settings.tz,
+                redact=tenant.redactor,
             )
         attachments = [Attachment("eadm-logg.txt", excerpt.text)] if excerpt else []
         notes = [excerpt.note] if excerpt else []
@@ -163,8 +173,9 @@ class Support:
         try:
             ref = await target.open(ticket)
         except ActionError as exc:
-            log.warning("[%s] ticket for alert %s failed: %s", tenant.name, alert.id, exc)
-            return "failed", t(lang, "ticket.failed", error=str(exc))
+            error = tenant.redactor.within(str(exc), DESCRIPTION_MAX)  # it may quote an answer
+            log.warning("[%s] ticket for alert %s failed: %s", tenant.name, alert.id, error)
+            return "failed", t(lang, "ticket.failed", error=error)
         now = self.clock()
         # An e-mail reference is a Message-ID in angle brackets, which Slack reads as a link.
         reference = ref.reference.strip("<>")
@@ -174,5 +185,5 @@ class Support:
             shown = truncate(excerpt.text, EXCERPT_IN_THREAD, tenant.language)
             text = f"{t(tenant.language, 'ticket.log_excerpt', files=files)}\n```{shown}```"
             await asyncio.to_thread(self.store.owe_text, alert.id, text, now)
-        self.kick()
+        self.kick(tenant.name)
         return "opened", t(lang, "ticket.opened_answer", ref=reference)

@@ -85,6 +85,22 @@ def is_fnr(digits: str) -> bool:
     return True
 
 
+# The digits a cut went through: up to eleven, with the one space or dot a number may have.
+_CUT_DIGITS = re.compile(r"[0-9]{1,6}[ .]?[0-9]{0,5}$")
+
+
+def cut(text: str, limit: int) -> str:
+    """`text` in at most `limit` characters, ending in "…" when it was longer. Where the cut
+    goes through a number, the number's first part is dropped too: a date of birth and the
+    first digits of an identity number are no number redaction can recognise any more."""
+    if len(text) <= limit:
+        return text
+    head = text[: max(limit - 1, 0)]
+    if head and head[-1].isdigit() and (text[len(head)].isdigit() or text[len(head)] in " ."):
+        head = _CUT_DIGITS.sub("", head)
+    return head + "…"
+
+
 def _replace(match: re.Match[str]) -> str:
     return FNR_MARK if is_fnr(match.group(1) + match.group(2)) else match.group(0)
 
@@ -170,6 +186,11 @@ class Redactor:
         for pattern in self.patterns:
             text = pattern.sub(_mark, text)
         return text
+
+    def within(self, text: str, limit: int) -> str:
+        """The text cut to `limit` characters first (see `cut`), then redacted: the order that
+        keeps a site pattern from running long on a long text."""
+        return self(cut(text, limit))
 
 
 def redact_json(value: Any, redactor: Redactor) -> Any:

@@ -14,6 +14,9 @@ elsewhere (a provider's central bot).
 
 The signature code is the rerun webhook's own (bot.adapters.runners), so there is one scheme
 with one implementation; starting the task is the rerun command runner's work.
+
+What the agent serves leaves the server redacted: identity numbers (and REDACT_PATTERNS) are
+removed from the log lines, the task's texts and every error before they are sent or logged.
 """
 
 from __future__ import annotations
@@ -41,6 +44,7 @@ from bot.runtime.agent_events import RunEvents
 from bot.serving import serve
 from bot.sources import events
 from bot.sources.api import CURRENT, CYCLES, RUN
+from bot.sources.redacting import ERROR_LIMIT, redact_error, redact_snapshot
 from bot.sources.task import TaskSource, default_command
 
 log = logging.getLogger(__name__)
@@ -82,6 +86,7 @@ class Agent:
             seconds=settings.eadm_task_timeout,
             tz=settings.tz,
         )
+        self.redactor = settings.redactor
         self._token = settings.agent_token.get_secret_value().encode()
         self._secret = settings.agent_secret.get_secret_value().encode()
         self._seen: dict[str, float] = {}  # signatures already used, and when they expire
@@ -102,9 +107,13 @@ class Agent:
         async with self._lock:
             if self._last and time.monotonic() - self._last[0] < FRESH_FOR:
                 return self._last[1]
-            task = await self.events.with_events(await self.source.read())
+            try:
+                task = await self.events.with_events(await self.source.read())
+            except SourceError as exc:
+                raise redact_error(exc, self.redactor) from None
             snapshot = task_snapshot(self.tenant, task, datetime.now(UTC))
             snapshot = await asyncio.to_thread(self._with_log_lines, snapshot)
+            snapshot = redact_snapshot(snapshot, self.redactor)
             self._last = (time.monotonic(), snapshot)
             self._history[snapshot.cycle_id] = snapshot
             self._history.move_to_end(snapshot.cycle_id)
@@ -118,7 +127,9 @@ class Agent:
         row = snapshot.steps[0]
         if log_dir is None or row.state is not StepState.FAILED:
             return snapshot
-        excerpt = log_excerpt(log_dir, row.started_at, max_lines=LOG_LINES, tz=self.settings.tz)
+        excerpt = log_excerpt(
+            log_dir, row.started_at, max_lines=LOG_LINES, tz=self.settings.tz, redact=self.redactor
+        )
         if excerpt is None:
             return snapshot
         message = f"{row.message}\n\n{excerpt.note}\n{excerpt.text}"
@@ -228,8 +239,9 @@ class Agent:
         async with self._lock:
             self._last = None
         if not result.ok:
-            log.error("could not start the sync task: %s", result.detail)
-            return self._refuse(502, f"starting the sync task failed: {result.detail}")
+            detail = self.redactor.within(result.detail, ERROR_LIMIT)
+            log.error("could not start the sync task: %s", detail)
+            return self._refuse(502, f"starting the sync task failed: {detail}")
         log.info('started the sync task "%s" for %s', task.name, who)
         return web.json_response({"started": True, "task": task.name}, status=202)
 

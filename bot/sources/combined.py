@@ -1,5 +1,6 @@
 """Sources together: what every source offers the poll job, the status API combined with the
-sync task, and the one place that builds a tenant's source from its settings.
+sync task, and the one place that builds a tenant's source from its settings (redacting what
+it reads, see `redacting`).
 
 Imports only the core and the sibling source modules.
 """
@@ -16,6 +17,7 @@ from bot.core.settings import Tenant
 from bot.core.task_rules import with_task
 from bot.sources.api import EadmSource
 from bot.sources.exporter import ExporterSource
+from bot.sources.redacting import RedactingSource
 from bot.sources.task import TaskSource, default_command
 
 
@@ -69,10 +71,15 @@ def task_reader(
     return None
 
 
-def source_for(
-    tenant: Tenant, tz: tzinfo, client: httpx.AsyncClient | None = None
+def source_for(tenant: Tenant, tz: tzinfo, client: httpx.AsyncClient | None = None) -> Source:
+    """The source a tenant's settings ask for, redacting with the tenant's redactor whatever
+    it reads; HTTP sources share `client` when given."""
+    return RedactingSource(_reader_for(tenant, tz, client), tenant.redactor)
+
+
+def _reader_for(
+    tenant: Tenant, tz: tzinfo, client: httpx.AsyncClient | None
 ) -> EadmSource | TaskSource | ExporterSource | CombinedSource:
-    """The source a tenant's settings ask for; HTTP sources share `client` when given."""
     reader = task_reader(tenant, tz, client)
     if reader is None or "api" in tenant.sources:
         token = tenant.eadm_api_token.get_secret_value() if tenant.eadm_api_token else None

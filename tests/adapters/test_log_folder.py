@@ -232,3 +232,32 @@ def test_unreadable_folder_gives_none(tmp_path: Path) -> None:
         assert log_excerpt(folder, None) is None
     finally:
         folder.chmod(0o755)
+
+
+def test_every_line_of_an_excerpt_is_cut_then_redacted(tmp_path: Path) -> None:
+    from bot.core.redact import FNR_MARK, REDACTED_MARK, Redactor
+    from testkit.identity import spaced, synthetic_fnr
+
+    number = synthetic_fnr(5, 6, 1977)
+    long_tail = "y" * 600
+    write(
+        tmp_path,
+        "eAdmClient_20261124.log",
+        [
+            f"2026-11-24 22:14:07 ERROR Bruker {number} finnes ikke i AD (ANS-4411)",
+            f"2026-11-24 22:14:08 ERROR D-nr {spaced(synthetic_fnr(9, 9, 1999, d_number=True))}",
+            f"2026-11-24 22:14:09 ERROR {long_tail} {number}",
+            "2026-11-24 22:14:10 INFO  ordre 12345678901 behandlet",
+        ],
+        age=10,
+    )
+    site = Redactor.from_patterns([r"ANS-\d{4}"])
+    excerpt = log_excerpt(tmp_path, FAILED_AT, tz=OSLO, redact=site)
+    assert excerpt is not None
+    assert f"Bruker {FNR_MARK} finnes ikke i AD ({REDACTED_MARK})" in excerpt.text
+    assert f"D-nr {FNR_MARK}" in excerpt.text
+    assert number not in excerpt.text and "ordre 12345678901" in excerpt.text
+    assert all(len(line) <= 400 for line in excerpt.text.splitlines())
+    # Without the tenant's redactor, identity numbers still go.
+    plain = log_excerpt(tmp_path, FAILED_AT, tz=OSLO)
+    assert plain is not None and number not in plain.text and "ANS-4411" in plain.text

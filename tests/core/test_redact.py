@@ -241,3 +241,30 @@ def test_cheap() -> None:
                 redactor(text)
             best = min(best, (time.perf_counter() - start) / 200)
         assert best < 0.001, f"{best * 1e6:.0f} µs for 3 KB"
+
+
+@pytest.mark.parametrize(
+    "text,limit,cut_to",
+    [
+        ("short", 10, "short"),
+        ("a" * 20, 10, "a" * 9 + "…"),
+        # A cut through a number drops its first part: no date of birth is left behind.
+        (f"error for {FNR} in HR", 16, "error for …"),
+        (f"error for {spaced(FNR, ' ')} in HR", 22, "error for …"),
+        (f"error for {FNR[:6]} {FNR[6:]}", 17, "error for …"),
+        ("code 42 then a long tail", 7, "code …"),
+        ("code 42 then a long tail", 9, "code 42 …"),
+    ],
+)
+def test_a_cut_leaves_no_first_part_of_a_number(text: str, limit: int, cut_to: str) -> None:
+    from bot.core.redact import cut
+
+    assert cut(text, limit) == cut_to
+    assert len(cut(text, limit)) <= limit
+
+
+def test_within_cuts_before_the_patterns_run() -> None:
+    # A pattern that would only match across the cut matches nothing: the cut came first.
+    redactor = Redactor.from_patterns([r"SECRET-TAIL"])
+    assert redactor.within("x" * 50 + "SECRET-TAIL", 20) == "x" * 19 + "…"
+    assert redactor.within(f"{FNR} SECRET-TAIL", 100) == f"{FNR_MARK} {REDACTED_MARK}"

@@ -89,6 +89,17 @@ def test_the_alert_reads_like_the_cycle_view() -> None:
         Block.parse(block).validate_json()  # slack_sdk checks Slack's own limits
 
 
+@pytest.mark.parametrize("lang", ["en", "nb"])
+def test_the_notification_names_tenant_step_and_condition_never_the_error(lang: str) -> None:
+    """The fallback text is what a locked phone shows: eAdm's error may name an employee."""
+    error = "Bruker Kari Nordmann (kari@kommune.no) mangler i AD"
+    msg = render(lang, error=error, mention="<!here>")
+    assert error in str(msg["blocks"]), "the message itself shows the error"
+    headline = "Export AD failed" if lang == "en" else "Export AD feilet"
+    assert msg["text"] == f"<!here> :x: {headline} (demo-kommune)"
+    assert "Kari" not in msg["text"]
+
+
 def test_every_value_carries_the_alert_id_only() -> None:
     elements = actions(render()["blocks"])
     assert {e["action_id"] for e in elements} == {

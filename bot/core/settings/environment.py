@@ -16,6 +16,8 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 from pydantic import Field, PrivateAttr, SecretStr, field_validator, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
+from bot.core.redact import PatternError, Redactor, compile_patterns
+from bot.core.retention import Retention
 from bot.core.settings import sources
 from bot.core.settings.sources import DEFAULT_SOURCE, KINDS, SourceKind, parse_sources
 from bot.core.settings.tenant import (
@@ -35,6 +37,7 @@ from bot.core.thresholds import Thresholds
 
 _THRESHOLDS = Thresholds()
 _STORM = StormRule()
+_RETENTION = Retention()
 
 
 class Settings(BaseSettings):
@@ -121,9 +124,15 @@ class Settings(BaseSettings):
     log_format: Literal["text", "json"] = "text"
     log_level: str = "INFO"
 
+    # Personal data: what is removed from text where it enters, and how long anything is kept
+    redact_patterns: str | None = None  # a JSON list of regular expressions; matches go
+    retention_days: int = Field(default=_RETENTION.days, ge=0)  # 0 keeps everything
+    audit_retention_days: int = Field(default=_RETENTION.audit_days, ge=0)
+
     # Filled by the validator below from the variables above or the TOML file; not itself
     # read from the environment.
     _tenants: list[Tenant] = PrivateAttr(default_factory=list)
+    _redactor: Redactor = PrivateAttr(default_factory=Redactor)
 
     @field_validator("eadm_source")
     @classmethod
@@ -132,6 +141,15 @@ class Settings(BaseSettings):
         if bad := [k for k in kinds if k not in KINDS]:
             raise ValueError(f"names an unknown source {bad[0]!r}")
         return ",".join(kinds)
+
+    @field_validator("redact_patterns")
+    @classmethod
+    def _patterns(cls, value: str | None) -> str | None:
+        try:
+            compile_patterns(value)
+        except PatternError as exc:
+            raise ValueError(str(exc)) from None
+        return value
 
     @field_validator("timezone")
     @classmethod
@@ -160,7 +178,28 @@ class Settings(BaseSettings):
             )
         elif self.alert_channel and not self.unmet_sources:
             self._tenants = [self._env_tenant()]
+        self._redactor = Redactor.from_patterns(self.redact_patterns)
+        for tenant in self._tenants:
+            tenant.with_site_patterns(self._redactor)
         return self
+
+    @property
+    def redactor(self) -> Redactor:
+        """Identity numbers and REDACT_PATTERNS: for text no tenant is known for yet (what a
+        person types before the tenant is picked, the agent's status)."""
+        return self._redactor
+
+    def redactor_for(self, tenant: Tenant | str | None) -> Redactor:
+        """The one place that says what removes personal data from a tenant's text: the
+        tenant's own redactor (REDACT_PATTERNS, then its `redact_patterns`), or the site's."""
+        if isinstance(tenant, str):
+            tenant = self.tenant(tenant)
+        return tenant.redactor if tenant is not None else self._redactor
+
+    @property
+    def retention(self) -> Retention:
+        """How long the database keeps what (RETENTION_DAYS, AUDIT_RETENTION_DAYS)."""
+        return Retention(self.retention_days, self.audit_retention_days)
 
     @property
     def source_kinds(self) -> list[SourceKind]:

@@ -67,6 +67,12 @@ FIXES: dict[str, str] = {
     "tenant's eadm_api_token",
     "AGENT_SECRET": "set it to another long random string, and give the central bot the same "
     "as the tenant's rerun webhook secret",
+    "REDACT_PATTERNS": "set it to a JSON list of Python regular expressions, e.g. "
+    '["EMP-\\\\d{5}"], or unset it (identity numbers are removed either way)',
+    "RETENTION_DAYS": "set it to a whole number of days "
+    f"(default {_default('retention_days')}; 0 keeps everything)",
+    "AUDIT_RETENTION_DAYS": "set it to a whole number of days "
+    f"(default {_default('audit_retention_days')}; 0 keeps the audit log for ever)",
 }
 _SEE = "see .env.example for the expected form"
 

@@ -8,8 +8,9 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any, Literal
 
-from pydantic import BaseModel, Field, SecretStr, field_validator, model_validator
+from pydantic import BaseModel, Field, PrivateAttr, SecretStr, field_validator, model_validator
 
+from bot.core.redact import PatternError, Redactor, compile_patterns
 from bot.core.settings.sources import DEFAULT_SOURCE, SourceKind, parse_sources, unmet_sources
 from bot.core.settings.validators import Argv, Mention, PageUrl, UrlOrEmpty, Users
 
@@ -79,6 +80,11 @@ class Tenant(BaseModel):
     admin_group: str | None = None
     # More channels each alert goes to, beside `channel` (a provider's operations channel).
     channels: list[str] = Field(default_factory=list)
+    # This tenant's own identifiers to remove, after REDACT_PATTERNS (regular expressions).
+    redact_patterns: list[str] = Field(default_factory=list)
+
+    # Identity numbers and the patterns, compiled once: the settings give it REDACT_PATTERNS too.
+    _redactor: Redactor = PrivateAttr(default_factory=Redactor)
 
     @model_validator(mode="before")
     @classmethod
@@ -99,6 +105,15 @@ class Tenant(BaseModel):
 
     _sources = field_validator("sources", mode="before")(lambda v: parse_sources(v))
 
+    @field_validator("redact_patterns")
+    @classmethod
+    def _patterns(cls, value: list[str]) -> list[str]:
+        try:
+            compile_patterns(value)
+        except PatternError as exc:
+            raise ValueError(str(exc)) from None
+        return value
+
     @model_validator(mode="after")
     def _source_needs(self) -> Tenant:
         unmet = unmet_sources(
@@ -109,7 +124,18 @@ class Tenant(BaseModel):
         )
         if unmet:
             raise ValueError(f"tenant {self.name}: {_NEEDS[unmet[0]]}")
+        self._redactor = Redactor.from_patterns(self.redact_patterns)
         return self
+
+    @property
+    def redactor(self) -> Redactor:
+        """What removes identity numbers and this tenant's patterns (REDACT_PATTERNS first)
+        from text about this tenant, where it enters the bot."""
+        return self._redactor
+
+    def with_site_patterns(self, site: Redactor) -> None:
+        """Put the site's REDACT_PATTERNS before this tenant's own, once, at start-up."""
+        self._redactor = site.extended(self.redact_patterns)
 
     @property
     def all_channels(self) -> tuple[str, ...]:

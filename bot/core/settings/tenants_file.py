@@ -20,6 +20,7 @@ TENANT_SETTING = "tenant_setting"
 _FIXES: dict[str, str] = {
     "mention": "set it to a Slack user group ID (S0123ABCD), a user ID (U0123ABCD or "
     'W0123ABCD), "here", "channel", or "none" for nobody',
+    "redact_patterns": 'set it to a list of Python regular expressions, e.g. ["EMP-\\\\d{5}"]',
 }
 _SEE = "see docs/tenants.md"
 

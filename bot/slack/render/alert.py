@@ -41,7 +41,6 @@ from bot.slack.render.formatting import (
     SlackMessage,
     fmt_duration,
     fmt_time,
-    one_line,
     title,
     truncate,
 )
@@ -129,9 +128,9 @@ def render_alert(
         actions = _buttons(alert, entry, lang)
         if actions:
             blocks.append(ActionsBlock(block_id=f"alert-{alert.id}", elements=actions))
+    # What a locked phone shows: tenant, step and condition, never eAdm's error text (it may
+    # name an employee).
     fallback = f"{lead}{icon} {prefix}{headline} ({alert.tenant})"
-    if alert.error:
-        fallback += ": " + one_line(alert.error)[:300]
     return SlackMessage(text=fallback[:TEXT_MAX], blocks=[b.to_dict() for b in blocks])
 
 

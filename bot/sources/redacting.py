@@ -1,0 +1,95 @@
+"""Where eAdm's text enters the bot: a source wrapped so that every snapshot, every cycle of its
+history and every SourceError it raises has its national identity numbers (and the site's and
+the tenant's patterns) removed before anyone stores, renders, sends or logs it.
+
+`source_for` wraps each tenant's source once, where sources are built, so the poll job, the
+rerun guard and `eadm-bot check` all read the same clean text and no source needs to know.
+Each text is cut to its limit first: a site's pattern never runs long on a flood.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from typing import Protocol
+
+from bot.core.domain import GUIDE_STEPS, Snapshot, StepRun
+from bot.core.errors import SourceError
+from bot.core.redact import Redactor
+
+# A step's message is stored and told up to this many characters (an alert shows 1,500 of
+# them, a ticket more); an error of the source itself up to the other.
+MESSAGE_LIMIT = 4000
+ERROR_LIMIT = 2000
+NAME_LIMIT = 200
+
+
+def redact_snapshot(snapshot: Snapshot, redactor: Redactor) -> Snapshot:
+    """The snapshot with eAdm's own texts redacted: each step's message and name (the seven
+    steps' names are the guide's own words), the parse problems and the cycle's ID."""
+    steps = tuple(_step(run, redactor) for run in snapshot.steps)
+    problems = tuple(
+        (_name(name, redactor), redactor.within(text, MESSAGE_LIMIT))
+        for name, text in snapshot.problems
+    )
+    cycle_id = redactor.within(snapshot.cycle_id, NAME_LIMIT)
+    if steps == snapshot.steps and problems == snapshot.problems and cycle_id == snapshot.cycle_id:
+        return snapshot
+    return dataclasses.replace(snapshot, cycle_id=cycle_id, steps=steps, problems=problems)
+
+
+def _name(name: str, redactor: Redactor) -> str:
+    return name if name in GUIDE_STEPS else redactor.within(name, NAME_LIMIT)
+
+
+def _step(run: StepRun, redactor: Redactor) -> StepRun:
+    name = _name(run.name, redactor)
+    message = redactor.within(run.message, MESSAGE_LIMIT) if run.message else run.message
+    if name == run.name and message == run.message:
+        return run
+    return dataclasses.replace(run, name=name, message=message)
+
+
+def redact_error(exc: SourceError, redactor: Redactor) -> SourceError:
+    """The same kind of error (a caller tells NotStatusContract apart by type) with its text
+    redacted and cut."""
+    text = redactor.within(str(exc), ERROR_LIMIT)
+    try:
+        return type(exc)(text)
+    except TypeError:  # a kind that takes more than its message
+        return SourceError(text)
+
+
+class _Readable(Protocol):
+    """What is wrapped: the `Source` protocol of `bot.sources.combined`, whose module builds
+    the wrapper and so cannot be imported here."""
+
+    async def current(self) -> Snapshot: ...
+
+    async def history(self, limit: int = 20) -> list[Snapshot]: ...
+
+    async def aclose(self) -> None: ...
+
+
+class RedactingSource:
+    """A tenant's source, whatever kind, whose answers and errors come out redacted."""
+
+    def __init__(self, source: _Readable, redactor: Redactor) -> None:
+        self.source = source
+        self.redactor = redactor
+
+    async def current(self) -> Snapshot:
+        try:
+            snapshot = await self.source.current()
+        except SourceError as exc:
+            raise redact_error(exc, self.redactor) from None
+        return redact_snapshot(snapshot, self.redactor)
+
+    async def history(self, limit: int = 20) -> list[Snapshot]:
+        try:
+            cycles = await self.source.history(limit)
+        except SourceError as exc:
+            raise redact_error(exc, self.redactor) from None
+        return [redact_snapshot(cycle, self.redactor) for cycle in cycles]
+
+    async def aclose(self) -> None:
+        await self.source.aclose()
