@@ -7,7 +7,7 @@ layer (and Slack IDs), never the store, sources or adapters.
 from slack_bolt.async_app import AsyncApp
 
 from bot.app.usecases import UseCases
-from handlers import actions, commands, home, views
+from handlers import actions, commands, home, membership, views
 
 
 def register_listeners(app: AsyncApp, cases: UseCases) -> None:
@@ -15,3 +15,4 @@ def register_listeners(app: AsyncApp, cases: UseCases) -> None:
     commands.register(app, cases)
     views.register(app, cases)
     home.register(app, cases)
+    membership.register(app, cases)

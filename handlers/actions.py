@@ -31,6 +31,14 @@ def _clicked(body: dict[str, Any]) -> tuple[str, str]:
     return body["user"]["id"], str(value)
 
 
+def _message(body: dict[str, Any]) -> tuple[str, str]:
+    """The channel and ts of the message the click was on (a digest's picker opens its own
+    alerts alone)."""
+    container = body.get("container") or {}
+    channel = container.get("channel_id") or (body.get("channel") or {}).get("id") or ""
+    return str(channel), str(container.get("message_ts") or "")
+
+
 def register(app: AsyncApp, cases: UseCases) -> None:
     @app.action(ids.ACTION_ACK)
     async def acknowledge(ack: Any, body: dict[str, Any], respond: Any) -> None:
@@ -40,7 +48,7 @@ def register(app: AsyncApp, cases: UseCases) -> None:
     @app.action(ids.ACTION_DIGEST_PICK)
     async def digest_pick(ack: Any, body: dict[str, Any], respond: Any) -> None:
         await ack()
-        await answer(respond, await cases.alerts.details(*_clicked(body)))
+        await answer(respond, await cases.alerts.details(*_clicked(body), *_message(body)))
 
     @app.action(ids.ACTION_SNOOZE)
     async def snooze(ack: Any, body: dict[str, Any], respond: Any) -> None:

@@ -1,4 +1,5 @@
-"""`/eadm`: ack at once, then answer through `respond` (private unless `status public`)."""
+"""`/eadm`: ack at once, then answer through `respond` (private unless `status public`). The
+channel it was typed in goes along: it says the tenant when none is named."""
 
 from __future__ import annotations
 
@@ -15,5 +16,7 @@ def register(app: AsyncApp, cases: UseCases) -> None:
     @app.command(ids.COMMAND)
     async def eadm(ack: Any, command: dict[str, Any], respond: Any) -> None:
         await ack()
-        reply = await cases.dispatch.command(command.get("text") or "", command["user_id"])
+        reply = await cases.dispatch.command(
+            command.get("text") or "", command["user_id"], command.get("channel_id")
+        )
         await answer(respond, reply)

@@ -19,17 +19,34 @@ class Alerts:
         self.access = access
         self.composer = composer
 
-    async def details(self, user_id: str, value: str) -> Answer:
+    async def details(
+        self, user_id: str, value: str, channel: str = "", message_ts: str = ""
+    ) -> Answer:
         """An alert picked on a storm digest: its own message, with the guide's advice and
-        its buttons, shown to the one who picked it. The buttons ask `Access` as ever."""
+        its buttons, shown to the one who picked it. Only an alert of the digest the click
+        came from (`channel`, `message_ts`), of a tenant the person sees; the buttons ask
+        `Access` as ever."""
         person = await self.access.person(user_id)
-        alert = (
-            await asyncio.to_thread(self.ctx.store.get_alert, int(value))
-            if value.isdigit()
-            else None
-        )
-        if alert is None:
+        store = self.ctx.store
+        alert = await asyncio.to_thread(store.get_alert, int(value)) if value.isdigit() else None
+        if alert is None or alert.id is None:
             return Answer(t(person.lang, "answer.gone"))
+        told = await asyncio.to_thread(store.in_digest_message, alert.id, channel, message_ts)
+        if not told:
+            await self.ctx.audit(
+                "details",
+                "refused_not_in_digest",
+                user_id=user_id,
+                tenant=alert.tenant,
+                alert_id=alert.id,
+            )
+            return Answer(t(person.lang, "answer.bad_value"))
+        tenant = self.ctx.settings.tenant(alert.tenant)
+        if tenant is None:
+            return Answer(t(person.lang, "answer.gone"))
+        hidden = await self.access.alert_hidden(person, "details", alert, tenant)
+        if hidden is not None:
+            return hidden
         message = self.composer.alert_message(alert, self.ctx.clock())
         return Answer(message.text, message.blocks)
 
@@ -46,7 +63,7 @@ class Alerts:
             return Answer(t(lang, "answer.already_acked", user=alert.acked_by))
         await asyncio.to_thread(self.ctx.store.acknowledge, alert.id, user_id, self.ctx.clock())
         await self.ctx.audit("ack", "done", user_id=user_id, tenant=alert.tenant, alert_id=alert.id)
-        self.ctx.kick()
+        self.ctx.kick(alert.tenant)
         return Answer(t(lang, "answer.acked"))
 
     async def snooze(self, user_id: str, value: str) -> Answer:
@@ -70,5 +87,5 @@ class Alerts:
             alert_id=alert.id,
             detail=until.isoformat(),
         )
-        self.ctx.kick()
+        self.ctx.kick(alert.tenant)
         return Answer(t(lang, "answer.snoozed", until=fmt_time(until, self.ctx.settings.tz, now)))

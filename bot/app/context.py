@@ -39,15 +39,15 @@ class Context:
         self.store = store
         self.adapters = adapters
         self.clock = clock
-        # Called after a change people should see at once (see `kick`).
-        self.after_change: list[Callable[[], None]] = []
+        # Called after a change people should see at once (see `kick`), with its tenant.
+        self.after_change: list[Callable[[str | None], None]] = []
         self._tasks: set[asyncio.Task[Any]] = set()
 
-    def kick(self) -> None:
+    def kick(self, tenant: str | None = None) -> None:
         """Deliver what was just owed now rather than at the next outbox sweep, and show the
-        change on the Home tabs people have open."""
+        change on the Home tabs people have open (of those who see `tenant`, when given)."""
         for hook in self.after_change:
-            hook()
+            hook(tenant)
 
     def background(self, work: Any) -> None:
         task = asyncio.ensure_future(work)

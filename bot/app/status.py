@@ -1,4 +1,8 @@
-"""Status, history and the App Home: what the cycle looks like now, read from the store."""
+"""Status, history and the App Home: what the cycle looks like now, read from the store.
+
+Each person's Home tab shows the tenants they may see (`Access.visible`), and a change of one
+tenant refreshes only the open Home tabs of those who see it.
+"""
 
 from __future__ import annotations
 
@@ -6,9 +10,10 @@ import asyncio
 
 from slack_sdk.web.async_client import AsyncWebClient
 
-from bot.app.access import Access
+from bot.app.access import Access, MembershipUnknown
 from bot.app.context import Answer, Context
 from bot.core.domain import Condition, Snapshot, snapshot_from_dict
+from bot.core.i18n import t
 from bot.core.lifecycle import AlertState
 from bot.core.settings import Tenant
 from bot.slack.calls import permalink, publish_home
@@ -22,6 +27,8 @@ from bot.slack.render import (
 from bot.store.tables import Alert, TenantState
 
 HOME_CYCLES = 5  # the last cycles each tenant shows on the App Home
+
+HomePart = tuple[StatusFacts, list[Snapshot]]
 
 
 class Status:
@@ -86,30 +93,68 @@ class Status:
 
     # -- the App Home ------------------------------------------------------------------------------
 
-    async def _home_parts(self) -> list[tuple[StatusFacts, list[Snapshot]]]:
-        """What every Home tab shows, whoever looks: each tenant's status and last cycles."""
-        parts = []
-        for tenant in self.ctx.settings.tenants:
+    async def _home_parts(self, tenants: list[Tenant]) -> dict[str, HomePart]:
+        """Each tenant's status and last cycles, as a Home tab shows them."""
+        parts = {}
+        for tenant in tenants:
             facts, recent = await self._read(tenant)
-            parts.append((facts, recent[:HOME_CYCLES]))
+            parts[tenant.name] = (facts, recent[:HOME_CYCLES])
         return parts
 
-    async def _publish(self, user_id: str, parts: list[tuple[StatusFacts, list[Snapshot]]]) -> None:
+    async def _publish(
+        self, user_id: str, tenants: list[Tenant], parts: dict[str, HomePart]
+    ) -> None:
         person = await self.access.person(user_id)
-        view = render_home(parts, person.lang, tz=self.ctx.settings.tz, now=self.ctx.clock())
+        shown = [parts[tenant.name] for tenant in tenants if tenant.name in parts]
+        note = None if tenants else t(person.lang, "access.none")
+        view = render_home(
+            shown, person.lang, tz=self.ctx.settings.tz, now=self.ctx.clock(), note=note
+        )
         await publish_home(self.client, user_id, view)
 
     async def publish_home(self, user_id: str) -> None:
-        """Show this person's Home tab, and keep it fresh after every change from now on."""
+        """Show this person's Home tab with the tenants they may see, and keep it fresh after
+        every change of those from now on."""
         self._home_viewers.add(user_id)
-        await self._publish(user_id, await self._home_parts())
+        try:
+            tenants = await self.access.visible(user_id)
+        except MembershipUnknown:
+            lang = (await self.access.person(user_id)).lang
+            view = render_home(
+                [],
+                lang,
+                tz=self.ctx.settings.tz,
+                now=self.ctx.clock(),
+                note=t(lang, "access.unknown"),
+            )
+            await publish_home(self.client, user_id, view)
+            return
+        await self._publish(user_id, tenants, await self._home_parts(tenants))
 
-    def refresh_homes(self) -> None:
+    def refresh_homes(self, tenant: str | None = None) -> None:
+        """The open Home tabs again: of those who see `tenant` when given, else all."""
         if self._home_viewers:
-            self.ctx.background(self._refresh_homes())
+            self.ctx.background(self._refresh_homes(tenant))
 
-    async def _refresh_homes(self) -> None:
-        """Every open Home tab again, from one read of the tenants (and one permalink per open
-        alert) for all of them, not one per person."""
-        parts = await self._home_parts()
-        await asyncio.gather(*(self._publish(user, parts) for user in list(self._home_viewers)))
+    def refresh_home_of(self, user_id: str) -> None:
+        """One person's Home tab again, if they have looked at it (their channels changed)."""
+        if user_id in self._home_viewers:
+            self.ctx.background(self.publish_home(user_id))
+
+    async def _refresh_homes(self, changed: str | None) -> None:
+        """The open Home tabs that show what changed, from one read of each tenant (and one
+        permalink per open alert) for all of them, not one per person. A person whose
+        channels Slack does not say now keeps the tab they have."""
+        viewers: dict[str, list[Tenant]] = {}
+        for user in list(self._home_viewers):
+            try:
+                tenants = await self.access.visible(user, recheck=False)
+            except MembershipUnknown:
+                continue
+            if changed is None or any(tenant.name == changed for tenant in tenants):
+                viewers[user] = tenants
+        wanted = {tenant.name: tenant for tenants in viewers.values() for tenant in tenants}
+        parts = await self._home_parts(list(wanted.values()))
+        await asyncio.gather(
+            *(self._publish(user, tenants, parts) for user, tenants in viewers.items())
+        )

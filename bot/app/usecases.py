@@ -29,6 +29,7 @@ from bot.core.playbook import load_playbook
 from bot.core.settings import Settings, Tenant
 from bot.slack.compose import Composer
 from bot.slack.delivery import Deliverer
+from bot.slack.membership import Membership
 from bot.slack.people import People
 from bot.sources import Source
 from bot.store import Store
@@ -52,7 +53,7 @@ class UseCases:
         without one, one is made from the settings."""
         composer = composer or Composer(settings, load_playbook(settings.playbook_extra), adapters)
         self.ctx = Context(settings, store, adapters)
-        self.access = Access(self.ctx, People(settings, client))
+        self.access = Access(self.ctx, People(settings, client), Membership(client))
         self.alerts = Alerts(self.ctx, self.access, composer)
         self.reruns = Reruns(self.ctx, self.access, sources, composer.playbook, client)
         self.support = Support(self.ctx, self.access)
@@ -61,7 +62,8 @@ class UseCases:
         self.status = Status(self.ctx, self.access, client)
         self.dispatch = Dispatch(self.ctx, self.access, self.status, self.reruns, self.silences)
         if deliverer is not None:
-            self.ctx.after_change.append(deliverer.kick)
+            kick = deliverer.kick
+            self.ctx.after_change.append(lambda _tenant: kick())
         self.ctx.after_change.append(self.status.refresh_homes)
 
     async def aclose(self) -> None:
@@ -93,4 +95,15 @@ class UseCases:
     ) -> None:
         await self.reruns.verify(tenant, snapshot)
         if any(not isinstance(d, Keep) for d in decisions):
-            self.status.refresh_homes()
+            self.status.refresh_homes(tenant.name)
+
+    # -- Slack's membership events -------------------------------------------------------------
+
+    def member_joined(self, user_id: str, channel: str) -> None:
+        """Someone joined a channel: they may see its tenants now, on their Home tab too."""
+        self.access.membership.joined(user_id, channel)
+        self.status.refresh_home_of(user_id)
+
+    def member_left(self, user_id: str, channel: str) -> None:
+        self.access.membership.left(user_id, channel)
+        self.status.refresh_home_of(user_id)

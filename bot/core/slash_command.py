@@ -129,5 +129,6 @@ def parse(text: str, tenants: Sequence[str]) -> Command:
 
 def _unknown_or_tenant(arg: str, tenants: Sequence[str]) -> Usage:
     if len(tenants) > 1:
-        return Usage("command.tenant_unknown", (("name", arg[:40]), ("names", ", ".join(tenants))))
+        # The tenants to offer are those the person may see, which the caller knows.
+        return Usage("command.tenant_unknown", (("name", arg[:40]),))
     return Usage("command.unknown", (("arg", arg[:40]),))

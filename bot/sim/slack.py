@@ -20,9 +20,11 @@ from dataclasses import dataclass, field
 from typing import Any
 from urllib.parse import parse_qsl
 
+import aiohttp
 from aiohttp import web
 
 from bot.serving import serve
+from bot.sim.signing import event_body, json_headers
 from bot.sim.slack_workspace import SCOPES, Workspace
 
 # The methods whose effect a person sees.
@@ -157,6 +159,41 @@ class SlackDouble(Workspace):
         self.response_targets[name] = context
         return self.response_url(name)
 
+    async def join(
+        self, channel: str, user: str, *, bot_url: str | None = None, secret: str | None = None
+    ) -> str:
+        """Put a person in a channel and, with the bot's address and signing secret, tell the
+        bot as Slack does: a signed `member_joined_channel` event at POST /slack/events.
+        Returns the channel's ID."""
+        channel_id = self.add_member(channel, user)
+        await self._member_event("member_joined_channel", channel_id, user, bot_url, secret)
+        return channel_id
+
+    async def leave(
+        self, channel: str, user: str, *, bot_url: str | None = None, secret: str | None = None
+    ) -> str:
+        """Take a person out of a channel, and tell the bot (`member_left_channel`)."""
+        channel_id = self.remove_member(channel, user)
+        await self._member_event("member_left_channel", channel_id, user, bot_url, secret)
+        return channel_id
+
+    async def _member_event(
+        self, kind: str, channel: str, user: str, bot_url: str | None, secret: str | None
+    ) -> None:
+        if bot_url is None:
+            return
+        event = {"type": kind, "user": user, "channel": channel, "channel_type": "C"}
+        event["event_ts"] = f"{time.time():.6f}"
+        body = event_body(event)
+        async with (
+            aiohttp.ClientSession() as session,
+            session.post(
+                f"{bot_url}/slack/events", data=body, headers=json_headers(secret or "", body)
+            ) as response,
+        ):
+            if response.status != 200:
+                raise RuntimeError(f"the bot answered {response.status} to {kind}")
+
     def close_view(self, view_id: str) -> None:
         self.closed_views.add(view_id)
         self.touch()
@@ -270,6 +307,8 @@ class SlackDouble(Workspace):
             self.view_users,
             self.closed_views,
             self.posted_at,
+            self.members,
+            self.names,
         ):
             kept.clear()
         self.touch()

@@ -1,9 +1,9 @@
 """What the Slack stand-in holds, and the Web API methods the bot calls that change it.
 
-A workspace's channels with their threads, updates and metadata, the answers only one person
-sees, modals and whose screen they opened on, App Home tabs, users and user groups. The
+A workspace's channels with their threads, updates, metadata and members, the answers only one
+person sees, modals and whose screen they opened on, App Home tabs, users and user groups. The
 methods answer as Slack's documentation shows; `SlackDouble` serves them over HTTP and adds
-the recording and the faults tests ask for.
+the recording, the faults and the membership events tests ask for.
 """
 
 from __future__ import annotations
@@ -19,7 +19,7 @@ BOT = {"user": "eadm-bot", "user_id": "U0BOT", "bot_id": "B0BOT"}
 SCOPES = (
     "chat:write,chat:write.public,channels:history,groups:history,channels:read,groups:read,"
     "commands,users:read,users:read.email,usergroups:read"
-)
+)  # channels:read and groups:read also read members: users.conversations, conversations.members
 
 
 class Workspace:
@@ -46,6 +46,8 @@ class Workspace:
         self.view_users: dict[str, str] = {}  # view ID -> the person it was opened for
         self.closed_views: set[str] = set()
         self.posted_at: dict[str, float] = {}  # ts -> wall-clock time (the ts are made up)
+        self.members: dict[str, set[str]] = {}  # channel ID -> who is in it
+        self.names: dict[str, str] = {}  # channel ID -> its name, for channels given by name
         self._ts = itertools.count(1)
 
     # -- what a person sees --------------------------------------------------------------------
@@ -73,12 +75,42 @@ class Workspace:
 
     def channel_id(self, channel: str) -> str:
         """The ID Slack answers with for a channel, even when its name (`#eadm-alerts`) was
-        given."""
-        return (
-            "C" + channel.lstrip("#").upper().replace("-", "")[:10]
-            if channel.startswith("#")
-            else channel
-        )
+        given; a channel named so is known by that name from then on."""
+        if not channel.startswith("#"):
+            return channel
+        channel_id = "C" + channel.lstrip("#").upper().replace("-", "")[:10]
+        self.names.setdefault(channel_id, channel.lstrip("#").lower())
+        return channel_id
+
+    def add_member(self, channel: str, user: str) -> str:
+        """Put a person in a channel (its ID or #name); returns the channel's ID."""
+        channel_id = self.channel_id(channel)
+        self.members.setdefault(channel_id, set()).add(user)
+        return channel_id
+
+    def remove_member(self, channel: str, user: str) -> str:
+        channel_id = self.channel_id(channel)
+        self.members.get(channel_id, set()).discard(user)
+        return channel_id
+
+    def _channel(self, channel_id: str) -> dict[str, Any]:
+        name = self.names.get(channel_id, channel_id.lower())
+        return {"id": channel_id, "name": name, "is_channel": True, "is_archived": False}
+
+    def _m_users_conversations(self, params: dict[str, Any]) -> dict[str, Any]:
+        user = str(params.get("user", ""))
+        found = [self._channel(c) for c, people in sorted(self.members.items()) if user in people]
+        return {"ok": True, "channels": found, "response_metadata": {"next_cursor": ""}}
+
+    def _m_conversations_members(self, params: dict[str, Any]) -> dict[str, Any]:
+        channel = self.channel_id(str(params.get("channel", "")))
+        people = sorted(self.members.get(channel, set()))
+        return {"ok": True, "members": people, "response_metadata": {"next_cursor": ""}}
+
+    def _m_conversations_list(self, params: dict[str, Any]) -> dict[str, Any]:
+        known = {*self.names, *self.members, *self.channels}
+        found = [self._channel(c) for c in sorted(known)]
+        return {"ok": True, "channels": found, "response_metadata": {"next_cursor": ""}}
 
     def _m_auth_test(self, params: dict[str, Any]) -> dict[str, Any]:
         return {"ok": True, **TEAM, **BOT}
@@ -175,7 +207,7 @@ class Workspace:
 
     def _m_conversations_info(self, params: dict[str, Any]) -> dict[str, Any]:
         channel = self.channel_id(str(params.get("channel", "")))
-        return {"ok": True, "channel": {"id": channel, "name": channel.lower(), "is_member": True}}
+        return {"ok": True, "channel": {**self._channel(channel), "is_member": True}}
 
     def _m_conversations_join(self, params: dict[str, Any]) -> dict[str, Any]:
         return self._m_conversations_info(params)

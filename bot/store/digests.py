@@ -238,6 +238,19 @@ class DigestStore(Database):
             ]
             return found, members
 
+    def in_digest_message(self, alert_id: int, channel: str, message_ts: str) -> bool:
+        """Whether the alert is one the digest message at `channel`/`message_ts` tells: its
+        picker opens those alone, whatever ID a click carries."""
+        with self.session() as s:
+            found = s.exec(
+                select(AlertCopy.id)
+                .join(Digest, col(Digest.id) == col(AlertCopy.digest_id))
+                .where(AlertCopy.alert_id == alert_id)
+                .where(Digest.channel == channel)
+                .where(Digest.message_ts == message_ts)
+            ).first()
+            return found is not None
+
     def copy(self, copy_id: int) -> AlertCopy | None:
         with self.session() as s:
             return s.get(AlertCopy, copy_id)

@@ -65,7 +65,7 @@ def reruns_for(store: Store, tenant: Tenant) -> Reruns:
     settings = load_settings(require_slack=False, require_tenants=False, rerun_cooldown=0)
     sources = {tenant.name: EadmSource(tenant.eadm_url, tenant.name)}
     ctx = Context(settings, store, Adapters.resolve([tenant]), utcnow)
-    return Reruns(ctx, Access(ctx, None), sources, load_playbook())  # type: ignore[arg-type]
+    return Reruns(ctx, Access(ctx, None, None), sources, load_playbook())  # type: ignore[arg-type]
 
 
 def tenant(url: str, rerun: RerunConfig | None = None) -> Tenant:

@@ -101,6 +101,7 @@ channel = "CSOUTH"
 @pytest_asyncio.fixture
 async def world(tmp_path: Path, migrated_sqlite_url: str) -> AsyncIterator[World]:
     slack = SlackDouble(users=USERS)
+    slack.add_member("CNORTH", OTHER)  # OTHER sees north (not south) and is no admin
     await slack.start()
     scenario = Scenario("healthy", (None,), more_cycles=False)
     runner, sim_url = await serve_app(build_app(scenario, speed=6000))

@@ -166,6 +166,7 @@ ticket.smtp_url = "smtp://127.0.0.1:{smtp.port}"
         }
         for name, (channel, _) in TENANTS.items():
             await world.add_tenant(name, eadm_url=sims[name], channel=channel, toml=tables[name])
+        world.slack.add_member("CACKS", OTHER)  # sees the tenant, and is no admin of it
         await world.start_bot(
             ADMIN_USERS=ADMIN,
             NOT_STARTED_AFTER="2",

@@ -46,12 +46,18 @@ class Commands(World):
         super().__init__(*args, **kwargs)
         self.counter = 0
 
-    async def command(self, text: str, user: str = ADMIN) -> dict[str, Any]:
-        """Send `/eadm <text>`; return the answer, with how long the ack took."""
+    async def command(
+        self, text: str, user: str = ADMIN, channel: str = "C0ALERTS"
+    ) -> dict[str, Any]:
+        """Send `/eadm <text>` in `channel`; return the answer, with how long the ack took."""
         self.counter += 1
         name = f"cmd{self.counter}"
         body = slash_command_body(
-            ids.COMMAND, text, user_id=user, response_url=self.slack.response_url(name)
+            ids.COMMAND,
+            text,
+            user_id=user,
+            channel_id=channel,
+            response_url=self.slack.response_url(name),
         )
         started = time.monotonic()
         response = await send_signed(self.bot.url, body)
@@ -89,6 +95,8 @@ async def world(tmp_path_factory: pytest.TempPathFactory) -> AsyncIterator[Comma
             await world.add_tenant(
                 name, scenario, channel=channel, toml='rerun = { kind = "simulator" }'
             )
+        for channel in ("CALPHA", "CGAMMA"):  # OTHER sees these two tenants, and acts on none
+            world.slack.add_member(channel, OTHER)
         await world.start_bot(ADMIN_USERS=f"{ADMIN},{NORSK}", CYCLE_DUE_AFTER="600")
         await world.alerts_in(["CALPHA"], timeout=20, what="alpha's alert")
         yield world
@@ -137,7 +145,7 @@ async def test_status_public_is_for_the_channel(world: Commands) -> None:
     # Beta's first cycle completes; another test may have started a second one since, which
     # shows its first steps completed soon after it begins.
     async def finished() -> dict[str, Any] | None:
-        answer = await world.command("status public beta")
+        answer = await world.command("status public beta", channel="CBETA")
         text = text_of(answer)
         done = "Last fully successful cycle ended" in text and "completed" in text
         return answer if done else None
@@ -164,7 +172,7 @@ async def test_history(world: Commands, user: str) -> None:
     [
         ("frobnicate", "I don't know `frobnicate`."),
         ("status", "Several tenants are watched; name one: alpha, beta, gamma."),
-        ("status oslo", "No tenant is called `oslo`."),
+        ("status oslo", "No tenant you can see is called `oslo`. You can see: alpha, beta, gamma."),
         ("history 0 alpha", "is not a number of cycles"),
         ("silence soon alpha", "Give the window's length"),
         ("help", "`/eadm history [N] [tenant]`"),

@@ -133,6 +133,9 @@ async def world(tmp_path_factory: pytest.TempPathFactory) -> AsyncIterator[Guard
                 channel=f"C{name.upper()}",
                 toml=toml,
             )
+        # Both see "norunner" (they are in its channel), and neither is an admin of it.
+        for user in (NORTH_ADMIN, OTHER):
+            world.slack.add_member("CNORUNNER", user)
         await world.start_bot(
             ADMIN_USERS=ADMIN,
             NOT_STARTED_AFTER="600",

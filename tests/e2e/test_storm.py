@@ -88,6 +88,7 @@ async def test_a_storm_is_told_in_one_digest_at_slacks_pace(world: World) -> Non
             picked,
             user_id=ADMIN,
             channel_id=STORM,
+            message_ts=digest["ts"],
             selected=True,
             response_url=slack.response_url("pick"),
         )

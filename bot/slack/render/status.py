@@ -162,15 +162,23 @@ def render_history(
 
 
 def render_home(
-    tenants: list[tuple[StatusFacts, list[Snapshot]]], lang: str, *, tz: tzinfo, now: datetime
+    tenants: list[tuple[StatusFacts, list[Snapshot]]],
+    lang: str,
+    *,
+    tz: tzinfo,
+    now: datetime,
+    note: str | None = None,
 ) -> dict[str, Any]:
-    """The App Home tab: every tenant's status and recent cycles, as one view."""
+    """The App Home tab: the status and recent cycles of each tenant the viewer may see, as
+    one view; `note` says why there is none."""
     blocks: list[Block] = [
         HeaderBlock(text=t(lang, "home.title")),
         ContextBlock(
             elements=[MarkdownTextObject(text=t(lang, "home.updated", time=fmt_time(now, tz, now)))]
         ),
     ]
+    if note:
+        blocks.append(SectionBlock(text=MarkdownTextObject(text=note)))
     for facts, recent in tenants:
         blocks.append(DividerBlock())
         blocks.append(SectionBlock(text=MarkdownTextObject(text=f"*{facts.tenant}*")))
