@@ -152,15 +152,19 @@ async def test_good_configuration_passes_every_item(make_settings: Callable[...,
     assert lines[0] == "  ok    settings valid (1 tenant: eadm; HTTP mode)"
     assert lines[1].startswith("  ok    database reachable and migrated (sqlite:///")
     assert lines[1].endswith(f"revision {newest_revision()})")
-    assert lines[2] == "  ok    Slack token (bot @eadm-bot in Demo kommune)"
-    assert lines[3] == f"  ok    Slack scopes (all {len(REQUIRED_SCOPES)} the bot needs)"
+    assert lines[2] == (
+        "  ok    data kept (keeps cycles, resolved alerts, closed digests and finished reruns for "
+        "90 days, messages Slack has taken for 1 day; the audit log for 365 days)"
+    )
+    assert lines[3] == "  ok    Slack token (bot @eadm-bot in Demo kommune)"
+    assert lines[4] == f"  ok    Slack scopes (all {len(REQUIRED_SCOPES)} the bot needs)"
     assert line(output, "skip  Slack app-level token").endswith("POST /slack/events")
     assert "ok    [eadm] alert channel C0ALERTS (C0ALERTS, #eadm-alerts" in output
     assert "ok    [eadm] eAdm status API (http://127.0.0.1:" in output
     assert line(output, "ok    [eadm] rerun runner")
     assert line(output, "skip  [eadm] ticket target")
     assert "FAIL" not in output
-    assert lines[-1] == "All 7 checks passed (2 skipped)."
+    assert lines[-1] == "All 8 checks passed (2 skipped)."
 
 
 async def test_socket_mode_checks_the_app_token(
@@ -208,7 +212,7 @@ async def test_bad_token(make_settings: Callable[..., Settings]) -> None:
     # Channels cannot be asked about without a token; eAdm still can.
     assert line(output, "skip  [eadm] alert channel")
     assert line(output, "ok    [eadm] eAdm status API")
-    assert output.splitlines()[-1].startswith("1 of 5 checks failed (3 skipped)")
+    assert output.splitlines()[-1].startswith("1 of 6 checks failed (3 skipped)")
 
 
 async def test_missing_scope(
@@ -413,3 +417,28 @@ async def test_a_misconfigured_runner_and_target_fail_as_the_bot_resolves_them()
     rerun, ticket = await check_rerun(tenant), await check_ticket(tenant)
     assert not rerun.ok and "RERUN_WEBHOOK_URL: missing for tenant voss" in rerun.detail
     assert not ticket.ok and "SMTP_URL: missing for tenant voss" in ticket.detail
+
+
+async def test_it_says_what_is_kept_and_points_at_the_membership_events(
+    make_settings: Callable[..., Settings], tmp_path: Path, eadm_url: str
+) -> None:
+    config = tmp_path / "tenants.toml"
+    config.write_text(
+        "".join(
+            f'[[tenants]]\nname = "{name}"\neadm_url = "{eadm_url}"\nchannel = "C0ALERTS"\n'
+            for name in ("voss", "os")
+        ),
+        encoding="utf-8",
+    )
+    code, output = await run(
+        make_settings(eadm_bot_config=config, retention_days=0, audit_retention_days=30)
+    )
+    assert line(output, "ok    data kept").endswith(
+        "(keeps cycles, alerts, digests, reruns and messages for ever (RETENTION_DAYS=0); "
+        "the audit log for 30 days)"
+    )
+    events = line(output, "warn  Slack membership events")
+    assert "member_joined_channel" in events and "member_left_channel" in events
+    assert code == 0 and output.splitlines()[-1].endswith(" skipped, 1 warning).")
+    _, single = await run(make_settings())
+    assert "membership events" not in single, "one tenant: everyone sees it"

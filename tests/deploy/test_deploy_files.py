@@ -233,6 +233,10 @@ def test_manifest_settings(manifest: dict[str, Any]) -> None:
     events = settings["event_subscriptions"]["bot_events"]
     assert "app_home_opened" in events
     assert not set(events) - KNOWN_BOT_EVENTS, set(events) - KNOWN_BOT_EVENTS
+    # Who sees which tenant follows who is in its channels; check points at the same list.
+    from bot.cli.check.slack import EVENTS
+
+    assert events == list(EVENTS)
     for url in (
         settings["event_subscriptions"]["request_url"],
         settings["interactivity"]["request_url"],

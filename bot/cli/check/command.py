@@ -15,7 +15,12 @@ from bot.cli.check.adapters import check_rerun, check_ticket
 from bot.cli.check.database import check_database
 from bot.cli.check.eadm import check_eadm, check_task
 from bot.cli.check.events import check_events
-from bot.cli.check.slack import check_app_token, check_channel, check_slack_token
+from bot.cli.check.slack import (
+    check_app_token,
+    check_channel,
+    check_slack_token,
+    membership_events,
+)
 from bot.cli.check.verdict import Verdict, guarded, passed, skipped
 from bot.core.errors import ConfigError
 from bot.core.settings import Settings, Tenant, check_settings, load_settings
@@ -45,8 +50,11 @@ def run_check(settings: Settings | None = None, out: TextIO = sys.stdout) -> int
     verdicts = asyncio.run(check_all(settings, report=lambda v: print(v.line(), file=out)))
     failures = [v for v in verdicts if not v.ok]
     skips = sum(v.skipped for v in verdicts)
+    warnings = sum(v.warning for v in verdicts)
     counted = len(verdicts) - skips
-    note = f" ({skips} skipped)" if skips else ""
+    notes = [f"{skips} skipped"] if skips else []
+    notes += [f"{warnings} warning{'s' if warnings != 1 else ''}"] if warnings else []
+    note = f" ({', '.join(notes)})" if notes else ""
     if failures:
         print(
             f"{len(failures)} of {counted} checks failed{note}; fix them and run eadm-bot check "
@@ -75,12 +83,15 @@ async def check_all(
         "database", asyncio.to_thread(check_database, settings.database_url)
     ):
         note(verdict)
+    note(passed("data kept", settings.retention.describe()))
     token = settings.slack_bot_token.get_secret_value() if settings.slack_bot_token else None
     client = AsyncWebClient(token=token, base_url=settings.slack_api_url, timeout=15)
     slack = await guarded("Slack token", check_slack_token(client))
     for verdict in slack:
         note(verdict)
     slack_works = slack[0].ok
+    if slack_works and len(settings.tenants) > 1:
+        note(membership_events())
     for verdict in await guarded("Slack app-level token", check_app_token(settings)):
         note(verdict)
 

@@ -8,7 +8,7 @@ from typing import Any
 from slack_sdk.errors import SlackApiError
 from slack_sdk.web.async_client import AsyncWebClient
 
-from bot.cli.check.verdict import Verdict, failed, passed, skipped
+from bot.cli.check.verdict import Verdict, failed, passed, skipped, warned
 from bot.core.settings import Settings, Tenant
 
 # The bot scopes of deploy/slack-app-manifest.yml, which is not installed with the package;
@@ -26,6 +26,9 @@ REQUIRED_SCOPES: tuple[str, ...] = (
     "usergroups:read",
 )
 CHANNEL_PAGES = 20  # conversations.list pages read to find a channel by name (200 each)
+# The events of deploy/slack-app-manifest.yml; with several tenants, who sees one follows the
+# member events at once (without them, within the five minutes a person's channels are kept).
+EVENTS: tuple[str, ...] = ("app_home_opened", "member_joined_channel", "member_left_channel")
 
 _TOKEN_FIX = (
     "set SLACK_BOT_TOKEN to the Bot User OAuth Token (xoxb-...) from your Slack app's "
@@ -100,6 +103,19 @@ async def check_slack_token(client: AsyncWebClient) -> list[Verdict]:
     else:
         verdicts.append(passed("Slack scopes", f"all {len(REQUIRED_SCOPES)} the bot needs"))
     return verdicts
+
+
+def membership_events() -> Verdict:
+    """Slack tells a bot token its scopes but not the app's event subscriptions, so the member
+    events that keep who sees which tenant current can only be pointed at, not checked."""
+    return warned(
+        "Slack membership events",
+        "Slack does not tell a bot token which events the app subscribes to; with several "
+        "tenants, a person's channels decide which tenants they see, and without "
+        "member_joined_channel and member_left_channel a change shows only within 5 minutes",
+        "check that Event Subscriptions (Subscribe to bot events) lists "
+        f"{', '.join(EVENTS)}, as deploy/slack-app-manifest.yml does",
+    )
 
 
 async def check_app_token(settings: Settings) -> Verdict:

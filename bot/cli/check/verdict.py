@@ -17,15 +17,18 @@ class Verdict:
     detail: str = ""
     fix: str | None = None
     skipped: bool = False  # not configured, or not checkable because something before failed
+    warning: bool = False  # works, but something the admin should look at
 
     @property
     def label(self) -> str:
         if self.skipped:
             return "skip"
+        if self.warning:
+            return "warn"
         return "ok" if self.ok else "FAIL"
 
     def line(self) -> str:
-        if self.ok and not self.skipped:
+        if self.ok and not self.skipped and not self.warning:
             text = self.item + (f" ({self.detail})" if self.detail else "")
         else:
             text = self.item + (f": {self.detail}" if self.detail else "")
@@ -43,6 +46,11 @@ def failed(item: str, detail: str, fix: str | None = None) -> Verdict:
 
 def skipped(item: str, detail: str) -> Verdict:
     return Verdict(item, True, detail, skipped=True)
+
+
+def warned(item: str, detail: str, fix: str | None = None) -> Verdict:
+    """Not a failure (the bot runs), but what the admin should look at."""
+    return Verdict(item, True, detail, fix, warning=True)
 
 
 async def guarded(item: str, work: Awaitable[Verdict | list[Verdict]]) -> list[Verdict]:
