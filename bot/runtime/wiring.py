@@ -29,6 +29,7 @@ from slack_bolt.async_app import AsyncApp
 
 from bot.adapters.registry import Adapters
 from bot.app.polling import Poller
+from bot.app.retention import Purge
 from bot.app.usecases import UseCases
 from bot.core.playbook import load_playbook
 from bot.core.settings import Settings
@@ -47,6 +48,8 @@ from bot.store import Store, utcnow
 log = logging.getLogger(__name__)
 
 DELIVERY_INTERVAL = 2.0  # seconds between outbox sweeps (retries; fresh alerts go at once)
+PURGE_EVERY = 86400.0  # seconds between runs of the purge of old data
+PURGE_FIRST = (60.0, 600.0)  # seconds after start-up its first run comes, at random between
 # Threads for blocking work (the database, mostly). Few on purpose: each holds the GIL while it
 # runs Python, and every thread more takes turns from the event loop that answers Slack.
 WORKER_THREADS = 2
@@ -109,6 +112,7 @@ class Bot:
             self.composer,
         )
         self.poller.listeners.extend(self.cases.poll_listeners())
+        self.purge = Purge(settings, self.store, owner=self.owner)
         self.bolt = AsyncApp(
             client=self.client,
             signing_secret=(
@@ -192,6 +196,15 @@ class Bot:
             coalesce=True,
         )
         self.scheduler.add_job(
+            self._tracked(self.purge.run),
+            IntervalTrigger(seconds=PURGE_EVERY),
+            id="purge",
+            name="purge old data (one replica a day)",
+            next_run_time=utcnow() + timedelta(seconds=random.uniform(*PURGE_FIRST)),
+            max_instances=1,
+            coalesce=True,
+        )
+        self.scheduler.add_job(
             self._tracked(self.cases.tick),
             IntervalTrigger(seconds=min(30.0, self.settings.poll_interval)),
             id="tick",
@@ -211,6 +224,7 @@ class Bot:
             self.settings.poll_interval,
             "Socket Mode" if self.settings.socket_mode else f"HTTP on port {self.port}",
         )
+        log.info("%s (RETENTION_DAYS, AUDIT_RETENTION_DAYS)", self.purge.describe())
 
     def _tracked(self, job: Callable[..., Awaitable[Any]]) -> Callable[..., Awaitable[Any]]:
         """A job whose run stop() can wait for, so a poll is never cut off mid-write."""
@@ -232,6 +246,7 @@ class Bot:
         # Pause first: shutting the scheduler down cancels the jobs that are running.
         if self.scheduler.running:
             self.scheduler.pause()
+        self.purge.stop()
         if self._inflight:
             log.info("waiting for %d running job(s) to finish", len(self._inflight))
             await asyncio.wait(set(self._inflight), timeout=grace)

@@ -18,6 +18,7 @@ from bot.store.events import EventsStore
 from bot.store.outbox import OutboxStore
 from bot.store.polls import PollStore
 from bot.store.reruns import RerunStore
+from bot.store.retention import RetentionStore
 from bot.store.silences import SilenceStore
 
 __all__ = ["MIGRATIONS", "Store", "Target", "utcnow"]
@@ -34,11 +35,12 @@ class Store(
     SilenceStore,
     RerunStore,
     AuditStore,
+    RetentionStore,
 ):
     """One database, all its operations: polls and leases (`polls`), cycle history
     (`cycles`), alerts (`alerts`), what Event Viewer said with them (`events`), messages owed
-    to Slack (`outbox`), maintenance windows (`silences`), reruns (`reruns`) and the audit
-    log (`audit`).
+    to Slack (`outbox`), maintenance windows (`silences`), reruns (`reruns`), the audit log
+    (`audit`) and what is deleted when (`retention`).
 
     `storm` is STORM_AFTER and STORM_WINDOW, by which new alerts are routed into digests.
     """

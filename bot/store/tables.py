@@ -80,7 +80,7 @@ class CycleRecord(SQLModel, table=True):
     cycle_id: str = Field(primary_key=True)
     started_at: datetime | None = _ts(index=True)
     finished_at: datetime | None = _ts()
-    seen_at: datetime | None = _ts()
+    seen_at: datetime | None = _ts(index=True)  # the purge deletes by it
     data: dict[str, Any] | None = _json()
 
 
@@ -113,7 +113,7 @@ class Alert(SQLModel, table=True):
     state: str = "open"  # open | acknowledged | snoozed | resolved
     opened_at: datetime | None = _ts()
     updated_at: datetime | None = _ts()
-    resolved_at: datetime | None = _ts()
+    resolved_at: datetime | None = _ts(index=True)
     resolution: str | None = None  # recovered | passed_later | superseded | new_cycle | ...
     channel: str
     language: str = "en"
@@ -194,7 +194,7 @@ class Digest(SQLModel, table=True):
     opened_at: datetime | None = _ts()
     last_added_at: datetime | None = _ts()
     message_ts: str | None = None
-    closed_at: datetime | None = _ts()  # every alert in it recovered
+    closed_at: datetime | None = _ts(index=True)  # every alert in it recovered
 
 
 class AuditEntry(SQLModel, table=True):
@@ -234,10 +234,22 @@ class Rerun(SQLModel, table=True):
     tenant: str = Field(index=True)
     alert_id: int | None = None
     requested_by: str
-    requested_at: datetime | None = _ts()
+    requested_at: datetime | None = _ts(index=True)
     runner: str
     status: str = RerunStatus.REQUESTED  # a RerunStatus
     cycle_before: str | None = None
     new_cycle_id: str | None = None
     deadline: datetime | None = _ts()
     detail: str | None = None
+
+
+class JobLease(SQLModel, table=True):
+    """A job that one replica at a time runs (the daily purge): who holds it, until when, and
+    when it last ran to its end."""
+
+    __tablename__ = "job_lease"
+
+    name: str = Field(primary_key=True)
+    owner: str | None = None
+    until: datetime | None = _ts()
+    last_run_at: datetime | None = _ts()
