@@ -212,6 +212,10 @@ async def test_no_identity_number_leaves_the_server(world: Privacy) -> None:
     (mail,) = world.inbox.messages
     assert "[fnr]" in mail["Subject"] and "Gjelder [fnr] og [fnr], [redacted]" in said
     assert "[fnr]" in world.hooks[0].decode()
+    assert (
+        "the database keeps cycles, resolved alerts, closed digests and finished reruns for 90"
+        in (world.bot.log())
+    ), "what is kept, said at start"
     # The notification (what a locked phone shows) carries no error text at all.
     assert world.slack.messages("CVOSS")[0]["text"] == ":x: Export AD failed (voss)"
 
