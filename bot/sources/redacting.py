@@ -10,6 +10,7 @@ Each text is cut to its limit first: a site's pattern never runs long on a flood
 from __future__ import annotations
 
 import dataclasses
+from collections.abc import Callable
 from typing import Protocol
 
 from bot.core.domain import GUIDE_STEPS, Snapshot, StepRun
@@ -23,30 +24,57 @@ ERROR_LIMIT = 2000
 NAME_LIMIT = 200
 
 
-def redact_snapshot(snapshot: Snapshot, redactor: Redactor) -> Snapshot:
+Within = Callable[[str, int], str]  # a text and its limit -> the text cut and redacted
+
+
+def redact_snapshot(snapshot: Snapshot, redactor: Redactor | Within) -> Snapshot:
     """The snapshot with eAdm's own texts redacted: each step's message and name (the seven
     steps' names are the guide's own words), the parse problems and the cycle's ID."""
-    steps = tuple(_step(run, redactor) for run in snapshot.steps)
+    within = redactor.within if isinstance(redactor, Redactor) else redactor
+    steps = tuple(_step(run, within) for run in snapshot.steps)
     problems = tuple(
-        (_name(name, redactor), redactor.within(text, MESSAGE_LIMIT))
-        for name, text in snapshot.problems
+        (_name(name, within), within(text, MESSAGE_LIMIT)) for name, text in snapshot.problems
     )
-    cycle_id = redactor.within(snapshot.cycle_id, NAME_LIMIT)
+    cycle_id = within(snapshot.cycle_id, NAME_LIMIT)
     if steps == snapshot.steps and problems == snapshot.problems and cycle_id == snapshot.cycle_id:
         return snapshot
     return dataclasses.replace(snapshot, cycle_id=cycle_id, steps=steps, problems=problems)
 
 
-def _name(name: str, redactor: Redactor) -> str:
-    return name if name in GUIDE_STEPS else redactor.within(name, NAME_LIMIT)
+def _name(name: str, within: Within) -> str:
+    return name if name in GUIDE_STEPS else within(name, NAME_LIMIT)
 
 
-def _step(run: StepRun, redactor: Redactor) -> StepRun:
-    name = _name(run.name, redactor)
-    message = redactor.within(run.message, MESSAGE_LIMIT) if run.message else run.message
+def _step(run: StepRun, within: Within) -> StepRun:
+    name = _name(run.name, within)
+    message = within(run.message, MESSAGE_LIMIT) if run.message else run.message
     if name == run.name and message == run.message:
         return run
     return dataclasses.replace(run, name=name, message=message)
+
+
+class _Remembered:
+    """The texts of the last answer and what they became. eAdm says the same things poll after
+    poll (a failed step's error stays for hours), so a text seen last time costs a look-up;
+    only the last answer's texts are kept, so the memory stays as small as one answer."""
+
+    def __init__(self, redactor: Redactor) -> None:
+        self.redactor = redactor
+        self._last: dict[tuple[str, int], str] = {}
+        self._now: dict[tuple[str, int], str] = {}
+
+    def __call__(self, text: str, limit: int) -> str:
+        key = (text, limit)
+        done = self._now.get(key)
+        if done is None:
+            done = self._last.get(key)
+            if done is None:
+                done = self.redactor.within(text, limit)
+            self._now[key] = done
+        return done
+
+    def answered(self) -> None:
+        self._last, self._now = self._now, {}
 
 
 def redact_error(exc: SourceError, redactor: Redactor) -> SourceError:
@@ -76,13 +104,16 @@ class RedactingSource:
     def __init__(self, source: _Readable, redactor: Redactor) -> None:
         self.source = source
         self.redactor = redactor
+        self._remembered = _Remembered(redactor)
 
     async def current(self) -> Snapshot:
         try:
             snapshot = await self.source.current()
         except SourceError as exc:
             raise redact_error(exc, self.redactor) from None
-        return redact_snapshot(snapshot, self.redactor)
+        clean = redact_snapshot(snapshot, self._remembered)
+        self._remembered.answered()
+        return clean
 
     async def history(self, limit: int = 20) -> list[Snapshot]:
         try:

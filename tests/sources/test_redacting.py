@@ -114,3 +114,28 @@ async def test_the_task_commands_output_is_redacted_too() -> None:
     else:
         raise AssertionError("the command failed, and no error")
     assert error == f"EADM_TASK_COMMAND exited with code 3: Access denied for {FNR_MARK}"
+
+
+async def test_the_next_poll_redacts_only_what_is_new_and_keeps_one_answer() -> None:
+    from bot.sources.redacting import _Remembered
+
+    class Counting:
+        """Redacts as the real one does, counting the texts it is given."""
+
+        def __init__(self) -> None:
+            self.texts: list[str] = []
+
+        def within(self, text: str, limit: int) -> str:
+            self.texts.append(text)
+            return Redactor().within(text, limit)
+
+    from bot.core.redact import Redactor
+
+    counting = Counting()
+    remembered = _Remembered(counting)  # type: ignore[arg-type]
+    for message in (f"feil for {FNR}", f"feil for {FNR}", "ny feil"):
+        assert remembered(message, 100) in (f"feil for {FNR_MARK}", "ny feil")
+        remembered.answered()
+    assert counting.texts == [f"feil for {FNR}", "ny feil"], "the repeated text cost nothing"
+    assert remembered(f"feil for {FNR}", 100) == f"feil for {FNR_MARK}"
+    assert counting.texts[-1] == f"feil for {FNR}", "only the last answer's texts are kept"
