@@ -3,6 +3,8 @@ read through the tenant's task or exporter source. Both are read, never started.
 
 from __future__ import annotations
 
+import contextlib
+
 from bot.cli.check.events import found
 from bot.cli.check.verdict import Verdict, failed, passed
 from bot.core.credentials import mask_argv
@@ -10,6 +12,7 @@ from bot.core.domain import StepState
 from bot.core.errors import NotStatusContract, SourceError
 from bot.core.settings import Settings, Tenant
 from bot.sources.api import EadmSource
+from bot.sources.redacting import RedactingSource, redact_error
 
 _CONTRACT_FIX = "point EADM_URL at a server that serves the status contract (docs/sources.md)"
 
@@ -17,7 +20,9 @@ _CONTRACT_FIX = "point EADM_URL at a server that serves the status contract (doc
 async def check_eadm(tenant: Tenant) -> Verdict:
     item = f"[{tenant.name}] eAdm status API"
     token = tenant.eadm_api_token.get_secret_value() if tenant.eadm_api_token else None
-    async with EadmSource(tenant.eadm_url, tenant.name, token) as source:
+    # Read as the bot reads it: what eAdm says comes out redacted, here too.
+    source = RedactingSource(EadmSource(tenant.eadm_url, tenant.name, token), tenant.redactor)
+    async with contextlib.aclosing(source):
         try:
             snapshot = await source.current()
         except SourceError as exc:
@@ -53,7 +58,7 @@ async def check_task(settings: Settings, tenant: Tenant) -> Verdict:
     try:
         task = await reader.read()
     except SourceError as exc:
-        return failed(item, str(exc))
+        return failed(item, str(redact_error(exc, tenant.redactor)))
     finally:
         await reader.aclose()
     where = (
