@@ -1,7 +1,8 @@
 """Logging: readable lines by default, JSON with LOG_FORMAT=json, and never a secret.
 
 Every configured secret is replaced by `***` in every record, whatever logged it, so a token
-that ends up in an exception message from a library still does not reach the log. The rerun
+that ends up in an exception message from a library still does not reach the log; and no
+identity number (nor what REDACT_PATTERNS matches) does either. The rerun
 and ticket addresses and commands count as secrets too, whole and in their parts (a query's
 `code=`, a command's password), since automation services put their credential there.
 
@@ -17,7 +18,7 @@ import logging
 import re
 import subprocess
 import sys
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from datetime import UTC, datetime
 from urllib.parse import unquote, urlsplit
 
@@ -28,13 +29,20 @@ from bot.core.settings import Settings
 
 
 class RedactSecrets(logging.Filter):
-    def __init__(self, secrets: Iterable[str]) -> None:
+    """Secrets replaced by `***` and, with a `redactor`, identity numbers (and the site's
+    patterns) removed: text is redacted where it enters the bot, and this catches what a
+    library or a source says about it on the way in."""
+
+    def __init__(
+        self, secrets: Iterable[str], redactor: Callable[[str], str] | None = None
+    ) -> None:
         super().__init__()
         # Longest first, so a secret that contains another is replaced whole.
         self.secrets = sorted({s for s in secrets if s and len(s) >= 4}, key=len, reverse=True)
+        self.redactor = redactor
 
     def filter(self, record: logging.LogRecord) -> bool:
-        if not self.secrets:
+        if not self.secrets and self.redactor is None:
             return True
         message = record.getMessage()
         if record.exc_info and not record.exc_text:
@@ -51,7 +59,7 @@ class RedactSecrets(logging.Filter):
     def _redact(self, text: str) -> str:
         for secret in self.secrets:
             text = text.replace(secret, "***")
-        return text
+        return self.redactor(text) if self.redactor is not None else text
 
 
 class TenantField(logging.Filter):
@@ -162,7 +170,7 @@ def setup_logging(
     tenants = [tenant.name for tenant in settings.tenants] if settings is not None else []
     handler.addFilter(TenantField(tenants))
     if settings is not None:
-        handler.addFilter(RedactSecrets(secrets_of(settings)))
+        handler.addFilter(RedactSecrets(secrets_of(settings), settings.redactor))
     root = logging.getLogger()
     root.handlers[:] = [handler]
     root.setLevel(level.upper())

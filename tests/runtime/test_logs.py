@@ -130,3 +130,28 @@ def test_the_rerun_and_ticket_addresses_and_commands_are_secrets_too(
     out = stream.getvalue()
     for secret in ("c0deZm9v", "Hemmelig-42", "t1ck3tcode", "/workflows/1/run"):
         assert secret not in out
+
+
+def test_no_identity_number_reaches_the_log_whoever_logs_it(
+    capture: tuple[logging.Logger, io.StringIO, logging.Handler],
+) -> None:
+    from testkit.identity import spaced, synthetic_fnr
+
+    settings = Settings(
+        _env_file=None,  # type: ignore[call-arg]
+        eadm_url="http://eadm.example",
+        alert_channel="C1",
+        redact_patterns='["EMP-\\\\d{5}"]',
+    )
+    number = synthetic_fnr(4, 4, 1944)
+    logger, stream, handler = capture
+    handler.addFilter(RedactSecrets(secrets_of(settings), settings.redactor))
+    handler.setFormatter(logging.Formatter("%(message)s"))
+    logger.error("[t] unknown state %r for step %s", "frozen", f"Export {spaced(number)}")
+    try:
+        raise ValueError(f"bad row for {number} (EMP-12345)")
+    except ValueError:
+        logger.exception("a library failed")
+    out = stream.getvalue()
+    assert number not in out and number[:6] not in out and "EMP-12345" not in out
+    assert "Export [fnr]" in out and "bad row for [fnr] ([redacted])" in out
