@@ -85,6 +85,7 @@ class Agent:
             task_name=settings.eadm_task_name,
             seconds=settings.eadm_task_timeout,
             tz=settings.tz,
+            redactor=settings.redactor,
         )
         self.redactor = settings.redactor
         self._token = settings.agent_token.get_secret_value().encode()

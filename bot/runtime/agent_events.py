@@ -20,6 +20,7 @@ from datetime import datetime, tzinfo
 
 from bot.core.domain import TaskInfo, TaskState
 from bot.core.event_report import EARLY, in_window
+from bot.core.redact import Redactor
 from bot.core.windows_events import EventsReading
 from bot.sources.events import EventsError, events_redactor, read_events
 
@@ -41,12 +42,20 @@ def run_key(task: TaskInfo) -> RunKey:
 
 class RunEvents:
     def __init__(
-        self, command: list[str] | None, *, task_name: str, seconds: float, tz: tzinfo
+        self,
+        command: list[str] | None,
+        *,
+        task_name: str,
+        seconds: float,
+        tz: tzinfo,
+        redactor: Redactor | None = None,
     ) -> None:
         self.command = command
         self.task_name = task_name
         self.seconds = seconds
         self.tz = tz
+        # The agent's REDACT_PATTERNS with the identity numbers; those alone without it.
+        self.redactor = redactor or events_redactor()
         self.reads = 0  # readings started, for tests and the log
         self._key: RunKey | None = None
         self._reading: EventsReading | None = None
@@ -77,7 +86,7 @@ class RunEvents:
                 since=since,
                 seconds=self.seconds,
                 tz=self.tz,
-                redactor=events_redactor(),
+                redactor=self.redactor,
             )
         except EventsError as exc:
             log.warning(

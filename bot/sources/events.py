@@ -78,8 +78,9 @@ def events_command(tenant: Tenant) -> list[str] | None:
 
 def events_redactor(tenant: Tenant | None = None) -> Redactor:
     """The one redactor every event text passes through before it is stored, rendered or
-    sent, here and in the agent."""
-    return Redactor()
+    sent: the tenant's own (identity numbers, REDACT_PATTERNS, its `redact_patterns`), or,
+    where no tenant is known, identity numbers alone (the agent gives its own)."""
+    return tenant.redactor if tenant is not None else Redactor()
 
 
 def redacted(reading: EventsReading, redactor: Redactor) -> EventsReading:

@@ -58,3 +58,17 @@ async def test_a_failing_commands_error_is_served_redacted(tmp_path: Path) -> No
     response = await serve_and_read([sys.executable, "-c", script], tmp_path)
     assert response.status_code == 502
     assert "no access for [fnr]" in response.json()["error"] and FNR not in response.text
+
+
+def test_the_agents_event_viewer_readings_use_its_redactor(tmp_path: Path) -> None:
+    settings = load_settings(
+        require_slack=False,
+        require_tenants=False,
+        agent_token=TOKEN,
+        agent_secret="agent-secret-0123456789",
+        eadm_task_command=json.dumps([sys.executable, str(STAND_IN), str(FAILED)]),
+        redact_patterns='["ANS-\\\\d{4}"]',
+    )
+    agent = Agent(settings)
+    assert agent.events.redactor is settings.redactor
+    assert agent.events.redactor("ANS-1234") == "[redacted]"

@@ -12,7 +12,7 @@ from aiohttp import web
 
 from bot.core.domain import EXPORT_AD, IMPORT_HR
 from bot.core.errors import NotStatusContract, SourceError
-from bot.core.redact import FNR_MARK, REDACTED_MARK
+from bot.core.redact import FNR_MARK, REDACTED_MARK, Redactor
 from bot.core.settings import Tenant
 from bot.sources import source_for
 from bot.sources.redacting import MESSAGE_LIMIT
@@ -129,8 +129,6 @@ async def test_the_next_poll_redacts_only_what_is_new_and_keeps_one_answer() -> 
             self.texts.append(text)
             return Redactor().within(text, limit)
 
-    from bot.core.redact import Redactor
-
     counting = Counting()
     remembered = _Remembered(counting)  # type: ignore[arg-type]
     for message in (f"feil for {FNR}", f"feil for {FNR}", "ny feil"):
@@ -139,3 +137,13 @@ async def test_the_next_poll_redacts_only_what_is_new_and_keeps_one_answer() -> 
     assert counting.texts == [f"feil for {FNR}", "ny feil"], "the repeated text cost nothing"
     assert remembered(f"feil for {FNR}", 100) == f"feil for {FNR_MARK}"
     assert counting.texts[-1] == f"feil for {FNR}", "only the last answer's texts are kept"
+
+
+def test_event_viewer_texts_pass_through_the_tenants_redactor() -> None:
+    from bot.sources.events import events_redactor
+
+    tenant = Tenant(name="voss", eadm_url="https://x.example.no", channel="C1")
+    tenant.with_site_patterns(Redactor.from_patterns([r"EMP-\d{5}"]))
+    text = f"Logon failure for {FNR} (EMP-12345)"
+    assert events_redactor(tenant)(text) == f"Logon failure for {FNR_MARK} ({REDACTED_MARK})"
+    assert events_redactor()(text) == f"Logon failure for {FNR_MARK} (EMP-12345)"
