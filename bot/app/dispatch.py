@@ -92,6 +92,8 @@ class Dispatch:
                 return await self.reruns.ask(user_id, tenant.name)
             case slash_command.Silence(seconds=seconds, reason=reason):
                 return await self.silences.silence(user_id, tenant.name, seconds, reason)
+            case slash_command.PlannedSilence(window=window, reason=reason):
+                return await self.silences.plan(user_id, tenant.name, window, reason)
             case slash_command.Unsilence():
                 return await self.silences.unsilence(user_id, tenant.name)
         return Answer(t(lang, "command.help"))

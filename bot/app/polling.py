@@ -23,7 +23,8 @@ from bot.core import metrics
 from bot.core.detect import SourceHealth, detect, normal_durations
 from bot.core.domain import TASK_STEP, Condition, Finding, Snapshot
 from bot.core.errors import SourceError
-from bot.core.lifecycle import Change, Decision, Keep, Open, Resolve
+from bot.core.lifecycle import Change, Decision, Escalate, Keep, Open, Resolve
+from bot.core.maintenance import active_window
 from bot.core.settings import Settings, Tenant
 from bot.slack.delivery import Deliverer
 from bot.sources import Source
@@ -103,6 +104,7 @@ class Poller:
             normal=normal_durations(history),
         )
         findings = await self._with_log_lines(tenant, findings)
+        windows = self.settings.maintenance_windows(tenant)
         decisions = await asyncio.to_thread(
             self.store.apply_findings,
             tenant.name,
@@ -111,8 +113,10 @@ class Poller:
             snapshot,
             now=now,
             remind_after=self.settings.remind_after,
+            window=active_window(windows, now, self.settings.tz) if windows else None,
+            escalation=self.settings.escalation(tenant),
         )
-        _count(findings, decisions)
+        _count(tenant.name, findings, decisions)
         if self.deliverer is not None and any(not _quiet(d) for d in decisions):
             self.deliverer.kick()  # not awaited: a busy channel's pace must not hold up polls
         for listener in self.listeners:
@@ -212,7 +216,7 @@ def _quiet(decision: Decision) -> bool:
     return isinstance(decision, Keep)
 
 
-def _count(findings: Sequence[Finding], decisions: Sequence[Decision]) -> None:
+def _count(tenant: str, findings: Sequence[Finding], decisions: Sequence[Decision]) -> None:
     for finding in findings:
         metrics.FINDINGS.labels(condition=finding.condition.value).inc()
     for decision in decisions:
@@ -222,3 +226,5 @@ def _count(findings: Sequence[Finding], decisions: Sequence[Decision]) -> None:
             metrics.ALERTS.labels(condition=decision.finding.condition.value, event="changed").inc()
         elif isinstance(decision, Resolve):
             metrics.ALERTS.labels(condition="any", event="resolved").inc()
+        elif isinstance(decision, Escalate):
+            metrics.ESCALATIONS.labels(tenant=tenant).inc()

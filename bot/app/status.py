@@ -12,6 +12,7 @@ from slack_sdk.web.async_client import AsyncWebClient
 
 from bot.app.access import Access, MembershipUnknown
 from bot.app.context import Answer, Context
+from bot.app.windows import Windows
 from bot.core.domain import Condition, Snapshot, snapshot_from_dict
 from bot.core.i18n import t
 from bot.core.lifecycle import AlertState
@@ -32,10 +33,13 @@ HomePart = tuple[StatusFacts, list[Snapshot]]
 
 
 class Status:
-    def __init__(self, ctx: Context, access: Access, client: AsyncWebClient) -> None:
+    def __init__(
+        self, ctx: Context, access: Access, client: AsyncWebClient, windows: Windows
+    ) -> None:
         self.ctx = ctx
         self.access = access
         self.client = client
+        self.windows = windows
         self._home_viewers: set[str] = set()
 
     async def facts(self, tenant: Tenant) -> StatusFacts:
@@ -61,6 +65,7 @@ class Status:
         if state is not None and state.current_cycle:
             snapshot = snapshot_from_dict(state.current_cycle)
         failing = state is not None and state.failing_since is not None
+        window, following = self.windows.now_and_next(tenant, self.ctx.clock())
         facts = StatusFacts(
             tenant=tenant.name,
             snapshot=snapshot,
@@ -74,6 +79,9 @@ class Status:
             silenced_until=state.silenced_until if state is not None else None,
             silenced_by=state.silenced_by if state is not None else None,
             silence_reason=state.silence_reason if state is not None else None,
+            silenced_since=state.silenced_since if state is not None else None,
+            window_until=window.end if window is not None else None,
+            next_window=(following.start, following.end) if following is not None else None,
         )
         return facts, recent
 

@@ -23,6 +23,7 @@ from bot.app.reruns import Reruns
 from bot.app.silences import Silences
 from bot.app.status import Status
 from bot.app.support import Support
+from bot.app.windows import Windows
 from bot.core.domain import Snapshot
 from bot.core.lifecycle import Decision, Keep
 from bot.core.playbook import load_playbook
@@ -58,8 +59,9 @@ class UseCases:
         self.reruns = Reruns(self.ctx, self.access, sources, composer.playbook, client)
         self.support = Support(self.ctx, self.access)
         self.events = EventViewer(self.ctx)
-        self.silences = Silences(self.ctx, self.access)
-        self.status = Status(self.ctx, self.access, client)
+        self.windows = Windows(self.ctx)
+        self.silences = Silences(self.ctx, self.access, self.windows)
+        self.status = Status(self.ctx, self.access, client, self.windows)
         self.dispatch = Dispatch(self.ctx, self.access, self.status, self.reruns, self.silences)
         if deliverer is not None:
             kick = deliverer.kick
@@ -73,8 +75,12 @@ class UseCases:
     # -- timers and poll listeners -------------------------------------------------------------
 
     async def tick(self) -> None:
-        """Timers that are not polls: maintenance windows that ended, rerun deadlines. The
-        reruns awaiting their cycle are read once for every tenant, not once per tenant."""
+        """Timers that are not polls: maintenance windows and silences that begin or end,
+        rerun deadlines. Both are read once for every tenant, not once per tenant."""
+        try:
+            await self.windows.tick()
+        except Exception:
+            log.exception("maintenance windows failed; trying again at the next tick")
         awaiting: list[Rerun] = []
         try:
             awaiting = await asyncio.to_thread(self.ctx.store.reruns_awaiting_cycle)
@@ -82,7 +88,6 @@ class UseCases:
             log.exception("could not read the reruns under way; checking them at the next tick")
         for tenant in self.ctx.settings.tenants:
             try:
-                await self.silences.end(tenant)
                 await self.reruns.verify(tenant, None, awaiting)
             except Exception:
                 log.exception("[%s] timer failed; trying again at the next tick", tenant.name)

@@ -1,9 +1,12 @@
-"""Alert lifecycle decisions: open, change, keep, remind, resolve. Pure.
+"""Alert lifecycle decisions: open, change, keep, remind, escalate, resolve. Pure.
 
 Given the tenant's unresolved alerts, this poll's findings and snapshot, and the clock, `plan`
 says what happened to each alert. `bot.core.notify` then says what each decision owes (a snooze
 ended, a window's silence, the messages to Slack), and the store writes both in one
 transaction. Imports only the domain.
+
+Reminders and escalation count from when an alert was first shown in Slack (an alert opened in
+a maintenance window is shown when the window ends), and again from the end of a snooze.
 """
 
 from __future__ import annotations
@@ -47,6 +50,17 @@ class AlertView:
     since: datetime | None = None  # when the trouble began, as detect saw it
     silenced: bool = False  # opened inside a maintenance window and not posted since
     resolved_at: datetime | None = None
+    resolution: str | None = None  # a Resolution's value, once resolved
+    shown_at: datetime | None = None  # first told in Slack; None: when it was opened
+    unsnoozed_at: datetime | None = None  # when its last snooze ended
+    escalated_at: datetime | None = None
+    held: bool = False  # shown before a maintenance window that kept its news back
+
+    @property
+    def shown(self) -> datetime:
+        """When the alert was first in front of people: alerts from before `shown_at` was
+        recorded were told when they opened."""
+        return self.shown_at or self.opened_at
 
 
 @dataclass(frozen=True, slots=True)
@@ -77,12 +91,21 @@ class Remind:
 
 
 @dataclass(frozen=True, slots=True)
+class Escalate:
+    """Nobody acknowledged the alert within the tenant's ESCALATE_AFTER: the next people are
+    called, once. `waited` is how long it had been waiting, in seconds."""
+
+    alert_id: int
+    waited: int
+
+
+@dataclass(frozen=True, slots=True)
 class Resolve:
     alert_id: int
     resolution: Resolution
 
 
-Decision = Open | Change | Keep | Remind | Resolve
+Decision = Open | Change | Keep | Remind | Escalate | Resolve
 
 
 def plan(
@@ -92,8 +115,10 @@ def plan(
     *,
     now: datetime,
     remind_after: float,
+    escalate_after: float = 0,
 ) -> list[Decision]:
-    """The decisions for one poll of one tenant. `snapshot` is None when the poll failed."""
+    """The decisions for one poll of one tenant. `snapshot` is None when the poll failed;
+    `escalate_after` 0 never escalates."""
     by_key = {alert.key: alert for alert in alerts}
     decisions: list[Decision] = []
     found_keys = set()
@@ -106,8 +131,7 @@ def plan(
             decisions.append(Change(alert.id, finding, alert.condition))
         else:
             decisions.append(Keep(alert.id, finding))
-            if _reminder_due(alert, now, remind_after):
-                decisions.append(Remind(alert.id))
+            decisions += _timers(alert, now, remind_after, escalate_after)
     troubled_steps = {f.step for f in findings if f.step is not None}
     for alert in alerts:
         if alert.key in found_keys:
@@ -115,9 +139,20 @@ def plan(
         resolution = _resolution(alert, snapshot, troubled_steps)
         if resolution is not None:
             decisions.append(Resolve(alert.id, resolution))
-        elif _reminder_due(alert, now, remind_after):
-            decisions.append(Remind(alert.id))
+        else:
+            decisions += _timers(alert, now, remind_after, escalate_after)
     return decisions
+
+
+def _timers(
+    alert: AlertView, now: datetime, remind_after: float, escalate_after: float
+) -> list[Decision]:
+    due: list[Decision] = []
+    if reminder_due(alert, now, remind_after):
+        due.append(Remind(alert.id))
+    if (waited := escalation_due(alert, now, escalate_after)) is not None:
+        due.append(Escalate(alert.id, waited))
+    return due
 
 
 def _resolution(
@@ -142,12 +177,28 @@ def _resolution(
     return None
 
 
-def _reminder_due(alert: AlertView, now: datetime, remind_after: float) -> bool:
+def reminder_due(alert: AlertView, now: datetime, remind_after: float) -> bool:
     if alert.state is AlertState.ACKNOWLEDGED:
         return False
     if alert.snoozed_until is not None and now < alert.snoozed_until:
         return False
     last = max(
-        t for t in (alert.opened_at, alert.last_reminded_at, alert.snoozed_until) if t is not None
+        t for t in (alert.shown, alert.last_reminded_at, alert.snoozed_until) if t is not None
     )
     return (now - last).total_seconds() >= remind_after
+
+
+def escalation_due(alert: AlertView, now: datetime, escalate_after: float) -> int | None:
+    """How long (seconds) an alert nobody acknowledged has waited, once that is
+    `escalate_after` or more; None when it is not due. The clock starts when the alert was
+    first shown and again when a snooze ends (an acknowledged alert that is snoozed is waiting
+    again once the snooze is over); an alert escalates once."""
+    if escalate_after <= 0 or alert.escalated_at is not None:
+        return None
+    if alert.state is AlertState.ACKNOWLEDGED:
+        return None
+    if alert.snoozed_until is not None and now < alert.snoozed_until:
+        return None
+    start = max(t for t in (alert.shown, alert.unsnoozed_at, alert.snoozed_until) if t)
+    waited = (now - start).total_seconds()
+    return int(waited) if waited >= escalate_after else None

@@ -37,4 +37,14 @@ RATE_LIMIT_WAITS = Counter(
     "eadm_bot_slack_rate_limited_total",
     "Times Slack asked us to wait (Retry-After): in the call, or in the outbox",
 )
+ESCALATIONS = Counter(
+    "eadm_bot_escalations_total",
+    "Alerts nobody acknowledged in time, escalated (each at most once), by tenant",
+    ["tenant"],
+)
+WINDOWS = Counter(
+    "eadm_bot_maintenance_windows_total",
+    "Stretches of quiet (maintenance windows and silences) begun and ended, by event",
+    ["event"],
+)
 ACTIONS = Counter("eadm_bot_actions_total", "Clicks and commands", ["action", "outcome"])

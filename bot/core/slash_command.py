@@ -2,6 +2,8 @@
 
 With several tenants a command may name one anywhere after the subcommand; with one tenant the
 name may be left out. Anything not understood becomes a `Usage` that says what went wrong.
+`/eadm silence` takes a length (`2h`) or, to plan one ahead, a date and its times
+(`2026-12-24 08:00-16:00`), read as a one-off maintenance window is.
 """
 
 from __future__ import annotations
@@ -10,11 +12,14 @@ import re
 from collections.abc import Sequence
 from dataclasses import dataclass
 
+from bot.core.maintenance import MaintenanceError, Window, parse_window
+
 DEFAULT_HISTORY = 10
 MAX_HISTORY = 50
 _DURATION = re.compile(r"(\d+)\s*(min|d|t|h|m|s)", re.IGNORECASE)
 _UNIT = {"d": 86400, "t": 3600, "h": 3600, "m": 60, "min": 60, "s": 1}
 MAX_SILENCE = 7 * 86400
+_DATE = re.compile(r"\d{4}-\d{2}-\d{2}")
 
 
 @dataclass(frozen=True, slots=True)
@@ -42,6 +47,16 @@ class Silence:
 
 
 @dataclass(frozen=True, slots=True)
+class PlannedSilence:
+    """A silence planned ahead: `window` is a one-off (its `on` date and times), read in
+    TIMEZONE by the caller."""
+
+    tenant: str | None
+    window: Window
+    reason: str | None
+
+
+@dataclass(frozen=True, slots=True)
 class Unsilence:
     tenant: str | None
 
@@ -59,7 +74,7 @@ class Usage:
     params: tuple[tuple[str, str], ...] = ()
 
 
-Command = Status | History | Rerun | Silence | Unsilence | Help | Usage
+Command = Status | History | Rerun | Silence | PlannedSilence | Unsilence | Help | Usage
 
 
 def parse_duration(text: str) -> int | None:
@@ -116,6 +131,8 @@ def parse(text: str, tenants: Sequence[str]) -> Command:
             return _unknown_or_tenant(rest[0], tenants)
         return Rerun(tenant)
     if sub == "silence":
+        if rest and _DATE.fullmatch(rest[0]):
+            return _planned(tenant, rest)
         if not rest or (seconds := parse_duration(rest[0])) is None:
             return Usage("silence.bad")
         reason = " ".join(rest[1:]).strip() or None
@@ -125,6 +142,18 @@ def parse(text: str, tenants: Sequence[str]) -> Command:
             return _unknown_or_tenant(rest[0], tenants)
         return Unsilence(tenant)
     return Usage("command.unknown", (("arg", words[0][:40]),))
+
+
+def _planned(tenant: str | None, rest: list[str]) -> Command:
+    """`2026-12-24 08:00-16:00 [reason]`: one window on one date, as MAINTENANCE reads it."""
+    if len(rest) < 2:
+        return Usage("silence.bad_plan")
+    try:
+        window = parse_window(f"{rest[0]} {rest[1]}")
+    except MaintenanceError:
+        return Usage("silence.bad_plan")
+    reason = " ".join(rest[2:]).strip() or None
+    return PlannedSilence(tenant, window, reason)
 
 
 def _unknown_or_tenant(arg: str, tenants: Sequence[str]) -> Usage:

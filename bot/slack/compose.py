@@ -25,8 +25,10 @@ from bot.slack.render import (
     mention_markup,
     render_alert,
     render_digest,
+    render_escalation,
     render_events_reply,
     render_reply,
+    title,
 )
 from bot.store.tables import Alert, Digest, Outbox
 
@@ -101,7 +103,12 @@ class Composer:
             return self.events_reply(alert, now)
         params = dict(payload.get("params") or {})
         return render_reply(
-            str(payload["msg"]), params, alert.language, tz=self.settings.tz, now=now
+            str(payload["msg"]),
+            params,
+            alert.language,
+            tz=self.settings.tz,
+            now=now,
+            about=headline(alert),
         )
 
     def events_reply(self, alert: Alert, now: datetime) -> str:
@@ -117,3 +124,15 @@ class Composer:
             tz=self.settings.tz,
             now=now,
         )
+
+    def escalation_text(self, row: Outbox, alert: Alert, link: str, now: datetime) -> str:
+        """The escalation channel's message about an alert, linking it."""
+        params = dict((row.payload or {}).get("params") or {})
+        return render_escalation(
+            params, alert.language, tz=self.settings.tz, now=now, about=headline(alert), link=link
+        )
+
+
+def headline(alert: Alert) -> str:
+    """An alert named in a line of its own: what is wrong, and for which tenant."""
+    return f"{title(Condition(alert.condition), alert.step, alert.language)} · {alert.tenant}"

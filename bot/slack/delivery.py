@@ -148,6 +148,7 @@ class Deliverer:
             OutboxKind.REPLY: self._reply,
             OutboxKind.NOTICE: self._notice,
             OutboxKind.DIGEST: self._digest,
+            OutboxKind.ESCALATION: self._escalation,
         }
 
     def kick(self) -> None:
@@ -339,6 +340,25 @@ class Deliverer:
             text=message.text,
             blocks=message.blocks,
             unfurl_links=False,
+            retrying=retrying,
+        )
+
+    async def _escalation(self, row: Outbox, about: About, retrying: bool) -> Landed:
+        """The escalation channel's message: whom it calls, and a link to the alert's message
+        (or to the storm digest that tells it), which it waits for."""
+        alert = about.alert
+        where = about.digest if about.digest is not None else about.copy or alert
+        assert alert is not None and where is not None
+        if not where.message_ts:
+            raise DeliveryError("the alert's own message is not in Slack yet; waiting for it")
+        response = await self._call(
+            "chat.getPermalink", channel=where.channel, message_ts=where.message_ts
+        )
+        link = str(response.get("permalink") or "")
+        return await self._post_once(
+            row,
+            row.channel,
+            text=self.composer.escalation_text(row, alert, link, self.clock()),
             retrying=retrying,
         )
 

@@ -14,23 +14,27 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
+import sqlalchemy as sa
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, col, select
 
-from bot.core import notify
+from bot.core import notify, quiet
 from bot.core.domain import Condition, Finding, Snapshot, snapshot_to_dict
 from bot.core.lifecycle import (
     AlertState,
     AlertView,
     Change,
     Decision,
+    Escalate,
     Keep,
     Open,
     Remind,
     Resolve,
 )
+from bot.core.maintenance import Occurrence
+from bot.core.notify import Hush
 from bot.store.digests import DigestStore, add_copies, owe
-from bot.store.tables import Alert, TenantState
+from bot.store.tables import Alert, AuditEntry, TenantState
 
 log = logging.getLogger(__name__)
 
@@ -61,6 +65,11 @@ def view(row: Alert) -> AlertView:
         since=row.since,
         silenced=row.silenced,
         resolved_at=row.resolved_at,
+        resolution=row.resolution,
+        shown_at=row.shown_at,
+        unsnoozed_at=row.unsnoozed_at,
+        escalated_at=row.escalated_at,
+        held=row.held,
     )
 
 
@@ -74,12 +83,19 @@ class AlertStore(DigestStore):
         *,
         now: datetime,
         remind_after: float,
+        window: Occurrence | None = None,
+        escalation: notify.EscalationRule | None = None,
     ) -> list[Decision]:
         """Decide this poll's outcomes and write them with the messages they owe, in one
-        transaction. Retries once when another process opened an alert first."""
+        transaction. `window` is the tenant's maintenance window at `now` (None outside one),
+        `escalation` its rule. Returns what was decided and done (a reminder or escalation
+        that a window holds back is not). Retries once when another process opened an alert
+        first."""
         for attempt in (1, 2):
             try:
-                return self._apply(tenant, target, findings, snapshot, now, remind_after)
+                return self._apply(
+                    tenant, target, findings, snapshot, now, remind_after, window, escalation
+                )
             except IntegrityError:
                 if attempt == 2:
                     raise
@@ -94,25 +110,33 @@ class AlertStore(DigestStore):
         snapshot: Snapshot | None,
         now: datetime,
         remind_after: float,
+        window: Occurrence | None,
+        escalation: notify.EscalationRule | None,
     ) -> list[Decision]:
         with self.session() as s:
             rows = {row.id: row for row in _unresolved(s, tenant)}
             state = s.get(TenantState, tenant)
+            typed = quiet.silence(state.silenced_since, state.silenced_until) if state else None
             outcomes = notify.outcomes(
                 [view(row) for row in rows.values()],
                 findings,
                 snapshot,
                 now=now,
                 remind_after=remind_after,
-                window_until=state.silenced_until if state else None,
+                quiet=quiet.quiet_now(state.quiet_since if state else None, window, typed, now),
+                escalation=escalation,
             )
             cycle = snapshot_to_dict(snapshot) if snapshot else None
+            done: list[Decision] = []
             for outcome in outcomes:
                 alert = _write(s, tenant, target, outcome, rows, snapshot, cycle, now)
+                if alert is None:
+                    continue  # held back by a window, or done by another process first
+                done.append(outcome.decision)
                 for message in outcome.messages:
                     owe(s, alert, message, now, self.storm)
             s.commit()
-            return [outcome.decision for outcome in outcomes]
+            return done
 
     def get_alert(self, alert_id: int) -> Alert | None:
         with self.session() as s:
@@ -194,8 +218,16 @@ def _write(
     snapshot: Snapshot | None,
     cycle: dict[str, Any] | None,
     now: datetime,
-) -> Alert:
-    """Write one outcome's changes to its alert row (a new row for an opened alert)."""
+) -> Alert | None:
+    """Write one outcome's changes to its alert row (a new row for an opened alert). None
+    when there is nothing to write or owe: a reminder or escalation a window holds back, or a
+    post or an escalation another process made first."""
+    if outcome.hush is Hush.DEFERRED:
+        return None
+    if outcome.hush is Hush.RELEASED:
+        alert = rows[outcome.decision.alert_id]  # type: ignore[union-attr]
+        if not take_once(s, alert, col(Alert.silenced).is_(True), silenced=False, shown_at=now):
+            return None
     match outcome.decision:
         case Open(finding):
             alert = Alert(
@@ -212,6 +244,7 @@ def _write(
                 language=target.language,
                 cycle=cycle,
                 silenced=outcome.silenced,
+                shown_at=None if outcome.silenced else now,
             )
             s.add(alert)
             s.flush()  # the outbox rows need its id
@@ -233,6 +266,20 @@ def _write(
         case Remind(alert_id):
             alert = rows[alert_id]
             alert.last_reminded_at = now
+        case Escalate(alert_id, waited):
+            alert = rows[alert_id]
+            if not take_once(s, alert, col(Alert.escalated_at).is_(None), escalated_at=now):
+                return None
+            s.add(
+                AuditEntry(
+                    at=now,
+                    tenant=tenant,
+                    action="escalate",
+                    alert_id=alert_id,
+                    result="done",
+                    detail=f"nobody acknowledged it for {waited} s",
+                )
+            )
         case Resolve(alert_id, resolution):
             alert = rows[alert_id]
             alert.resolution = resolution.value
@@ -240,12 +287,28 @@ def _write(
             alert.updated_at = now
             if alert.cycle_id == (snapshot.cycle_id if snapshot else None):
                 alert.cycle = cycle
+    if outcome.hush is Hush.HELD:
+        alert.held = True  # its news waits for the window's end
     if outcome.state is not None:
         alert.state = outcome.state.value
     if outcome.snooze_ended:
+        alert.unsnoozed_at = min(alert.snoozed_until or now, now)
         alert.snoozed_until = None
     s.add(alert)
     return alert
+
+
+def take_once(s: Session, alert: Alert, unless_done: Any, **values: Any) -> bool:
+    """Make a change only one process may make (post a silenced alert, escalate): an UPDATE
+    that holds only while `unless_done` does, so of two replicas racing one wins."""
+    won = s.execute(
+        sa.update(Alert).where(col(Alert.id) == alert.id).where(unless_done).values(**values)
+    )
+    if won.rowcount != 1:  # type: ignore[attr-defined]
+        return False
+    for name, value in values.items():
+        setattr(alert, name, value)
+    return True
 
 
 def _owe_all(s: Session, alert: Alert, messages: Sequence[notify.Message], now: datetime) -> None:

@@ -38,8 +38,12 @@ def owe(
     now: datetime,
     storm: storm_rules.StormRule | None = None,
 ) -> None:
-    """Add what `message` about `alert` owes to the outbox, for every channel it is in."""
+    """Add what `message` about `alert` owes to the outbox, for every channel it is in (a
+    message for a channel of its own, such as the escalation channel, once, there)."""
     copies = list(s.exec(select(AlertCopy).where(AlertCopy.alert_id == alert.id)).all())
+    if message.channel is not None:
+        _owe_elsewhere(s, alert, copies, message, now)
+        return
     if not copies:  # an alert from before copies existed: its one channel
         _row(s, alert.tenant, alert.channel, message, now, alert_id=alert.id)
         return
@@ -75,6 +79,25 @@ def _row(
             copy_id=copy.id if copy else None,
             digest_id=digest_id,
         )
+    )
+
+
+def _owe_elsewhere(
+    s: Session, alert: Alert, copies: Sequence[AlertCopy], message: Message, now: datetime
+) -> None:
+    """A message in a channel outside the alert's own that links the alert: it waits behind
+    the alert's own message (or its digest's), whose link it carries."""
+    assert message.channel is not None
+    primary = next((c for c in copies if c.primary), copies[0] if copies else None)
+    _row(
+        s,
+        alert.tenant,
+        message.channel,
+        message,
+        now,
+        alert_id=alert.id,
+        copy=primary,
+        digest_id=primary.digest_id if primary else None,
     )
 
 

@@ -50,7 +50,9 @@ RERUN_ACTIVE = "status IN ({})".format(", ".join(f"'{status}'" for status in in_
 
 
 class TenantState(SQLModel, table=True):
-    """One row per tenant: its poll lease, its source health and its maintenance window."""
+    """One row per tenant: its poll lease, its source health, the silence typed by hand
+    (`silenced_*`; its start may lie ahead, planned) and the stretch of quiet (maintenance
+    windows and that silence together) recorded as begun (`quiet_*`)."""
 
     __tablename__ = "tenant_state"
 
@@ -69,6 +71,8 @@ class TenantState(SQLModel, table=True):
     # When the tenant was told that task history is off in Task Scheduler (once, until a
     # reading finds it on again).
     history_off_told_at: datetime | None = _ts()
+    quiet_since: datetime | None = _ts()  # its beginning was told; None: not quiet
+    quiet_until: datetime | None = _ts()  # when it was last expected to end
 
 
 class CycleRecord(SQLModel, table=True):
@@ -129,6 +133,10 @@ class Alert(SQLModel, table=True):
     silenced: bool = False  # opened during a maintenance window: never posted
     # What Event Viewer said when the alert was told (bot.core.event_report.EventsReport).
     events: dict[str, Any] | None = _json()
+    held: bool = False  # shown before a maintenance window that kept its news back
+    shown_at: datetime | None = _ts()  # first owed to Slack; reminders count from here
+    unsnoozed_at: datetime | None = _ts()  # its last snooze ended: escalation counts again
+    escalated_at: datetime | None = _ts()  # escalated (once)
 
 
 class Outbox(SQLModel, table=True):

@@ -4,11 +4,13 @@ from __future__ import annotations
 
 import pytest
 
+from bot.core.maintenance import parse_window
 from bot.core.slash_command import (
     DEFAULT_HISTORY,
     MAX_SILENCE,
     Help,
     History,
+    PlannedSilence,
     Rerun,
     Silence,
     Status,
@@ -41,6 +43,16 @@ MANY = ["baerum", "asker", "drammen"]
         ("silence 30m patching the DC", ONE, Silence(None, 1800, "patching the DC")),
         ("silence 1h30m asker server move", MANY, Silence("asker", 5400, "server move")),
         ("silence 60d", ONE, Silence(None, MAX_SILENCE, None)),
+        (
+            "silence 2026-12-24 08:00-16:00 asker Jul",
+            MANY,
+            PlannedSilence("asker", parse_window("2026-12-24 08:00-16:00"), "Jul"),
+        ),
+        (
+            "silence 2026-12-31 22:00-02:00",
+            ONE,
+            PlannedSilence(None, parse_window("2026-12-31 22:00-02:00"), None),
+        ),
         ("unsilence", ONE, Unsilence(None)),
         ("unsilence asker", MANY, Unsilence("asker")),
         ("help", ONE, Help()),
@@ -63,6 +75,10 @@ def test_commands(text: str, tenants: list[str], expected: object) -> None:
         ("silence", ONE, "silence.bad"),
         ("silence soon", ONE, "silence.bad"),
         ("silence 0m", ONE, "silence.bad"),
+        ("silence 2026-12-24", ONE, "silence.bad_plan"),
+        ("silence 2026-12-24 8-16", ONE, "silence.bad_plan"),
+        ("silence 2026-12-24 08:00-25:00", ONE, "silence.bad_plan"),
+        ("silence 2026-02-30 08:00-16:00", ONE, "silence.bad_plan"),
         ("rerun now", ONE, "command.unknown"),
         ("unsilence please", ONE, "command.unknown"),
     ],

@@ -16,7 +16,7 @@ from sqlmodel import select
 
 from bot.adapters.registry import Adapters
 from bot.core.domain import Condition, Finding, StepState
-from bot.core.notify import OutboxKind
+from bot.core.notify import EscalationRule, OutboxKind
 from bot.core.playbook import load_playbook
 from bot.core.settings import load_settings
 from bot.sim.slack import SlackDouble
@@ -70,7 +70,7 @@ def deliverer(store: Store, slack: SlackDouble, clock: Clock) -> Deliverer:
     return Deliverer(store, client, composer, owner="test", retry_cap=60, clock=clock)
 
 
-def open_alert(store: Store) -> None:
+def open_alert(store: Store, now: float = 20, escalation: EscalationRule | None = None) -> None:
     snapshot = cycle({"Export AD": StepState.FAILED}, upto=5, message="LDAP error 52")
     finding = Finding(TENANT, "c1", "Export AD", Condition.FAILED, since=at(16), error="LDAP 52")
     store.apply_findings(
@@ -78,8 +78,9 @@ def open_alert(store: Store) -> None:
         Target(channel=CHANNEL, language="en"),
         [finding],
         snapshot,
-        now=at(20),
+        now=at(now),
         remind_after=7200,
+        escalation=escalation,
     )
 
 
@@ -101,7 +102,14 @@ def rows(store: Store) -> list[Outbox]:
 
 def test_the_stored_kinds_never_change() -> None:
     """Rows written by every earlier version hold these words; renaming one strands them."""
-    assert {kind.value for kind in OutboxKind} == {"post", "update", "reply", "notice", "digest"}
+    assert {kind.value for kind in OutboxKind} == {
+        "post",
+        "update",
+        "reply",
+        "notice",
+        "digest",
+        "escalation",
+    }
 
 
 def test_every_kind_has_its_method(deliverer: Deliverer) -> None:
@@ -201,3 +209,25 @@ async def test_a_kind_this_version_does_not_know_waits_for_one_that_does(
     assert unknown.delivered_at is None and unknown.next_attempt_at is not None
     assert unknown.last_error == "kind 'poll' is not one this version sends"
     assert [m["text"] for m in slack.messages(CHANNEL)] == ["still here"]
+
+
+async def test_an_escalation_calls_in_the_thread_and_links_the_alert_elsewhere(
+    store: Store, slack: SlackDouble, deliverer: Deliverer, clock: Clock
+) -> None:
+    oncall = EscalationRule(600, "S0ONCALL", "C0ONCALL")
+    open_alert(store)
+    open_alert(store, now=31, escalation=oncall)  # owed before the alert's post went out
+    clock.now = at(31)
+    # In order behind the alert's own message, whose thread and link they need.
+    assert [await deliverer.run_once() for _ in range(4)] == [1, 1, 1, 0]
+    [posted] = slack.messages(CHANNEL)
+    [called] = slack.thread(CHANNEL, posted["ts"])
+    assert called["text"] == (
+        ":rotating_light: <!subteam^S0ONCALL> *Export AD failed · demo-kommune* has waited "
+        "11 min and nobody has acknowledged it."
+    )
+    [elsewhere] = slack.messages("C0ONCALL")
+    link = f"https://demo-kommune.slack.com/archives/{CHANNEL}/p{posted['ts'].replace('.', '')}"
+    assert elsewhere["text"].startswith(":rotating_light: <!subteam^S0ONCALL> *Export AD failed")
+    assert elsewhere["text"].endswith(f"<{link}|open the alert>.")
+    assert [row.kind for row in rows(store)] == ["post", "reply", "escalation"]

@@ -82,6 +82,7 @@ PURE_IMPORTS = (
     "collections.abc",
     "dataclasses",
     "datetime",
+    "enum",
     "re",
     "typing",
     "bot.core",

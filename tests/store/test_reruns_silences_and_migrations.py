@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import re
 import threading
-from datetime import timedelta
 from typing import Any
 
 import sqlalchemy as sa
@@ -18,9 +17,11 @@ from bot.core.domain import Condition, Finding, StepState
 from bot.core.rerun_status import ACTIVE, RerunStatus
 from bot.store import Store, Target
 from bot.store.db import MIGRATIONS
-from bot.store.tables import RERUN_ACTIVE, Alert, Rerun, TenantState
+from bot.store.silences import Ended, Unsilenced
+from bot.store.tables import RERUN_ACTIVE, Rerun
 from tests import store_rows
 from tests.cycles import at, cycle
+from tests.store.ticks import tick
 
 TENANT = "demo-kommune"
 
@@ -100,40 +101,43 @@ def test_two_processes_clicking_at_once_start_one_rerun(db_url: str) -> None:
         s.dispose()
 
 
-def summary(ended: TenantState, alerts: list[Alert]) -> dict[str, Any]:
-    return {"text": f"{ended.silence_reason}: {[a.step for a in alerts]}"}
+def summary(channel: str, ended: list[Ended]) -> dict[str, Any]:
+    return {"text": "; ".join(f"{e.tenant}: {[a.step for a in e.told]}" for e in ended)}
 
 
-def test_a_window_ends_once_with_a_summary_of_what_it_hid(store: Store) -> None:
-    store.silence(TENANT, at(30), "patching", "U1", at(0))
+def test_a_silence_ends_once_with_a_summary_of_what_it_hid(store: Store) -> None:
+    store.silence(TENANT, at(0), at(30), "patching", "U1", at(0))
     snapshot = cycle({"Import AD": StepState.FAILED}, upto=3, message="LDAP bind failed")
     finding = Finding(TENANT, "c1", "Import AD", Condition.FAILED, since=at(10))
     store.apply_findings(
         TENANT, Target("C1", "en"), [finding], snapshot, now=at(11), remind_after=7200
     )
-    assert store_rows.messages(store) == [], "nothing is posted inside the window"
-    assert not store.end_silence(TENANT, "C1", at(20), summary), "not over yet"
-    assert store.end_silence(TENANT, "C1", at(31), summary)
-    assert not store.end_silence(TENANT, "C1", at(32), summary), "ended once"
+    assert store_rows.messages(store) == [], "nothing is posted inside the silence"
+    assert tick(store, at(20), summarize=summary) == ([], []), "not over yet"
+    assert tick(store, at(31), summarize=summary) == ([], [TENANT])
+    assert tick(store, at(32), summarize=summary) == ([], []), "ended once"
     notice, post = store_rows.messages(store)
-    assert notice.kind == "notice" and notice.payload == {"text": "patching: ['Import AD']"}
+    assert notice.kind == "notice" and notice.payload == {"text": f"{TENANT}: ['Import AD']"}
     assert post.kind == "post", "what is still wrong becomes an ordinary alert"
     (alert,) = store_rows.alerts(store)
-    assert not alert.silenced
+    assert not alert.silenced and alert.shown_at == at(31)
 
 
-def test_a_window_can_end_early(store: Store) -> None:
-    store.silence(TENANT, at(120), None, "U1", at(0))
-    assert store.end_silence(TENANT, "C1", at(5), summary, early=True)
+def test_a_silence_can_end_early(store: Store) -> None:
+    store.silence(TENANT, at(0), at(120), None, "U1", at(0))
+    assert store.end_silence(TENANT, at(5), None, ["C1"], summary) is Unsilenced.ENDED
     state = store.tenant_state(TENANT)
-    assert state is not None and state.silenced_until is None
+    assert state is not None and state.silenced_until is None and state.quiet_since is None
+    (notice,) = store_rows.messages(store)
+    assert notice.payload == {"text": f"{TENANT}: []"}
+    assert store.end_silence(TENANT, at(6), None, ["C1"], summary) is Unsilenced.NOT_SILENCED
 
 
-def test_extending_a_window_keeps_its_start(store: Store) -> None:
-    store.silence(TENANT, at(30), None, "U1", at(0))
-    state = store.silence(TENANT, at(90), "longer", "U1", at(10))
+def test_extending_a_silence_keeps_its_start(store: Store) -> None:
+    store.silence(TENANT, at(0), at(30), None, "U1", at(0))
+    state = store.silence(TENANT, at(10), at(90), "longer", "U1", at(10))
     assert state.silenced_since == at(0) and state.silenced_until == at(90)
-    assert state.silenced_until - state.silenced_since == timedelta(minutes=90)
+    assert state.quiet_since == at(0) and state.quiet_until == at(90)
 
 
 def test_the_models_match_the_migrations(store: Store) -> None:
@@ -176,20 +180,20 @@ def test_a_new_condition_speaks_up_through_a_snooze(store: Store) -> None:
     assert ("reply", "reply.changed") in kinds
 
 
-def test_a_window_summary_leaves_out_what_an_earlier_window_hid(store: Store) -> None:
+def test_a_silence_summary_leaves_out_what_an_earlier_one_hid(store: Store) -> None:
     target = Target("C1", "en")
-    store.silence(TENANT, at(30), "first", "U1", at(0))
+    store.silence(TENANT, at(0), at(30), "first", "U1", at(0))
     failed = cycle({"Import AD": StepState.FAILED}, upto=3, message="LDAP bind failed")
     finding = Finding(TENANT, "c1", "Import AD", Condition.FAILED, since=at(10))
     store.apply_findings(TENANT, target, [finding], failed, now=at(11), remind_after=7200)
     fixed = cycle(cycle_id="c2", start=at(20))
     store.apply_findings(TENANT, target, [], fixed, now=at(25), remind_after=7200)
-    assert store.end_silence(TENANT, "C1", at(31), summary)
-    store.silence(TENANT, at(90), "second", "U1", at(60))
-    assert store.end_silence(TENANT, "C1", at(91), summary)
+    tick(store, at(31), summarize=summary)
+    store.silence(TENANT, at(60), at(90), "second", "U1", at(60))
+    tick(store, at(91), summarize=summary)
     first, second = (m.payload for m in store_rows.messages(store))
-    assert first == {"text": "first: ['Import AD']"}, "resolved inside: listed, not posted"
-    assert second == {"text": "second: []"}
+    assert first == {"text": f"{TENANT}: ['Import AD']"}, "resolved inside: listed, not posted"
+    assert second == {"text": f"{TENANT}: []"}
 
 
 def test_a_reminder_after_a_snooze_ran_out_opens_the_alert_again(store: Store) -> None:

@@ -35,6 +35,33 @@ def check_settings(
             problems.append(problem("ALERT_CHANNEL", "missing"))
     if settings.ticket_email_to and settings.smtp_url is None:
         problems.append(problem("SMTP_URL", "missing while TICKET_EMAIL_TO is set"))
+    problems += _escalation_problems(settings)
+    return problems
+
+
+def _escalation_problems(settings: Settings) -> list[str]:
+    """Escalation after a while but nobody to escalate to: said once for the environment's
+    ESCALATE_AFTER and ESCALATE_TO, and once for each tenant that set either itself."""
+    problems: list[str] = []
+    global_problem = problem(
+        "ESCALATE_AFTER", f"is {settings.escalate_after:g} s but ESCALATE_TO names nobody"
+    )
+    if not settings.tenants and settings.escalate_after and settings.escalate_to in (None, "none"):
+        problems.append(global_problem)
+    for tenant in settings.tenants:
+        after = settings.escalate_after if tenant.escalate_after is None else tenant.escalate_after
+        to = tenant.escalate_to or settings.escalate_to
+        if not after or to not in (None, "none"):
+            continue
+        if tenant.escalate_after is None and tenant.escalate_to is None:
+            if global_problem not in problems:
+                problems.append(global_problem)
+            continue
+        problems.append(
+            f"tenant {tenant.name!r}: escalate_after is {after:g} s but nobody is named to "
+            "escalate to; set its escalate_to (or ESCALATE_TO), or escalate_after = 0 to turn "
+            "escalation off for it."
+        )
     return problems
 
 

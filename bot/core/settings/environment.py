@@ -16,6 +16,8 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 from pydantic import Field, PrivateAttr, SecretStr, field_validator, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
+from bot.core.maintenance import MaintenanceError, Window, parse_windows
+from bot.core.notify import EscalationRule
 from bot.core.redact import PatternError, Redactor, compile_patterns
 from bot.core.retention import Retention
 from bot.core.settings import sources
@@ -94,6 +96,12 @@ class Settings(BaseSettings):
     source_down_after: float = Field(default=_THRESHOLDS.source_down_after, ge=0)
     remind_after: float = Field(default=7200, gt=0)
 
+    # Maintenance windows and escalation
+    maintenance: str | None = None  # windows in TIMEZONE, separated by commas
+    escalate_after: float = Field(default=0, ge=0)  # 0: never
+    escalate_to: Mention | None = None
+    escalate_channel: str | None = None
+
     # Actions
     rerun_command: Argv = None
     rerun_webhook_url: Url | None = None
@@ -133,6 +141,7 @@ class Settings(BaseSettings):
     # read from the environment.
     _tenants: list[Tenant] = PrivateAttr(default_factory=list)
     _redactor: Redactor = PrivateAttr(default_factory=Redactor)
+    _windows: tuple[Window, ...] = PrivateAttr(default=())
 
     @field_validator("eadm_source")
     @classmethod
@@ -160,6 +169,15 @@ class Settings(BaseSettings):
             raise ValueError(f"{value!r} is not a known time zone") from None
         return value
 
+    @field_validator("maintenance")
+    @classmethod
+    def _maintenance(cls, value: str | None) -> str | None:
+        try:
+            parse_windows(value)
+        except MaintenanceError as exc:
+            raise ValueError(str(exc)) from None
+        return value
+
     @field_validator("database_url")
     @classmethod
     def _db(cls, value: str) -> str:
@@ -172,6 +190,7 @@ class Settings(BaseSettings):
 
     @model_validator(mode="after")
     def _read_tenants(self) -> Settings:
+        self._windows = tuple(parse_windows(self.maintenance))
         if self.eadm_bot_config:
             self._tenants = tenants_from_file(
                 self.eadm_bot_config, language=self.language, task_timeout=self.eadm_task_timeout
@@ -286,6 +305,21 @@ class Settings(BaseSettings):
             cycle_due_after=self.cycle_due_after,
             source_down_after=self.source_down_after,
         )
+
+    def maintenance_windows(self, tenant: Tenant) -> tuple[Window, ...]:
+        """A tenant's maintenance windows: its own `maintenance` (`[]` for none), else
+        MAINTENANCE."""
+        own = tenant.windows
+        return own if own is not None else self._windows
+
+    def escalation(self, tenant: Tenant) -> EscalationRule | None:
+        """Whom a tenant's unacknowledged alerts escalate to and when, its own settings before
+        the environment's; None when it does not escalate."""
+        after = self.escalate_after if tenant.escalate_after is None else tenant.escalate_after
+        to = tenant.escalate_to or self.escalate_to
+        if not after or to is None or to == "none":
+            return None
+        return EscalationRule(after, to, tenant.escalate_channel or self.escalate_channel)
 
     @property
     def tz(self) -> tzinfo:

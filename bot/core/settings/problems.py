@@ -43,6 +43,13 @@ FIXES: dict[str, str] = {
     "DATABASE_URL": "set it to sqlite:///path/to/eadm-bot.db or postgresql+psycopg://user@host/db",
     "MENTION": "set it to a Slack user group ID (S0123ABCD: the group's ID, not its @handle), "
     "a user ID (U0123ABCD or W0123ABCD), here or channel, or leave it unset",
+    "ESCALATE_TO": "set it to a Slack user group ID (S0123ABCD: the group's ID, not its "
+    "@handle), a user ID (U0123ABCD or W0123ABCD), here or channel",
+    "ESCALATE_AFTER": "set ESCALATE_TO to whom an alert nobody acknowledged is escalated (a "
+    "user group ID S0123ABCD, a user ID U0123ABCD, here or channel), or ESCALATE_AFTER=0 to "
+    "turn escalation off",
+    "MAINTENANCE": "separate windows with commas, e.g. "
+    'MAINTENANCE="second tue 22:00-02:00, sun 06:00-08:00" (see docs/alerts.md)',
     "EADM_PORTAL_STATUS_URL": "set it to the exact address of the portal's Synchronization "
     "Status page as your browser shows it, or leave it unset",
     "EADM_PORTAL_IMPORT_HISTORY_URL": "set it to the exact address of the portal's Import "

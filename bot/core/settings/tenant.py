@@ -10,6 +10,7 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, Field, PrivateAttr, SecretStr, field_validator, model_validator
 
+from bot.core.maintenance import MaintenanceError, Window, parse_windows
 from bot.core.redact import PatternError, Redactor, compile_patterns
 from bot.core.settings.sources import DEFAULT_SOURCE, SourceKind, parse_sources, unmet_sources
 from bot.core.settings.validators import Argv, Mention, PageUrl, UrlOrEmpty, Users
@@ -82,9 +83,16 @@ class Tenant(BaseModel):
     channels: list[str] = Field(default_factory=list)
     # This tenant's own identifiers to remove, after REDACT_PATTERNS (regular expressions).
     redact_patterns: list[str] = Field(default_factory=list)
+    # Its own maintenance windows in place of MAINTENANCE (None: those; []: none at all).
+    maintenance: list[str] | None = None
+    # Its own escalation, in place of ESCALATE_AFTER / ESCALATE_TO / ESCALATE_CHANNEL.
+    escalate_after: float | None = Field(default=None, ge=0)  # 0: this tenant never
+    escalate_to: Mention | None = None
+    escalate_channel: str | None = None
 
     # Identity numbers and the patterns, compiled once: the settings give it REDACT_PATTERNS too.
     _redactor: Redactor = PrivateAttr(default_factory=Redactor)
+    _windows: tuple[Window, ...] | None = PrivateAttr(default=None)
 
     @model_validator(mode="before")
     @classmethod
@@ -114,6 +122,23 @@ class Tenant(BaseModel):
             raise ValueError(str(exc)) from None
         return value
 
+    @field_validator("maintenance", mode="before")
+    @classmethod
+    def _maintenance(cls, value: Any) -> Any:
+        """One string of windows separated by commas is as good as a list."""
+        items = [value] if isinstance(value, str) else value
+        try:
+            parse_windows(items)
+        except MaintenanceError as exc:
+            raise ValueError(str(exc)) from None
+        return items
+
+    @model_validator(mode="after")
+    def _parse_windows(self) -> Tenant:
+        if self.maintenance is not None:
+            self._windows = tuple(parse_windows(self.maintenance))
+        return self
+
     @model_validator(mode="after")
     def _source_needs(self) -> Tenant:
         unmet = unmet_sources(
@@ -136,6 +161,11 @@ class Tenant(BaseModel):
     def with_site_patterns(self, site: Redactor) -> None:
         """Put the site's REDACT_PATTERNS before this tenant's own, once, at start-up."""
         self._redactor = site.extended(self.redact_patterns)
+
+    @property
+    def windows(self) -> tuple[Window, ...] | None:
+        """Its own maintenance windows, parsed; None when MAINTENANCE holds for it."""
+        return self._windows
 
     @property
     def all_channels(self) -> tuple[str, ...]:

@@ -17,9 +17,15 @@ from bot.core.settings.tenant import Tenant
 TENANT_SETTING = "tenant_setting"
 
 # What to tell an admin for a tenant's own setting; the others point at the reference.
+_MENTION_FIX = (
+    "set it to a Slack user group ID (S0123ABCD), a user ID (U0123ABCD or "
+    'W0123ABCD), "here", "channel", or "none" for nobody'
+)
 _FIXES: dict[str, str] = {
-    "mention": "set it to a Slack user group ID (S0123ABCD), a user ID (U0123ABCD or "
-    'W0123ABCD), "here", "channel", or "none" for nobody',
+    "mention": _MENTION_FIX,
+    "escalate_to": _MENTION_FIX,
+    "maintenance": 'give a list of windows, e.g. maintenance = ["second tue 22:00-02:00"], or '
+    "maintenance = [] for none (see docs/alerts.md)",
     "redact_patterns": 'set it to a list of Python regular expressions, e.g. ["EMP-\\\\d{5}"]',
 }
 _SEE = "see docs/tenants.md"

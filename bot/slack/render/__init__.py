@@ -9,9 +9,10 @@ One module per surface, and one they all share:
 - `alert`: the alert message, its advice and buttons (`AlertFacts` is what it shows);
 - `status`: `/eadm status`, `/eadm history` and the App Home (`StatusFacts`, `AlertLink`);
 - `ticket`: the support ticket's text and the modal that edits it;
-- `replies`: thread replies under an alert;
+- `replies`: thread replies under an alert, and an escalation's message elsewhere;
 - `events`: what Event Viewer says, in an alert's thread and as its ticket's attachment;
 - `digest`: the storm digest;
+- `windows`: the notice when maintenance windows begin and the summary when they end;
 - `questions`: private questions with one button.
 
 Everything a person reads comes from the message catalogue (`bot.core.i18n`) and the playbook.
@@ -27,14 +28,16 @@ from bot.slack.render.events import events_file, render_events_reply
 from bot.slack.render.formatting import (
     SlackMessage,
     fmt_duration,
+    fmt_span,
     fmt_time,
+    fmt_until,
     mention_markup,
     step_name,
     title,
     truncate,
 )
 from bot.slack.render.questions import render_question, ticket_again_question, ticket_offer
-from bot.slack.render.replies import render_reply
+from bot.slack.render.replies import render_escalation, render_reply
 from bot.slack.render.status import (
     AlertLink,
     StatusFacts,
@@ -44,22 +47,35 @@ from bot.slack.render.status import (
     render_status,
 )
 from bot.slack.render.ticket import render_ticket, render_ticket_modal
+from bot.slack.render.windows import (
+    Came,
+    CameAndWent,
+    WindowTold,
+    window_began,
+    window_summary,
+)
 
 __all__ = [
     "AlertFacts",
     "AlertLink",
+    "Came",
+    "CameAndWent",
     "SlackMessage",
     "StatusFacts",
+    "WindowTold",
     "cycle_lines",
     "events_file",
     "fmt_duration",
+    "fmt_span",
     "fmt_time",
+    "fmt_until",
     "history_lines",
     "mention_markup",
     "outcome",
     "portal_line",
     "render_alert",
     "render_digest",
+    "render_escalation",
     "render_events_reply",
     "render_history",
     "render_home",
@@ -74,4 +90,6 @@ __all__ = [
     "ticket_offer",
     "title",
     "truncate",
+    "window_began",
+    "window_summary",
 ]

@@ -8,7 +8,7 @@ says it the way every other surface does. Pure: no I/O.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import datetime, tzinfo
+from datetime import datetime, timedelta, tzinfo
 from typing import Any
 
 from bot.core.domain import Condition, StepState
@@ -78,6 +78,22 @@ def fmt_time(value: datetime, tz: tzinfo, now: datetime) -> str:
     if local.date() == now.astimezone(tz).date():
         return local.strftime("%H:%M")
     return local.strftime("%d.%m %H:%M")
+
+
+def fmt_until(value: datetime, tz: tzinfo, now: datetime) -> str:
+    """`02:00` for a time within a day from now (tonight's window ends at 02:00), else with
+    its date as `fmt_time` writes it."""
+    if timedelta(0) <= value - now < timedelta(days=1):
+        return value.astimezone(tz).strftime("%H:%M")
+    return fmt_time(value, tz, now)
+
+
+def fmt_span(start: datetime, end: datetime, tz: tzinfo, now: datetime) -> str:
+    """`22:00–02:00`, `12.01 22:00–02:00`: a stretch of time whose end needs no date of its
+    own when it falls within a day of its start."""
+    close = end - start <= timedelta(days=1)
+    last = end.astimezone(tz).strftime("%H:%M") if close else fmt_time(end, tz, now)
+    return f"{fmt_time(start, tz, now)}–{last}"
 
 
 def step_name(name: str | None, lang: str) -> str:

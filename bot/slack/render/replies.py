@@ -1,8 +1,8 @@
 """Thread replies under an alert: the text a lifecycle change owes (changed, reminded,
-acknowledged, snoozed, ticket opened, resolved, a start Task Scheduler ignored while the run
-went on), from its catalogue key and the parameters
-frozen when it was owed. Times and durations are formatted when the reply is sent, in the
-alert's language. Pure: no I/O.
+escalated, acknowledged, snoozed, ticket opened, resolved, a start Task Scheduler ignored
+while the run went on), from its catalogue key and the parameters frozen when it was owed; and
+the escalation's message in the escalation channel. Times and durations are formatted when the
+reply is sent, in the alert's language. Pure: no I/O.
 """
 
 from __future__ import annotations
@@ -11,11 +11,39 @@ from datetime import datetime, tzinfo
 from typing import Any
 
 from bot.core.i18n import t
-from bot.slack.render.formatting import fmt_duration, fmt_time
+from bot.slack.render.formatting import fmt_duration, fmt_time, mention_markup
 
 
-def render_reply(key: str, params: dict[str, Any], lang: str, *, tz: tzinfo, now: datetime) -> str:
-    """A thread reply owed by a lifecycle change; params were frozen when it was owed."""
+def render_reply(
+    key: str,
+    params: dict[str, Any],
+    lang: str,
+    *,
+    tz: tzinfo,
+    now: datetime,
+    about: str | None = None,
+) -> str:
+    """A thread reply owed by a lifecycle change; params were frozen when it was owed. `about`
+    names the alert (its title and tenant), for a line that may stand in a storm digest's
+    thread among many alerts' lines."""
+    values = _values(params, lang, tz, now, about)
+    if key == "reply.resolved":
+        key = f"reply.resolved.{values.pop('resolution', 'recovered')}"
+    return t(lang, key, **values)
+
+
+def render_escalation(
+    params: dict[str, Any], lang: str, *, tz: tzinfo, now: datetime, about: str, link: str
+) -> str:
+    """The message in the escalation channel: whom it calls, how long the alert waited, and
+    a link to the alert (Slack notifies only a channel's members of a mention posted in it)."""
+    values = _values(params, lang, tz, now, about)
+    return t(lang, "escalation.posted", link=link, **values)
+
+
+def _values(
+    params: dict[str, Any], lang: str, tz: tzinfo, now: datetime, about: str | None
+) -> dict[str, Any]:
     values = dict(params)
     for name in ("until", "time"):
         if name in values:
@@ -25,6 +53,7 @@ def render_reply(key: str, params: dict[str, Any], lang: str, *, tz: tzinfo, now
     for name in ("condition", "previous"):
         if name in values:
             values[name] = t(lang, f"condition.{values[name]}.name")
-    if key == "reply.resolved":
-        key = f"reply.resolved.{values.pop('resolution', 'recovered')}"
-    return t(lang, key, **values)
+    if "to" in values:
+        values["to"] = mention_markup(str(values["to"])) or ""
+        values["alert"] = about or ""
+    return values

@@ -34,7 +34,9 @@ from bot.slack.render.formatting import (
     TEXT_MAX,
     SlackMessage,
     fmt_duration,
+    fmt_span,
     fmt_time,
+    fmt_until,
     one_line,
     title,
     truncate,
@@ -64,6 +66,9 @@ class StatusFacts:
     silenced_until: datetime | None = None
     silenced_by: str | None = None
     silence_reason: str | None = None
+    silenced_since: datetime | None = None  # ahead of now: a silence planned
+    window_until: datetime | None = None  # in a maintenance window until then
+    next_window: tuple[datetime, datetime] | None = None  # the next one, start and end
 
 
 def _status_sections(facts: StatusFacts, lang: str, tz: tzinfo, now: datetime) -> list[str]:
@@ -74,17 +79,7 @@ def _status_sections(facts: StatusFacts, lang: str, tz: tzinfo, now: datetime) -
         since = fmt_time(facts.failing_since or now, tz, now)
         error = truncate(one_line(facts.source_error), 500, lang)
         notes.append(t(lang, "command.source_down", time=since, error=error))
-    if facts.silenced_until and facts.silenced_until > now:
-        reason = f" ({facts.silence_reason})" if facts.silence_reason else ""
-        notes.append(
-            t(
-                lang,
-                "command.silenced_line",
-                until=fmt_time(facts.silenced_until, tz, now),
-                user=facts.silenced_by or "?",
-                reason=reason,
-            )
-        )
+    notes += _quiet_lines(facts, lang, tz, now)
     if notes:
         sections.append("\n".join(notes))
     if facts.snapshot is None or not facts.snapshot.steps:
@@ -118,6 +113,29 @@ def _status_sections(facts: StatusFacts, lang: str, tz: tzinfo, now: datetime) -
     else:
         sections.append(t(lang, "command.no_alerts"))
     return sections
+
+
+def _quiet_lines(facts: StatusFacts, lang: str, tz: tzinfo, now: datetime) -> list[str]:
+    """The silence typed by hand (running or planned), the maintenance window the tenant is
+    in, and the next one."""
+    lines: list[str] = []
+    reason = f" ({facts.silence_reason})" if facts.silence_reason else ""
+    if facts.silenced_until and facts.silenced_until > now:
+        if facts.silenced_since and facts.silenced_since > now:
+            span = fmt_span(facts.silenced_since, facts.silenced_until, tz, now)
+            user = facts.silenced_by or "?"
+            lines.append(t(lang, "window.planned_line", span=span, user=user, reason=reason))
+        else:
+            until = fmt_time(facts.silenced_until, tz, now)
+            user = facts.silenced_by or "?"
+            lines.append(t(lang, "command.silenced_line", until=until, user=user, reason=reason))
+    if facts.window_until and facts.window_until > now:
+        end = fmt_until(facts.window_until, tz, now)
+        lines.append(t(lang, "window.status_line", end=end))
+    if facts.next_window is not None:
+        span = fmt_span(*facts.next_window, tz, now)
+        lines.append(t(lang, "window.next_line", span=span))
+    return lines
 
 
 def render_status(facts: StatusFacts, lang: str, *, tz: tzinfo, now: datetime) -> SlackMessage:
