@@ -37,6 +37,8 @@ class Workspace:
         self.usergroups = usergroups or {}
         self.socket_url = socket_url
         self.channels: dict[str, list[dict[str, Any]]] = {}
+        # Who is in a channel, where it matters; a channel not named here has every user.
+        self.members: dict[str, list[str]] = {}
         self.views: dict[str, dict[str, Any]] = {}
         # What a person sees besides the channel: answers only they see (chat.postEphemeral
         # and ephemeral response_url posts), and whose screen a modal opened on.
@@ -208,6 +210,11 @@ class Workspace:
     def _m_conversations_info(self, params: dict[str, Any]) -> dict[str, Any]:
         channel = self.channel_id(str(params.get("channel", "")))
         return {"ok": True, "channel": {**self._channel(channel), "is_member": True}}
+
+    def _m_conversations_members(self, params: dict[str, Any]) -> dict[str, Any]:
+        channel = self.channel_id(str(params.get("channel", "")))
+        found = self.members.get(channel, [BOT["user_id"], *self.users])
+        return {"ok": True, "members": found, "response_metadata": {"next_cursor": ""}}
 
     def _m_conversations_join(self, params: dict[str, Any]) -> dict[str, Any]:
         return self._m_conversations_info(params)

@@ -5,8 +5,9 @@ Nothing here changes anything: the database is read, not migrated; Slack is aske
 to; eAdm's status is read; rerun runners and ticket targets are probed, never fired. One module
 per job: `verdict` (a verdict and its line), `command` (the run, in order, and the summary),
 and the checks themselves: `database`, `slack`, `eadm` (the status API and the sync task),
-`events` (Event Viewer, through the events command) and `adapters` (rerun runners and ticket
-targets).
+`events` (Event Viewer, through the events command), `adapters` (rerun runners and ticket
+targets) and `windows` (each tenant's next maintenance window, and whether the people an alert
+escalates to are in its channel).
 """
 
 from bot.cli.check.adapters import check_rerun, check_ticket

@@ -22,6 +22,7 @@ from bot.cli.check.slack import (
     membership_events,
 )
 from bot.cli.check.verdict import Verdict, guarded, passed, skipped
+from bot.cli.check.windows import check_escalation, check_windows
 from bot.core.errors import ConfigError
 from bot.core.settings import Settings, Tenant, check_settings, load_settings
 from bot.sources.events import events_command
@@ -121,7 +122,7 @@ async def check_tenant(
 ) -> list[Verdict]:
     channel_item = f"[{tenant.name}] alert channel {tenant.channel}"
     adapters = Adapters.resolve([tenant])  # exactly as the running bot resolves them
-    checks: list[tuple[str, Awaitable[Verdict]]] = [
+    checks: list[tuple[str, Awaitable[Verdict | list[Verdict]]]] = [
         ("rerun runner", check_rerun(tenant, adapters)),
         ("ticket target", check_ticket(tenant, adapters)),
     ]
@@ -133,10 +134,19 @@ async def check_tenant(
         checks.insert(0, ("eAdm status API", check_eadm(tenant)))
     if slack_works:
         checks.insert(0, ("alert channel", check_channel(settings, tenant, client)))
+    if slack_works and settings.escalation(tenant) is not None:
+        checks.append(("escalation", _optional(check_escalation(settings, tenant, client))))
     results = await asyncio.gather(
         *(guarded(f"[{tenant.name}] {what}", work) for what, work in checks)
     )
     verdicts = [verdict for found in results for verdict in found]
     if not slack_works:
         verdicts.insert(0, skipped(channel_item, "not checked, the Slack token does not work"))
+    if settings.maintenance_windows(tenant):
+        verdicts.append(check_windows(settings, tenant))
     return verdicts
+
+
+async def _optional(check: Awaitable[Verdict | None]) -> list[Verdict]:
+    found = await check
+    return [found] if found is not None else []

@@ -49,7 +49,7 @@ _TOKEN_ERRORS = {
 }
 
 
-def _slack_error(exc: SlackApiError) -> str:
+def slack_error(exc: SlackApiError) -> str:
     error = exc.response.get("error") if exc.response is not None else None
     return str(error or exc)
 
@@ -74,7 +74,7 @@ async def check_slack_token(client: AsyncWebClient) -> list[Verdict]:
     try:
         response = await client.auth_test()
     except SlackApiError as exc:
-        error = _slack_error(exc)
+        error = slack_error(exc)
         fix = _TOKEN_FIX if error in _TOKEN_ERRORS else "check SLACK_BOT_TOKEN and SLACK_API_URL"
         return [failed(item, error, fix)]
     except Exception as exc:
@@ -132,7 +132,7 @@ async def check_app_token(settings: Settings) -> Verdict:
     try:
         await client.apps_connections_open(app_token=settings.slack_app_token.get_secret_value())
     except SlackApiError as exc:
-        error = _slack_error(exc)
+        error = slack_error(exc)
         return failed(item, error, _APP_TOKEN_FIX)
     except Exception as exc:
         if _network(exc):
@@ -152,9 +152,9 @@ async def check_channel(settings: Settings, tenant: Tenant, client: AsyncWebClie
         else "ALERT_CHANNEL"
     )
     try:
-        info = await _channel_info(client, channel)
+        info = await channel_info(client, channel)
     except SlackApiError as exc:
-        error = _slack_error(exc)
+        error = slack_error(exc)
         if error in ("channel_not_found", "not_in_channel"):
             fix = f"{_INVITE_FIX}, or fix {setting} (a channel ID like C0123... or #name)"
         elif error == "missing_scope":
@@ -176,14 +176,14 @@ async def check_channel(settings: Settings, tenant: Tenant, client: AsyncWebClie
     return passed(item, f"{found}, the bot is a member")
 
 
-async def _channel_info(client: AsyncWebClient, channel: str) -> dict[str, Any]:
+async def channel_info(client: AsyncWebClient, channel: str) -> dict[str, Any]:
     """conversations.info, which wants an ID: a `#name` is looked up when Slack does not take
     it as it is."""
     try:
         response = await client.conversations_info(channel=channel)
         return dict(response.get("channel") or {})
     except SlackApiError as exc:
-        if not channel.startswith("#") or _slack_error(exc) != "channel_not_found":
+        if not channel.startswith("#") or slack_error(exc) != "channel_not_found":
             raise
         first = exc
     name = channel.lstrip("#").lower()
@@ -204,6 +204,6 @@ async def _channel_info(client: AsyncWebClient, channel: str) -> dict[str, Any]:
             if not cursor:
                 break
     except SlackApiError as exc:
-        if _slack_error(exc) in _TOKEN_ERRORS | {"missing_scope"}:
+        if slack_error(exc) in _TOKEN_ERRORS | {"missing_scope"}:
             raise
     raise first
