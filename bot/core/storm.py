@@ -64,9 +64,10 @@ def gathering(last_added: datetime | None, now: datetime, window: float) -> bool
     return last_added is not None and (now - last_added).total_seconds() <= window
 
 
-# Replies that tell of a person's action; the digest's thread carries them. The rest (changed,
-# reminder, resolved) is what the digest shows by itself.
-_TOLD_IN_THREAD = {"reply.acknowledged", "reply.snoozed", "reply.ticket"}
+# Replies that tell of a person's action, or call the next people (an escalation); the
+# digest's thread carries them. The rest (changed, reminder, resolved) is what the digest
+# shows by itself.
+_TOLD_IN_THREAD = {"reply.acknowledged", "reply.snoozed", "reply.ticket", "reply.escalated"}
 
 
 def in_digest(message: Message) -> Message | None:

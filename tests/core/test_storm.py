@@ -81,6 +81,10 @@ def test_a_digest_gathers_while_alerts_keep_coming(
             Message(OutboxKind.REPLY, text="rerun started"),
             Message(OutboxKind.REPLY, text="rerun started"),
         ),
+        (  # an escalation: one line in the digest's thread
+            reply("reply.escalated", to="S0ONCALL", seconds=3600),
+            reply("reply.escalated", to="S0ONCALL", seconds=3600),
+        ),
         (reply("reply.resolved", resolution="recovered", seconds=3), None),  # the digest shows it
         (reply("reply.changed", previous="failed", condition="stuck"), None),
         (reply("reply.reminder"), None),

@@ -14,6 +14,7 @@ from typing import Any
 from bot.core.domain import Condition, Finding, StepState
 from bot.core.maintenance import active_window, parse_windows
 from bot.core.notify import EscalationRule
+from bot.core.storm import StormRule
 from bot.store import Store, Target
 from bot.store.silences import Unsilenced
 from bot.store.tables import Outbox
@@ -265,3 +266,17 @@ def test_an_escalation_due_in_a_window_waits_for_its_end(store: Store) -> None:
     poll(store, 242, [failing()], escalation=ONCALL)
     assert store_rows.alerts(store)[0].escalated_at == at(242)
     assert any(isinstance(m, Outbox) and m.kind == "escalation" for m in store_rows.messages(store))
+
+
+def test_an_alert_in_a_storm_digest_escalates_with_one_line_in_the_digests_thread(
+    store: Store,
+) -> None:
+    store.storm = StormRule(after=1, window=60)
+    for name in ("alna", "voss"):
+        poll(store, 0, [failing(name)], tenant=name, windows=[])
+    digest = next(m for m in store_rows.messages(store) if m.kind == "digest")
+    poll(store, 61, [failing("voss")], tenant="voss", windows=[], escalation=ONCALL)
+    called, elsewhere = store_rows.messages(store)[-2:]
+    assert called.kind == "reply" and called.digest_id == digest.digest_id
+    assert (called.payload or {}).get("msg") == "reply.escalated"
+    assert elsewhere.kind == "escalation" and elsewhere.digest_id == digest.digest_id
