@@ -19,12 +19,12 @@ from collections.abc import Awaitable, Callable, Sequence
 from datetime import datetime, timedelta
 
 from bot.adapters.log_folder import log_excerpt
+from bot.app.windows import Calendar
 from bot.core import metrics
 from bot.core.detect import SourceHealth, detect, normal_durations
 from bot.core.domain import TASK_STEP, Condition, Finding, Snapshot
 from bot.core.errors import SourceError
 from bot.core.lifecycle import Change, Decision, Escalate, Keep, Open, Resolve
-from bot.core.maintenance import active_window
 from bot.core.settings import Settings, Tenant
 from bot.slack.delivery import Deliverer
 from bot.sources import Source
@@ -61,6 +61,7 @@ class Poller:
         self.last_poll: dict[str, datetime] = {}
         self._log_lines: dict[str, str] = {}  # alert key -> log lines added to its error
         self._outages: dict[str, datetime] = {}  # tenant -> first failed poll, as logged here
+        self.calendar = Calendar(settings.tz)
 
     async def poll(self, tenant: Tenant) -> list[Decision] | None:
         """Poll one tenant, unless another process holds this tick. Never raises."""
@@ -104,7 +105,7 @@ class Poller:
             normal=normal_durations(history),
         )
         findings = await self._with_log_lines(tenant, findings)
-        windows = self.settings.maintenance_windows(tenant)
+        window = self.calendar.at(self.settings.maintenance_windows(tenant), now)
         decisions = await asyncio.to_thread(
             self.store.apply_findings,
             tenant.name,
@@ -113,7 +114,7 @@ class Poller:
             snapshot,
             now=now,
             remind_after=self.settings.remind_after,
-            window=active_window(windows, now, self.settings.tz) if windows else None,
+            window=window,
             escalation=self.settings.escalation(tenant),
         )
         _count(tenant.name, findings, decisions)

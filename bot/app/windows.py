@@ -3,7 +3,8 @@ own `maintenance`) and its silence typed by hand are compared with the quiet the
 recorded; what begins is told (one notice per channel), what ends is summed up (one summary
 per channel) and what it kept back is posted, through the storm rule like any new alert.
 
-Also the calendar for the status views: the window a tenant is in and the next one.
+Also the calendar (`Calendar`) that polls, the timer and the status views ask: the window a
+tenant is in, and the next one.
 """
 
 from __future__ import annotations
@@ -11,12 +12,12 @@ from __future__ import annotations
 import asyncio
 import logging
 from collections.abc import Sequence
-from datetime import datetime
+from datetime import datetime, timedelta, tzinfo
 
 from bot.app.context import Context
 from bot.core import metrics, quiet
 from bot.core.domain import Condition
-from bot.core.maintenance import Occurrence, active_window, next_window
+from bot.core.maintenance import Occurrence, Window, active_window, next_window
 from bot.core.quiet import Begin
 from bot.core.settings import Tenant
 from bot.slack.render import Came, CameAndWent, WindowTold, window_began, window_summary
@@ -25,9 +26,37 @@ from bot.store.silences import Ended, Payload, Quiet
 log = logging.getLogger(__name__)
 
 
+class Calendar:
+    """The maintenance window a list of windows is in at an instant, remembered until that
+    window ends or the next begins: every poll of every tenant asks, and the answer changes
+    only at those instants (so a thousand tenants sharing MAINTENANCE cost one look-up, not a
+    thousand)."""
+
+    def __init__(self, tz: tzinfo) -> None:
+        self.tz = tz
+        self._known: dict[tuple[Window, ...], tuple[datetime, datetime, Occurrence | None]] = {}
+
+    def at(self, windows: Sequence[Window], now: datetime) -> Occurrence | None:
+        if not windows:
+            return None
+        key = tuple(windows)
+        known = self._known.get(key)
+        if known is not None and known[0] <= now < known[1]:
+            return known[2]
+        found = active_window(windows, now, self.tz)
+        if found is not None:
+            self._known[key] = (found.start, found.end, found)
+        else:
+            following = next_window(windows, now, self.tz)
+            until = following.start if following is not None else now + timedelta(days=1)
+            self._known[key] = (now, until, None)
+        return found
+
+
 class Windows:
     def __init__(self, ctx: Context) -> None:
         self.ctx = ctx
+        self.calendar = Calendar(ctx.settings.tz)
 
     # -- the calendar ----------------------------------------------------------------------------
 
@@ -38,12 +67,10 @@ class Windows:
         windows = self.ctx.settings.maintenance_windows(tenant)
         if not windows:
             return None, None
-        tz = self.ctx.settings.tz
-        return active_window(windows, now, tz), next_window(windows, now, tz)
+        return self.calendar.at(windows, now), next_window(windows, now, self.ctx.settings.tz)
 
     def window_at(self, tenant: Tenant, now: datetime) -> Occurrence | None:
-        windows = self.ctx.settings.maintenance_windows(tenant)
-        return active_window(windows, now, self.ctx.settings.tz) if windows else None
+        return self.calendar.at(self.ctx.settings.maintenance_windows(tenant), now)
 
     # -- the timer --------------------------------------------------------------------------------
 
@@ -54,9 +81,11 @@ class Windows:
         changes: dict[str, list[quiet.Change]] = {}
         for tenant in settings.tenants:
             was = recorded.get(tenant.name) or Quiet(tenant.name, None, None, None, None)
+            windows = settings.maintenance_windows(tenant)
             found = quiet.tenant_changes(
-                settings.maintenance_windows(tenant),
+                windows,
                 settings.tz,
+                planned=self.calendar.at(windows, now),
                 since=was.since,
                 until=was.until,
                 silenced_since=was.silenced_since,

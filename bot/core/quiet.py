@@ -52,18 +52,24 @@ def quiet_now(
 
 
 def span(
-    windows: Sequence[Window], tz: tzinfo, typed: Occurrence | None, now: datetime
+    windows: Sequence[Window],
+    tz: tzinfo,
+    typed: Occurrence | None,
+    now: datetime,
+    planned: Occurrence | None,
 ) -> Occurrence | None:
     """The stretch of quiet `now` is in: every window and the silence that overlap or touch
-    it, joined; None when neither holds `now`."""
-    planned = active_window(windows, now, tz) if windows else None
+    it, joined; None when neither holds `now`. `planned` is the calendar's window at `now`
+    (`active_window`, whose chain of windows is joined already), as the caller looked it up."""
+    if typed is None:
+        return planned if _covers(planned, now) else None
     holding = [o for o in (planned, typed) if _covers(o, now)]
     if not holding:
         return None
     start = min(o.start for o in holding)
     end = max(o.end for o in holding)
     while True:
-        found = [typed] if typed is not None and typed.start <= end and typed.end >= start else []
+        found = [typed] if typed.start <= end and typed.end >= start else []
         if windows:
             found += [o for o in (active_window(windows, end, tz),) if o is not None]
             found += [o for o in (active_window(windows, start - _BEFORE, tz),) if o is not None]
@@ -119,16 +125,17 @@ def tenant_changes(
     windows: Sequence[Window],
     tz: tzinfo,
     *,
+    planned: Occurrence | None,
     since: datetime | None,
     until: datetime | None,
     silenced_since: datetime | None,
     silenced_until: datetime | None,
     now: datetime,
 ) -> list[Change]:
-    """`changes` for one tenant, from its calendar and what the store holds of its quiet (the
-    stretch recorded, and the silence typed by hand)."""
+    """`changes` for one tenant, from its calendar (`planned`, its window at `now`) and what
+    the store holds of its quiet (the stretch recorded, and the silence typed by hand)."""
     typed = silence(silenced_since, silenced_until)
-    return changes(since, until, span(windows, tz, typed, now), now)
+    return changes(since, until, span(windows, tz, typed, now, planned), now)
 
 
 def per_channel(

@@ -140,7 +140,9 @@ async def test_status_and_home_show_the_window_and_the_next(world: World) -> Non
     assert "maintenance window" not in await world.command("status east")
     await world.cases.status.publish_home(ADMIN)
     (call,) = world.slack.calls("views.publish")
-    assert "Next maintenance window: 22:00–02:00" in json.dumps(call.params["view"], ensure_ascii=False)
+    assert "Next maintenance window: 22:00–02:00" in json.dumps(
+        call.params["view"], ensure_ascii=False
+    )
 
 
 async def test_a_silence_planned_ahead_is_shown_and_can_be_called_off(world: World) -> None:
@@ -182,3 +184,21 @@ async def test_a_new_silence_replaces_one_planned_ahead_and_says_so(world: World
     assert "It replaces the silence planned for 24.12 08:00–24.12 16:00." in (
         await world.command("silence 30m east")
     )
+
+
+def test_the_calendar_answers_as_the_windows_do_at_every_instant() -> None:
+    """It remembers an answer until the window ends or the next begins: swept across both
+    daylight-saving changes of 2026, forwards and back, it never differs."""
+    from datetime import UTC, timedelta
+    from zoneinfo import ZoneInfo
+
+    from bot.app.windows import Calendar
+    from bot.core.maintenance import active_window, parse_windows
+
+    oslo = ZoneInfo("Europe/Oslo")
+    windows = parse_windows("sun 01:30-03:30, sat 23:00-00:30, last sun 02:15-02:45")
+    calendar = Calendar(oslo)
+    for first in (datetime(2026, 3, 27, tzinfo=UTC), datetime(2026, 10, 23, tzinfo=UTC)):
+        instants = [first + timedelta(minutes=7 * n) for n in range(4 * 24 * 60 // 7)]
+        for instant in [*instants, *reversed(instants)]:
+            assert calendar.at(windows, instant) == active_window(windows, instant, oslo), instant

@@ -9,7 +9,7 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
-from bot.core.maintenance import Occurrence, parse_windows
+from bot.core.maintenance import Occurrence, active_window, parse_windows
 from bot.core.quiet import Begin, End, Moved, changes, per_channel, quiet_now, silence, span
 
 OSLO = ZoneInfo("Europe/Oslo")
@@ -78,7 +78,7 @@ SPANS = [
     [pytest.param(*row, id=case) for case, *row in SPANS],
 )
 def test_the_stretch_of_quiet_now_is_in(windows, typed, now, expected) -> None:
-    found = span(windows, OSLO, typed, now)
+    found = span(windows, OSLO, typed, now, active_window(windows, now, OSLO))
     assert (found and (found.start.isoformat(), found.end.isoformat())) == (
         expected and (expected.start.isoformat(), expected.end.isoformat())
     )

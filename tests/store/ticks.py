@@ -9,7 +9,7 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 from bot.core import quiet
-from bot.core.maintenance import Window
+from bot.core.maintenance import Window, active_window
 from bot.store import Store
 from bot.store.silences import Ended, Quiet
 
@@ -40,9 +40,11 @@ def tick(
     changes: dict[str, list[quiet.Change]] = {}
     for tenant in sorted({*recorded, *windows}):
         was = recorded.get(tenant) or Quiet(tenant, None, None, None, None)
+        own = windows.get(tenant, ())
         found = quiet.tenant_changes(
-            windows.get(tenant, ()),
+            own,
             OSLO,
+            planned=active_window(own, now, OSLO),
             since=was.since,
             until=was.until,
             silenced_since=was.silenced_since,
