@@ -35,6 +35,7 @@ class Calendar:
     def __init__(self, tz: tzinfo) -> None:
         self.tz = tz
         self._known: dict[tuple[Window, ...], tuple[datetime, datetime, Occurrence | None]] = {}
+        self._next: dict[tuple[Window, ...], tuple[datetime, datetime, Occurrence | None]] = {}
 
     def at(self, windows: Sequence[Window], now: datetime) -> Occurrence | None:
         if not windows:
@@ -52,6 +53,19 @@ class Calendar:
             self._known[key] = (now, until, None)
         return found
 
+    def following(self, windows: Sequence[Window], now: datetime) -> Occurrence | None:
+        """The next window after `now` and after the one it is in, remembered until it begins
+        (the status views ask for every tenant)."""
+        if not windows:
+            return None
+        key = tuple(windows)
+        known = self._next.get(key)
+        if known is not None and known[0] <= now < known[1]:
+            return known[2]
+        found = next_window(windows, now, self.tz)
+        self._next[key] = (now, found.start if found else now + timedelta(days=1), found)
+        return found
+
 
 class Windows:
     def __init__(self, ctx: Context) -> None:
@@ -65,9 +79,7 @@ class Windows:
     ) -> tuple[Occurrence | None, Occurrence | None]:
         """The tenant's maintenance window at `now` (None outside one) and the next one."""
         windows = self.ctx.settings.maintenance_windows(tenant)
-        if not windows:
-            return None, None
-        return self.calendar.at(windows, now), next_window(windows, now, self.ctx.settings.tz)
+        return self.calendar.at(windows, now), self.calendar.following(windows, now)
 
     def window_at(self, tenant: Tenant, now: datetime) -> Occurrence | None:
         return self.calendar.at(self.ctx.settings.maintenance_windows(tenant), now)

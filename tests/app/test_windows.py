@@ -187,18 +187,20 @@ async def test_a_new_silence_replaces_one_planned_ahead_and_says_so(world: World
 
 
 def test_the_calendar_answers_as_the_windows_do_at_every_instant() -> None:
-    """It remembers an answer until the window ends or the next begins: swept across both
-    daylight-saving changes of 2026, forwards and back, it never differs."""
+    """It remembers its answers until the window ends or the next begins: swept across both
+    daylight-saving changes of 2026, forwards and back, they never differ."""
     from datetime import UTC, timedelta
     from zoneinfo import ZoneInfo
 
     from bot.app.windows import Calendar
-    from bot.core.maintenance import active_window, parse_windows
+    from bot.core.maintenance import active_window, next_window, parse_windows
 
     oslo = ZoneInfo("Europe/Oslo")
     windows = parse_windows("sun 01:30-03:30, sat 23:00-00:30, last sun 02:15-02:45")
     calendar = Calendar(oslo)
     for first in (datetime(2026, 3, 27, tzinfo=UTC), datetime(2026, 10, 23, tzinfo=UTC)):
-        instants = [first + timedelta(minutes=7 * n) for n in range(4 * 24 * 60 // 7)]
+        instants = [first + timedelta(minutes=11 * n) for n in range(4 * 24 * 60 // 11)]
         for instant in [*instants, *reversed(instants)]:
             assert calendar.at(windows, instant) == active_window(windows, instant, oslo), instant
+            following = calendar.following(windows, instant)
+            assert following == next_window(windows, instant, oslo), instant
