@@ -121,7 +121,8 @@ class Windows:
         for event, tenants in (("began", begun), ("ended", ended)):
             if tenants:
                 metrics.WINDOWS.labels(event=event).inc(len(tenants))
-                log.info("maintenance window %s for %s", event, ", ".join(tenants))
+                more = f" and {len(tenants) - 10} more" if len(tenants) > 10 else ""
+                log.info("maintenance window %s for %s%s", event, ", ".join(tenants[:10]), more)
         if begun or ended:
             self.ctx.kick()
 

@@ -47,7 +47,7 @@ def window_began(
     ends: Sequence[tuple[str, datetime]], lang: str, *, tz: tzinfo, now: datetime
 ) -> str:
     """The notice in a channel when its tenants' windows begin: `ends` names each tenant
-    and when its window ends, in the order the tenants are configured."""
+    and when its window ends, in the order they are to be named."""
     by_end: dict[str, list[str]] = {}
     for tenant, end in ends:
         by_end.setdefault(fmt_until(end, tz, now), []).append(tenant)
