@@ -62,9 +62,12 @@ class Silences:
         if found.start > now and running is not None and found.start > running[1]:
             until = fmt_time(running[1], tz, now)
             return Answer(t(lang, "silence.busy", tenant=tenant.name, until=until))
-        # One that begins before the running one ends makes it longer, never shorter.
-        until = max(found.end, running[1]) if running is not None else found.end
-        return await self._silence(user_id, tenant, lang, max(found.start, now), until, reason, now)
+        if running is not None:  # it begins before the running one ends: that one grows
+            until = max(found.end, running[1])
+            return await self._silence(user_id, tenant, lang, now, until, reason, now)
+        return await self._silence(
+            user_id, tenant, lang, max(found.start, now), found.end, reason, now
+        )
 
     async def _silence(
         self,
