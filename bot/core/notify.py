@@ -353,17 +353,19 @@ EVENTS_REPLY = "events.reply"  # rendered from the Event Viewer reading kept wit
 
 def events_reply(alert: AlertView) -> tuple[Message, ...]:
     """The thread's *What Event Viewer says*, written from the reading kept with the alert
-    when it is sent. A silenced alert has no thread yet; an alert told in a storm digest is
-    not told there either (the digest's thread would not say whose events they are)."""
-    if alert.silenced:
+    when it is sent. A silenced alert has no thread yet, and a maintenance window holds the
+    news of one shown before it; an alert told in a storm digest is not told there either
+    (the digest's thread would not say whose events they are)."""
+    if alert.silenced or alert.held:
         return ()
     return (reply(EVENTS_REPLY),)
 
 
 def ignored_start_reply(alert: AlertView, when: datetime) -> tuple[Message, ...]:
     """A start Task Scheduler ignored while the alert's run (not completing) still went on,
-    found after the alert was told: the hung run now also blocks the schedule."""
-    if alert.silenced:
+    found after the alert was told: the hung run now also blocks the schedule. Not while a
+    maintenance window holds the alert's news."""
+    if alert.silenced or alert.held:
         return ()
     return (reply("events.ignored_while_running", time=when.isoformat()),)
 

@@ -533,3 +533,11 @@ def test_a_written_reply_goes_to_the_thread_unless_the_alert_is_silenced() -> No
 def test_payloads_are_what_delivery_reads() -> None:
     assert POST.payload == {} and UPDATE.payload == {}
     assert reply("reply.reminder").payload == {"msg": "reply.reminder", "params": {}}
+
+
+def test_what_event_viewer_says_waits_like_the_news_a_window_holds() -> None:
+    assert notify.events_reply(alert()) == (reply(notify.EVENTS_REPLY),)
+    assert notify.events_reply(alert(silenced=True)) == ()
+    assert notify.events_reply(alert(held=True)) == (), "a window holds the change it is about"
+    assert notify.ignored_start_reply(alert(held=True), at(5)) == ()
+    assert notify.ignored_start_reply(alert(), at(5))
