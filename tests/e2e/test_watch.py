@@ -20,6 +20,7 @@ from bot.core.domain import IMPORT_AD, SYNCHRONIZATION, Condition
 from bot.core.i18n import t
 from bot.core.playbook import load_playbook
 from bot.sim.eadm import STEPS, Fault, Scenario
+from bot.sim.simulation import SimClock
 from bot.slack import ids
 from bot.slack.render import title
 from testkit.e2e import BUTTONS, block_texts, eventually, settled
@@ -78,12 +79,14 @@ def _cases() -> list[Case]:
 
 
 CASES = _cases()
-# A step that does not start for a while, then does: the alert must turn into a resolution.
-# Healthy cycles follow, so the tenant neither repeats the fault nor runs out of cycles.
+# A step that does not start until the test moves its simulator's clock past the hold (once
+# the alert is out, however long the bot took to start), then does: the alert must turn into
+# a resolution. Healthy cycles follow, so the tenant neither repeats the fault nor runs out.
+HOLD = 600.0  # real seconds
 RECOVERING = Case(
     "recovers",
     "C900",
-    Scenario("test", (Fault(IMPORT_AD, "not_started", hold=5 * SPEED), *[None] * 20)),
+    Scenario("test", (Fault(IMPORT_AD, "not_started", hold=HOLD * SPEED), *[None] * 20)),
     IMPORT_AD,
     Condition.NOT_STARTED,
 )
@@ -96,6 +99,7 @@ TENANT_MENTION = {RECOVERING.name: "S0BERGENIT"}
 
 @pytest_asyncio.fixture(loop_scope="module", scope="module")
 async def world(tmp_path_factory: pytest.TempPathFactory) -> AsyncIterator[World]:
+    recovering_clock = SimClock()
     async with World.open(tmp_path_factory.mktemp("watch")) as world:
         for case in [*CASES, RECOVERING]:
             mention = TENANT_MENTION.get(case.name)
@@ -103,12 +107,14 @@ async def world(tmp_path_factory: pytest.TempPathFactory) -> AsyncIterator[World
                 case.name,
                 case.scenario,
                 speed=SPEED,
+                clock=recovering_clock if case is RECOVERING else None,
                 channel=case.channel,
                 toml='rerun = { kind = "simulator" }\n'
                 + (f'mention = "{mention}"\n' if mention else ""),
             )
         await world.start_bot(MENTION=MENTION, **THRESHOLDS)
-        await world.alerts_in([case.channel for case in CASES], timeout=40)
+        await world.alerts_in([case.channel for case in [*CASES, RECOVERING]], timeout=40)
+        recovering_clock.advance(HOLD)  # the held step starts now
         # Let several more polls see the same findings: they must post nothing new.
         await settled(world.bot)
         yield world
