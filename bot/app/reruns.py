@@ -20,7 +20,7 @@ from slack_sdk.web.async_client import AsyncWebClient
 from bot.adapters.runners import RerunRunner
 from bot.app.access import Access
 from bot.app.context import Answer, Context
-from bot.core.domain import Condition, Snapshot, snapshot_from_dict
+from bot.core.domain import TASK_STEP, Condition, Snapshot, snapshot_from_dict
 from bot.core.errors import SourceError
 from bot.core.i18n import t
 from bot.core.playbook import Playbook
@@ -149,6 +149,7 @@ class Reruns:
             open_alerts=tuple(_fact(a) for a in alerts),
             rerun_active=rerun_active,
             last_ran_at=last_ran_at,
+            not_started_after=self.settings.thresholds.not_started_after,
         )
         return facts, error
 
@@ -158,6 +159,7 @@ class Reruns:
         """What to tell the person the guard refused: why, and what to do instead."""
         step = step_name(verdict.step, lang) if verdict.step else ""
         minutes = max(1, round(self.settings.rerun_cooldown / 60))
+        queued = "rerun.task_queued" if verdict.step == TASK_STEP else "rerun.queued"
         texts = {
             Refusal.NO_RUNNER: ("rerun.none", {"tenant": tenant.name}),
             Refusal.RESOLVED: ("answer.resolved", {}),
@@ -167,7 +169,8 @@ class Reruns:
             Refusal.DISABLED: ("rerun.disabled", {}),
             Refusal.THRESHOLD: ("rerun.stopped", {"step": step}),
             Refusal.RUNNING: ("rerun.running", {"step": step}),
-            Refusal.QUEUED: ("rerun.queued", {"step": step}),
+            Refusal.QUEUED: (queued, {"step": step}),
+            Refusal.IN_PROGRESS: ("rerun.in_progress", {"step": step}),
         }
         if verdict.refusal in texts:
             key, params = texts[verdict.refusal]  # type: ignore[index]
@@ -176,12 +179,20 @@ class Reruns:
         if verdict.refusal is Refusal.ADVICE and alert is not None:
             text = t(lang, "rerun.advice_changed", title=title(alert.condition, alert.step, lang))
             offers_ticket = "ticket" in self.playbook.entry(alert.step, alert.condition).actions
+        elif verdict.refusal is Refusal.CANNOT_START:
+            # Its alert says what to fix; a ticket is for when the admin cannot find the cause.
+            text, offers_ticket = t(lang, "rerun.cannot_start"), False
         else:
-            # The ticket button opens on the failed step's alert: until the bot has one, there
-            # is no button to point at, and the answer says to contact support instead.
+            # The ticket button opens on the step's alert: until the bot has one, there is no
+            # button to point at, and the answer says to contact support instead.
             offers_ticket = alert is not None
-            more = t(lang, "rerun.ticket_below" if offers_ticket else "rerun.ask_support")
-            text = f"{t(lang, 'rerun.failed_step', step=step)} {more}"
+            if verdict.refusal is Refusal.STALLED:
+                # Refused with the guide's own advice for that step's stall.
+                advice = self.playbook.entry(verdict.step, Condition.NOT_STARTED).advice(lang)
+                text = " ".join((t(lang, "rerun.stalled", step=step), *advice.steps(None)))
+            else:
+                more = t(lang, "rerun.ticket_below" if offers_ticket else "rerun.ask_support")
+                text = f"{t(lang, 'rerun.failed_step', step=step)} {more}"
         if alert is None:
             return Answer(text)
         row = await asyncio.to_thread(self.store.get_alert, alert.id)

@@ -115,10 +115,12 @@ def _step_findings(
             limit = max(thresholds.stuck_after, thresholds.stuck_factor * normal.get(run.name, 0))
             if (now - run.started_at).total_seconds() > limit:
                 findings.append(_finding(snapshot, run.name, Condition.STUCK, run.started_at))
-        elif run.state in _WAITING:
-            ready_at = _ready_at(snapshot, index)
-            if ready_at and (now - ready_at).total_seconds() > thresholds.not_started_after:
-                findings.append(_finding(snapshot, run.name, Condition.NOT_STARTED, ready_at))
+        elif run.state in _WAITING and is_overdue(
+            snapshot, index, now, thresholds.not_started_after
+        ):
+            since = ready_at(snapshot, index)
+            assert since is not None
+            findings.append(_finding(snapshot, run.name, Condition.NOT_STARTED, since))
     if held:
         findings.append(_threshold_finding(snapshot, held))
     ended = snapshot.ended_at
@@ -139,7 +141,7 @@ def _threshold_finding(snapshot: Snapshot, held: list[tuple[str, datetime, str |
     return _finding(snapshot, step, Condition.SAFETY_THRESHOLD, since, message)
 
 
-def _ready_at(snapshot: Snapshot, index: int) -> datetime | None:
+def ready_at(snapshot: Snapshot, index: int) -> datetime | None:
     """When step `index` could have started: its predecessor's end (the cycle's start for
     the first step). None while anything before it is unfinished or in trouble, since then
     it is right to wait, or the trouble is reported where it is."""
@@ -149,6 +151,14 @@ def _ready_at(snapshot: Snapshot, index: int) -> datetime | None:
     if any(run.state is not StepState.COMPLETED for run in before):
         return None
     return before[-1].finished_at
+
+
+def is_overdue(snapshot: Snapshot, index: int, now: datetime, not_started_after: float) -> bool:
+    """Whether step `index` should have started by now: NOT_STARTED_AFTER has passed since it
+    could (see `ready_at`). The one test of a stalled cycle, for detection and the rerun guard
+    alike, so the guard lets a rerun through exactly where an alert says the cycle stalled."""
+    since = ready_at(snapshot, index)
+    return since is not None and (now - since).total_seconds() > not_started_after
 
 
 def _source_findings(now: datetime, thresholds: Thresholds, health: SourceHealth) -> list[Finding]:

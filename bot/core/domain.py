@@ -33,6 +33,9 @@ class Condition(StrEnum):
     NO_NEW_CYCLE = "no_new_cycle"
     SOURCE_UNREACHABLE = "source_unreachable"
     DISABLED = "disabled"  # the sync task is disabled in Task Scheduler
+    # The sync task's last start failed in a way a new start cannot mend (the Task Scheduler
+    # service is not running, or Windows refused the request): the cause is fixed first.
+    CANNOT_START = "cannot_start"
 
 
 class TaskState(StrEnum):
@@ -204,6 +207,13 @@ class Snapshot:
             if run.name == name:
                 return run
         return None
+
+    @property
+    def sees_steps(self) -> bool:
+        """Whether the status shows eAdm's own steps. The task and exporter sources and an
+        agent give only the sync task's row: the portal's cycle is then out of the bot's
+        sight, and the admin checks it there."""
+        return any(run.name != TASK_STEP for run in self.steps)
 
     @property
     def all_completed(self) -> bool:

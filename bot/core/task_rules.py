@@ -5,6 +5,7 @@ The `task` and `exporter` sources describe the task as a `TaskInfo`; this module
 a row of the cycle (a `StepRun` named `TASK_STEP`) and into findings:
 
 - failed: the last result is a failure code (not 0 nor one of the informational codes);
+- cannot_start: that failure is one a new start cannot mend (`START_REFUSED`);
 - stuck: running longer than STUCK_AFTER, or STUCK_FACTOR x its normal run time;
 - no_new_cycle: no run started for CYCLE_DUE_AFTER, or a scheduled run was missed since the
   last one;
@@ -61,6 +62,11 @@ FAILURES: dict[int, str] = {
 
 HAS_NOT_RUN = 0x41303
 
+# Failures a new start cannot mend: the service that starts tasks is not running, or Windows
+# refused the request (a start condition, the account's rights). A second start meets the
+# same cause, so the cause is fixed first (`Condition.CANNOT_START`).
+START_REFUSED: frozenset[int] = frozenset({0x80041315, 0x800710E0})
+
 # Task Scheduler's time for "never": a task that never ran reports this LastRunTime.
 NEVER_YEAR = 1999
 
@@ -72,6 +78,15 @@ def code32(code: int) -> int:
 
 def is_failure(code: int) -> bool:
     return code32(code) not in INFORMATIONAL
+
+
+def cannot_start(task: TaskInfo) -> bool:
+    """Whether the task's last run failed with a result no new start mends."""
+    return (
+        task.last_ok is False
+        and task.last_result is not None
+        and code32(task.last_result) in START_REFUSED
+    )
 
 
 def describe_result(code: int) -> str:
@@ -181,7 +196,8 @@ def task_findings(
         since = task.finished_at or task.last_run_at or now
         row = snapshot.step(TASK_STEP)
         error = row.message if row is not None and row.message else failure_text(task)
-        return [finding(TASK_STEP, Condition.FAILED, since, error)]
+        condition = Condition.CANNOT_START if cannot_start(task) else Condition.FAILED
+        return [finding(TASK_STEP, condition, since, error)]
     if task.missed_since_run > 0:
         since = task.last_run_at or task.watched_since or now
         error = (

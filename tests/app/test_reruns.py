@@ -98,11 +98,32 @@ async def test_what_the_vendor_warns_against_is_refused(
 
 
 async def test_no_runner_configured(sim: Any, store: Store) -> None:
-    url = await sim("healthy")
+    url = await sim(ONE_CYCLE)
+    await reached(url, "completed")
     t = tenant(url, RerunConfig(kind="none"))
     got, answer = await reruns_for(store, t).start(t, user_id="U1", lang="nb")
     assert got == "not_configured" and "Oppgaveplanlegging" in answer.text
     assert "RERUN_COMMAND" in answer.text and "EADM_BOT_CONFIG" in answer.text, "where to set it"
+
+
+@pytest.mark.parametrize(
+    ("scenario", "result", "words"),
+    [
+        ("stuck:import-ad", "refused_running", "Importer AD kjører"),
+        ("safety-threshold", "refused_threshold", "Importhistorikk"),
+    ],
+)
+async def test_without_a_runner_the_guard_still_speaks_first(
+    sim: Any, store: Store, scenario: str, result: str, words: str
+) -> None:
+    """The manual route is advised only where a rerun could go through; elsewhere the admin
+    hears the guard's reason, not "start it in Task Scheduler"."""
+    url = await sim(scenario)
+    await reached(url, scenario)
+    t = tenant(url, RerunConfig(kind="none"))
+    got, answer = await reruns_for(store, t).start(t, user_id="U1", lang="nb")
+    assert (got, words in answer.text) == (result, True), answer
+    assert "RERUN_COMMAND" not in answer.text
 
 
 async def test_a_failing_command_says_why_in_the_channel(sim: Any, store: Store) -> None:

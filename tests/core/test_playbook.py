@@ -41,6 +41,7 @@ GUIDE = [
     ("Synchronization", F, False, True, False),
     ("Export AD", F, True, True, True),
     ("Import AD Results", F, False, True, False),
+    ("Import AD Results", NS, False, True, False),  # the log folder and support, no Rerun
     ("Other Integrations", NS, True, True, True),
     ("Other Integrations", F, False, True, False),
     (None, Condition.NO_NEW_CYCLE, True, True, True),  # the guide's Import HR row
@@ -49,6 +50,8 @@ GUIDE = [
     ("Sync task", F, True, True, True),
     ("Sync task", ST, False, True, False),
     (None, Condition.DISABLED, False, False, True),
+    # A failed start a new start cannot mend: fix the cause, no Rerun.
+    (None, Condition.CANNOT_START, False, True, True),
 ]
 
 
@@ -343,7 +346,7 @@ def test_bokmal_says_ny_kjoring_and_one_word_for_event_viewer(name: str) -> None
         line = text[text.rfind("\n", 0, match.start()) : text.find("\n", match.end())]
         if any(word in line for word in ("Hendelsesliste", "feil", "Se ", "Starter")):
             assert "Hendelsesliste (Event Viewer)" in line, line
-    for match in re.finditer(r"Oppgaveplanlegging", text):
+    for match in re.finditer(r"Oppgaveplanlegging\b", text):
         assert text[match.end() :].startswith(" (Task Scheduler)"), text[match.start() :][:80]
 
 

@@ -90,6 +90,10 @@ def test_result_codes(code: int, failure: bool, words: str) -> None:
         ),
         (task(last_result=0x41306, last_ok=False), [(TASK_STEP, Condition.FAILED)]),
         (task(last_result=0xE0434352, last_ok=False), [(TASK_STEP, Condition.FAILED)]),
+        # Task Scheduler's service not running, or Windows refusing: a new start cannot help.
+        (task(last_result=0x80041315, last_ok=False), [(TASK_STEP, Condition.CANNOT_START)]),
+        (task(last_result=0x800710E0, last_ok=False), [(TASK_STEP, Condition.CANNOT_START)]),
+        (task(last_result=-2147020576, last_ok=False), [(TASK_STEP, Condition.CANNOT_START)]),
         (task(last_run_at=ago(121)), [(None, Condition.NO_NEW_CYCLE)]),
         (task(missed_runs=3, missed_since_run=1), [(None, Condition.NO_NEW_CYCLE)]),
         (task(state=TaskState.DISABLED), [(TASK_STEP, Condition.DISABLED)]),

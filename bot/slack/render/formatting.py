@@ -35,6 +35,7 @@ CONDITION_ICONS: dict[Condition, str] = {
     Condition.NO_NEW_CYCLE: ":zzz:",
     Condition.SOURCE_UNREACHABLE: ":electric_plug:",
     Condition.DISABLED: ":no_entry_sign:",
+    Condition.CANNOT_START: ":no_entry_sign:",
 }
 RESOLVED_ICON = ":white_check_mark:"
 
