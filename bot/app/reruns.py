@@ -84,10 +84,16 @@ class Reruns:
             await self.ctx.audit(
                 "rerun", verdict.refusal.value, user_id=user_id, tenant=tenant.name
             )
-            return await self.refusal(verdict, tenant, lang, error)
+            return await self.refusal(verdict, tenant, lang, error, _sees_steps(facts))
         runner = self.runner(tenant)
         assert runner is not None
-        button = rerun_button(ids.ACTION_RERUN_TENANT, tenant.name, runner.describe, lang)
+        button = rerun_button(
+            ids.ACTION_RERUN_TENANT,
+            tenant.name,
+            runner.describe,
+            lang,
+            sees_steps=_sees_steps(facts),
+        )
         question = render_question(t(lang, "rerun.ask", tenant=tenant.name), button)
         return Answer(question.text, question.blocks)
 
@@ -154,9 +160,16 @@ class Reruns:
         return facts, error
 
     async def refusal(
-        self, verdict: Verdict, tenant: Tenant, lang: str, error: str | None
+        self,
+        verdict: Verdict,
+        tenant: Tenant,
+        lang: str,
+        error: str | None,
+        sees_steps: bool = True,
     ) -> Answer:
-        """What to tell the person the guard refused: why, and what to do instead."""
+        """What to tell the person the guard refused: why, and what to do instead. Where the
+        status holds no eAdm steps, the manual route comes after the vendor's pre-check, which
+        only the admin can make there."""
         step = step_name(verdict.step, lang) if verdict.step else ""
         minutes = max(1, round(self.settings.rerun_cooldown / 60))
         queued = "rerun.task_queued" if verdict.step == TASK_STEP else "rerun.queued"
@@ -174,7 +187,10 @@ class Reruns:
         }
         if verdict.refusal in texts:
             key, params = texts[verdict.refusal]  # type: ignore[index]
-            return Answer(t(lang, key, **params))
+            text = t(lang, key, **params)
+            if verdict.refusal is Refusal.NO_RUNNER and not sees_steps:
+                text = f"{t(lang, 'alert.precheck')} {text}"
+            return Answer(text)
         alert = verdict.alert
         if verdict.refusal is Refusal.ADVICE and alert is not None:
             text = t(lang, "rerun.advice_changed", title=title(alert.condition, alert.step, lang))
@@ -211,7 +227,8 @@ class Reruns:
         facts, error = await self.facts(tenant, alert_id)
         verdict = judge(facts)
         if verdict.refusal is not None:
-            return verdict.refusal.value, await self.refusal(verdict, tenant, lang, error)
+            answer = await self.refusal(verdict, tenant, lang, error, _sees_steps(facts))
+            return verdict.refusal.value, answer
         runner = self.runner(tenant)
         snapshot = facts.snapshot
         assert runner is not None and snapshot is not None
@@ -313,6 +330,10 @@ class Reruns:
                 self.store.owe_notice, tenant.name, tenant.channel, {"text": text}, now
             )
         self.kick(tenant.name)
+
+
+def _sees_steps(facts: RerunFacts) -> bool:
+    return facts.snapshot is None or facts.snapshot.sees_steps
 
 
 def _fact(alert: Alert) -> AlertFact:

@@ -5,21 +5,27 @@ from __future__ import annotations
 
 import sys
 from collections.abc import AsyncIterator, Callable
+from pathlib import Path
 from typing import Any
 
 import httpx
 import pytest
 import pytest_asyncio
+from slack_sdk.web.async_client import AsyncWebClient
 
 from bot.adapters.registry import Adapters
 from bot.app.access import Access
 from bot.app.context import Context
 from bot.app.reruns import Reruns
 from bot.core.domain import IMPORT_AD, SYNCHRONIZATION, Snapshot, StepState
+from bot.core.i18n import t as t_
 from bot.core.playbook import load_playbook
 from bot.core.settings import RerunConfig, Tenant, load_settings
 from bot.sim.eadm import Scenario, build_app
+from bot.slack.membership import Membership
+from bot.slack.people import People
 from bot.sources.api import EadmSource
+from bot.sources.task import TaskSource
 from bot.store import Store, utcnow
 from testkit.e2e import eventually, serve_app
 from tests import store_rows
@@ -141,3 +147,50 @@ async def test_a_failing_command_says_why_in_the_channel(sim: Any, store: Store)
     assert rerun.status == "failed"
     (notice,) = store_rows.messages(store)
     assert notice.kind == "notice" and "did not start" in notice.payload["text"]  # type: ignore[index]
+
+
+FIXTURES = Path(__file__).parents[1] / "fixtures" / "task"
+
+
+def task_tenant_reruns(store: Store, fixture: str, runner: list[str] | None) -> Reruns:
+    """A tenant read through the task source alone: the bot sees the task, not eAdm's steps."""
+    command = [sys.executable, "-m", "tests.doubles.task_command", str(FIXTURES / fixture)]
+    settings = load_settings(
+        require_slack=False,
+        tenant_name="t",
+        alert_channel="C1",
+        eadm_source="task",
+        eadm_task_command=command,
+        rerun_command=runner,
+        rerun_cooldown=0,
+        admin_users="UADMIN",
+    )
+    (t,) = settings.tenants
+    sources = {"t": TaskSource("t", command, task_name="eAdm synkronisering")}
+    ctx = Context(settings, store, Adapters.resolve([t]), utcnow)
+    # Slack cannot be reached here: each person gets the defaults, as when Slack is silent.
+    slack = AsyncWebClient(token="xoxb-test", base_url="http://127.0.0.1:9/")
+    access = Access(ctx, People(settings, slack), Membership(slack))
+    return Reruns(ctx, access, sources, load_playbook())  # type: ignore[arg-type]
+
+
+async def test_without_eadms_steps_the_question_asks_for_the_portal_check(store: Store) -> None:
+    reruns = task_tenant_reruns(store, "ps7-ready.json", ["schtasks", "/Run", "/TN", "eAdm"])
+    answer = await reruns.ask("UADMIN", "t")
+    (button,) = [e for b in answer.blocks or [] if b["type"] == "actions" for e in b["elements"]]
+    assert "Synchronization Status" in button["confirm"]["text"]["text"]
+    assert "import filter" not in button["confirm"]["text"]["text"]
+
+
+async def test_without_eadms_steps_the_manual_route_follows_the_portal_check(store: Store) -> None:
+    reruns = task_tenant_reruns(store, "ps7-ready.json", None)
+    got, answer = await reruns.start(reruns.settings.tenants[0], user_id="U1", lang="nb")
+    assert got == "not_configured"
+    precheck = t_("nb", "alert.precheck")
+    assert answer.text.startswith(precheck) and "Oppgaveplanlegging" in answer.text
+
+
+async def test_a_running_task_is_refused_as_running(store: Store) -> None:
+    reruns = task_tenant_reruns(store, "ps7-running.json", None)
+    got, answer = await reruns.start(reruns.settings.tenants[0], user_id="U1", lang="en")
+    assert (got, "Sync task is running" in answer.text) == ("refused_running", True), answer

@@ -430,10 +430,12 @@ def test_a_tenants_admins_are_read_from_the_file(tmp_path: Path) -> None:
     assert settings.admin_users == ["U0"]
 
 
+@pytest.mark.parametrize("sees_steps", [True, False])
 @pytest.mark.parametrize("lang", ["en", "nb"])
-def test_a_long_rerun_command_still_fits_the_confirmation(lang: str) -> None:
+def test_a_long_rerun_command_still_fits_the_confirmation(lang: str, sees_steps: bool) -> None:
     from bot.slack.render import rerun_button
 
-    button = rerun_button(ids.ACTION_RERUN, "1", "schtasks /Run /S eadm01 " + "x" * 400, lang)
+    target = "schtasks /Run /S eadm01 " + "x" * 400
+    button = rerun_button(ids.ACTION_RERUN, "1", target, lang, sees_steps=sees_steps)
     text = button.to_dict()["confirm"]["text"]["text"]
     assert len(text) <= 300 and "schtasks /Run /S eadm01" in text and "…" in text

@@ -13,15 +13,20 @@ from bot.core.domain import (
     EXPORT_AD,
     GUIDE_STEPS,
     SYNCHRONIZATION,
+    TASK_STEP,
     Condition,
     StepState,
+    TaskInfo,
+    TaskState,
+    snapshot_from_dict,
     snapshot_to_dict,
 )
 from bot.core.i18n import LANGUAGES, t
 from bot.core.lifecycle import AlertState
 from bot.core.playbook import load_playbook
+from bot.core.task_rules import task_snapshot
 from bot.slack import ids
-from bot.slack.render import AlertFacts, mention_markup, portal_line, render_alert
+from bot.slack.render import AlertFacts, cycle_lines, mention_markup, portal_line, render_alert
 from tests.cycles import at, cycle
 
 OSLO = ZoneInfo("Europe/Oslo")
@@ -329,3 +334,76 @@ def test_no_mention_without_one_or_on_a_resolved_alert() -> None:
         mention="<!here>", state=AlertState.RESOLVED, resolved_at=at(40), resolution="recovered"
     )
     assert "<!here>" not in str(resolved)
+
+
+# -- a status without eAdm's steps: the bot says what it cannot see ---------------------------
+
+
+def task_only(state: TaskState = TaskState.READY, **fields: Any) -> dict[str, Any]:
+    """The cycle as the task and exporter sources (and an agent) give it: the task's row."""
+    info = TaskInfo("eAdm synkronisering", state, last_run_at=at(0), **fields)
+    return snapshot_to_dict(task_snapshot("demo-kommune", info, at(0)))
+
+
+def confirm_text(blocks: list[dict[str, Any]]) -> str:
+    (button,) = [e for e in actions(blocks) if e["action_id"] == ids.ACTION_RERUN]
+    return str(button["confirm"]["text"]["text"])
+
+
+@pytest.mark.parametrize("lang", LANGUAGES)
+def test_without_eadms_steps_the_confirmation_asks_for_the_portal_check_and_promises_none(
+    lang: str,
+) -> None:
+    blind = render(lang, step=None, condition=Condition.NO_NEW_CYCLE, cycle=task_only())
+    seeing = render(lang, step=None, condition=Condition.NO_NEW_CYCLE)
+    assert confirm_text(blind["blocks"]) == t(
+        lang, "confirm.rerun.text_blind", target='schtasks /Run /TN "eAdm synkronisering"'
+    )
+    portal = t(lang, "link.status").split(" > ")[1]  # Synchronization Status
+    assert portal in confirm_text(blind["blocks"])
+    for promise in ("import filter", "importfilteret", "failed", "feilet"):
+        assert promise not in confirm_text(blind["blocks"]), "a check the bot cannot make"
+    assert confirm_text(seeing["blocks"]) == t(
+        lang, "confirm.rerun.text", target='schtasks /Run /TN "eAdm synkronisering"'
+    )
+
+
+@pytest.mark.parametrize("rerun_target", ['schtasks /Run /TN "eAdm synkronisering"', None])
+@pytest.mark.parametrize(
+    ("step", "condition", "task"),
+    [
+        (None, Condition.NO_NEW_CYCLE, {}),
+        (TASK_STEP, Condition.FAILED, {"last_ok": False, "last_result": 1}),
+    ],
+)
+@pytest.mark.parametrize("lang", LANGUAGES)
+def test_without_eadms_steps_the_advice_starts_with_the_vendors_pre_check(
+    lang: str,
+    step: str | None,
+    condition: Condition,
+    task: dict[str, Any],
+    rerun_target: str | None,
+) -> None:
+    msg = render(
+        lang, step=step, condition=condition, cycle=task_only(**task), rerun_target=rerun_target
+    )
+    advice = next(b["text"]["text"] for b in msg["blocks"] if t(lang, "alert.what_to_do") in str(b))
+    first = advice.split("\n1. ", 1)[1]
+    assert first.startswith(t(lang, "alert.precheck"))
+
+
+def test_with_eadms_steps_the_advice_has_no_portal_pre_check() -> None:
+    for lang in LANGUAGES:
+        msg = render(lang, step=None, condition=Condition.NO_NEW_CYCLE)
+        assert t(lang, "alert.precheck") not in str(msg["blocks"])
+
+
+@pytest.mark.parametrize("lang", LANGUAGES)
+def test_task_schedulers_queued_is_the_task_waiting_to_start(lang: str) -> None:
+    snapshot = snapshot_from_dict(task_only(TaskState.QUEUED))
+    (line,) = cycle_lines(snapshot, lang, OSLO, at(30))
+    assert t(lang, "cycle.task_queued") in line
+    assert f" {t(lang, 'state.queued')} " not in f" {line} "
+    # An eAdm step queued in the cycle keeps its own word.
+    steps = cycle({SYNCHRONIZATION: StepState.QUEUED}, upto=4)
+    assert t(lang, "state.queued") in cycle_lines(steps, lang, OSLO, at(30))[4]

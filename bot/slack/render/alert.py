@@ -111,11 +111,19 @@ def render_alert(
         blocks.append(
             SectionBlock(text=MarkdownTextObject(text=f"*{t(lang, 'alert.error')}*\n```{error}```"))
         )
+    snapshot = alert.snapshot()
+    sees_steps = snapshot is None or snapshot.sees_steps
     if not resolved:
         blocks.extend(
-            _advice_blocks(entry, lang, portal_url, portal_pages or {}, _rerun_shown(alert, entry))
+            _advice_blocks(
+                entry,
+                lang,
+                portal_url,
+                portal_pages or {},
+                rerun_shown=_rerun_shown(alert, entry),
+                sees_steps=sees_steps,
+            )
         )
-    snapshot = alert.snapshot()
     if snapshot is not None and snapshot.steps:
         lines = "\n".join(cycle_lines(snapshot, lang, tz, now))
         label = t(lang, "alert.cycle", cycle=snapshot.cycle_id)
@@ -125,7 +133,7 @@ def render_alert(
             )
         )
     if not resolved:
-        actions = _buttons(alert, entry, lang)
+        actions = _buttons(alert, entry, lang, sees_steps)
         if actions:
             blocks.append(ActionsBlock(block_id=f"alert-{alert.id}", elements=actions))
     # What a locked phone shows: tenant, step and condition, never eAdm's error text (it may
@@ -185,11 +193,18 @@ def _advice_blocks(
     lang: str,
     portal_url: str | None,
     portal_pages: Mapping[str, str],
+    *,
     rerun_shown: bool,
+    sees_steps: bool,
 ) -> list[Block]:
     advice = entry.advice(lang)
     hint = t(lang, "alert.rerun_here", button=t(lang, "button.rerun")) if rerun_shown else None
-    steps = "\n".join(f"{n}. {step}" for n, step in enumerate(advice.steps(hint), start=1))
+    todo = advice.steps(hint)
+    if "rerun" in entry.actions and not sees_steps:
+        # The vendor's pre-check, which the bot cannot make without eAdm's steps: the admin
+        # makes it in the portal before any start, by the button or by hand.
+        todo = (t(lang, "alert.precheck"), *todo)
+    steps = "\n".join(f"{n}. {step}" for n, step in enumerate(todo, start=1))
     extra = "\n".join(f"• {line}" for line in advice.extra)
     who = t(lang, "alert.admin_can_fix" if entry.admin_can_fix else "alert.contact_support")
     text = (
@@ -227,7 +242,7 @@ def portal_line(
     return t(lang, "alert.portal", links=pages)
 
 
-def _buttons(alert: AlertFacts, entry: Entry, lang: str) -> list[Any]:
+def _buttons(alert: AlertFacts, entry: Entry, lang: str, sees_steps: bool) -> list[Any]:
     value = str(alert.id)
     elements: list[Any] = []
     for action in entry.actions:
@@ -235,7 +250,11 @@ def _buttons(alert: AlertFacts, entry: Entry, lang: str) -> list[Any]:
             if not _rerun_shown(alert, entry):
                 continue  # no runner configured: the advice says how to do it by hand
             assert alert.rerun_target is not None
-            elements.append(rerun_button(ids.ACTION_RERUN, value, alert.rerun_target, lang))
+            elements.append(
+                rerun_button(
+                    ids.ACTION_RERUN, value, alert.rerun_target, lang, sees_steps=sees_steps
+                )
+            )
         elif action == "ticket":
             elements.append(
                 ButtonElement(
@@ -260,9 +279,13 @@ def _buttons(alert: AlertFacts, entry: Entry, lang: str) -> list[Any]:
     return elements
 
 
-def rerun_button(action_id: str, value: str, target: str, lang: str) -> ButtonElement:
+def rerun_button(
+    action_id: str, value: str, target: str, lang: str, *, sees_steps: bool = True
+) -> ButtonElement:
     """Rerun sync, behind Slack's own confirmation naming what will be started: the click that
-    passes it starts the work, so there is no second dialog."""
+    passes it starts the work, so there is no second dialog. The confirmation promises only
+    the checks the bot can make: where the status holds no eAdm steps (`sees_steps` false), it
+    asks the admin to check Synchronization Status in the portal first."""
     return ButtonElement(
         text=t(lang, "button.rerun"),
         action_id=action_id,
@@ -270,16 +293,17 @@ def rerun_button(action_id: str, value: str, target: str, lang: str) -> ButtonEl
         style="primary",
         confirm=ConfirmObject(
             title=t(lang, "confirm.rerun.title"),
-            text=MarkdownTextObject(text=_confirm_text(target, lang)),
+            text=MarkdownTextObject(text=_confirm_text(target, lang, sees_steps)),
             confirm=t(lang, "confirm.rerun.yes"),
             deny=t(lang, "confirm.no"),
         ),
     )
 
 
-def _confirm_text(target: str, lang: str) -> str:
+def _confirm_text(target: str, lang: str, sees_steps: bool) -> str:
     """The rerun confirmation, with a long command shortened so the dialog stays valid."""
-    room = CONFIRM_TEXT_LIMIT - len(t(lang, "confirm.rerun.text", target=""))
+    key = "confirm.rerun.text" if sees_steps else "confirm.rerun.text_blind"
+    room = CONFIRM_TEXT_LIMIT - len(t(lang, key, target=""))
     if len(target) > room:
         target = target[: max(room - 1, 0)] + "…"
-    return t(lang, "confirm.rerun.text", target=target)
+    return t(lang, key, target=target)

@@ -28,11 +28,10 @@ def cycle_lines(
     """One line per step as the eAdm cycle view shows it: icon, name, state, start, duration."""
     lines = []
     for run in snapshot.steps:
-        parts = [
-            STATE_ICONS[run.state],
-            f"*{step_name(run.name, lang)}*",
-            t(lang, f"state.{run.state.value}"),
-        ]
+        state = t(lang, f"state.{run.state.value}")
+        if run.name == TASK_STEP and run.state is StepState.QUEUED:
+            state = t(lang, "cycle.task_queued")  # Task Scheduler's Queued: waiting to start
+        parts = [STATE_ICONS[run.state], f"*{step_name(run.name, lang)}*", state]
         if run.started_at:
             parts.append(t(lang, "cycle.started", time=fmt_time(run.started_at, tz, now)))
             end = run.finished_at or (now if run.state is StepState.RUNNING else None)
