@@ -50,5 +50,11 @@ def t(lang: str, key: str, **params: object) -> str:
     return template.format(**params) if params else template
 
 
+def t_count(lang: str, key: str, n: int, **params: object) -> str:
+    """A text that counts: `key.one` for exactly one, `key.many` otherwise (English and Bokmål
+    inflect alike), with `n` among its parameters."""
+    return t(lang, f"{key}.{'one' if n == 1 else 'many'}", n=n, **params)
+
+
 def keys(lang: str) -> set[str]:
     return set(catalogue()[language(lang)])

@@ -1,13 +1,16 @@
-"""Storm digests: when many new alerts are owed to one channel at once, one message tells them
-all. Pure: the store asks these functions and writes what they say.
+"""Storm digests: when many tenants' new alerts are owed to one channel at once, one message
+tells them all. Pure: the store asks these functions and writes what they say.
 
-A channel's new alerts are counted over `STORM_WINDOW` seconds. The first goes out at once; a
-second and later ones inside the window are held back a moment (`HOLD`) so that a storm that
-is forming can still take them in (only when another tenant's alert came first: one
-tenant's own alerts are never held). When the count passes `STORM_AFTER`, a digest opens: the
-held alerts not yet sent join it, and so does every new alert for the channel for as long as
-they keep coming (each within `STORM_WINDOW` of the last). The digest is one message, grouped
-by step and condition, redrawn in place as its alerts change and green when all recovered.
+A storm is many tenants at once. A channel's new alerts are looked at over `STORM_WINDOW`
+seconds, counted by the tenants they come from. The first goes out at once; an alert that
+follows another tenant's inside the window is held back a moment (`HOLD`) so that a storm that
+is forming can still take it in. One tenant's own alerts, however many (a cycle failing at
+several steps, a restart after an outage), are never held and never open a digest: each is
+told with its own advice and buttons. When more than `STORM_AFTER` tenants have new alerts for
+the channel within the window, a digest opens: the held alerts not yet sent join it, and so
+does every new alert for the channel for as long as they keep coming (each within
+`STORM_WINDOW` of the last). The digest is one message, grouped by step and condition, redrawn
+in place as its alerts change and green when all recovered.
 
 An alert in a digest has no message of its own in that channel: its redraws become a redraw
 of the digest, people's actions on it are told in the digest's thread, and its lifecycle
@@ -31,8 +34,8 @@ HOLD = 3.0  # seconds a second new alert in a busy channel waits for a storm to 
 
 @dataclass(frozen=True, slots=True)
 class StormRule:
-    """STORM_AFTER and STORM_WINDOW: more than `after` new alerts for one channel within
-    `window` seconds are told as one digest."""
+    """STORM_AFTER and STORM_WINDOW: when more than `after` tenants have new alerts for one
+    channel within `window` seconds, they are told as one digest."""
 
     after: int = 5
     window: float = 30.0
@@ -45,17 +48,17 @@ class Route(StrEnum):
     START = "start"  # opens the channel's digest, with the held alerts not yet sent
 
 
-def route_new(recent: int, others: int, gathering: bool, *, after: int) -> Route:
-    """Where a new alert for a channel goes. `recent` counts the channel's other new alerts
-    inside the storm window, `others` those of them from other tenants; `gathering` says
-    whether the channel's digest still takes new alerts. One tenant's own alerts are never
-    held: a storm is many tenants at once."""
+def route_new(others: int, gathering: bool, *, after: int) -> Route:
+    """Where a new alert for a channel goes. `others` counts the other tenants with new alerts
+    for the channel inside the storm window (this alert's own tenant is one more, however
+    many alerts it has); `gathering` says whether the channel's digest still takes new alerts.
+    Alone, a tenant's alerts are never held and never a storm: a storm is many tenants."""
     if gathering:
         return Route.JOIN
-    if recent + 1 > after:
-        return Route.START
     if others == 0:
         return Route.POST_NOW
+    if others + 1 > after:
+        return Route.START
     return Route.POST_HELD
 
 
@@ -102,6 +105,10 @@ class Group:
     step: str | None
     condition: Condition
     members: tuple[Member, ...]
+
+    @property
+    def tenants(self) -> int:
+        return len({m.tenant for m in self.members})
 
     @property
     def open(self) -> tuple[Member, ...]:

@@ -117,7 +117,7 @@ def _owe_post(
         .where(col(AlertCopy.owed_at) >= since)
         .where(col(AlertCopy.id) != copy.id)
     ).all()
-    recent, others = len(tenants), sum(1 for tenant in tenants if tenant != alert.tenant)
+    others = len(set(tenants) - {alert.tenant})  # STORM_AFTER counts tenants, not alerts
     current = s.exec(
         select(Digest)
         .where(Digest.target == copy.target)
@@ -127,7 +127,7 @@ def _owe_post(
     gathering = current is not None and storm_rules.gathering(
         current.last_added_at, now, storm.window
     )
-    route = storm_rules.route_new(recent, others, gathering, after=storm.after)
+    route = storm_rules.route_new(others, gathering, after=storm.after)
     copy.owed_at = now
     s.add(copy)
     match route:

@@ -26,26 +26,23 @@ NOW = datetime(2026, 11, 27, 5, 0, tzinfo=UTC)
 
 
 @pytest.mark.parametrize(
-    ("recent", "others", "is_gathering", "after", "route"),
+    ("others", "is_gathering", "after", "route"),
     [
-        (0, 0, False, 5, Route.POST_NOW),  # a quiet channel hears at once
-        (1, 1, False, 5, Route.POST_HELD),  # another tenant's second: a moment, for a storm
-        (1, 0, False, 5, Route.POST_NOW),  # one tenant's own alerts are never held
-        (4, 0, False, 5, Route.POST_NOW),
-        (4, 2, False, 5, Route.POST_HELD),  # the fifth: still not more than STORM_AFTER
-        (5, 5, False, 5, Route.START),  # the sixth: a storm
-        (5, 0, False, 5, Route.START),  # one tenant's, too
-        (40, 40, False, 5, Route.START),
-        (0, 0, True, 5, Route.JOIN),  # a digest still gathering takes every new alert
-        (3, 3, True, 5, Route.JOIN),
-        (0, 0, False, 1, Route.POST_NOW),
-        (1, 1, False, 1, Route.START),
+        (0, False, 5, Route.POST_NOW),  # a quiet channel hears at once
+        (1, False, 5, Route.POST_HELD),  # after another tenant's: a moment, for a storm
+        (4, False, 5, Route.POST_HELD),  # the fifth tenant: still not more than STORM_AFTER
+        (5, False, 5, Route.START),  # the sixth tenant: a storm
+        (40, False, 5, Route.START),
+        (0, True, 5, Route.JOIN),  # a digest still gathering takes every new alert
+        (3, True, 5, Route.JOIN),
+        (0, False, 1, Route.POST_NOW),  # one tenant alone is never a storm, not even at 1
+        (1, False, 1, Route.START),
     ],
 )
-def test_where_a_new_alert_goes(
-    recent: int, others: int, is_gathering: bool, after: int, route: Route
+def test_where_a_new_alert_goes_by_the_tenants_around_it(
+    others: int, is_gathering: bool, after: int, route: Route
 ) -> None:
-    assert route_new(recent, others, is_gathering, after=after) is route
+    assert route_new(others, is_gathering, after=after) is route
 
 
 @pytest.mark.parametrize(
@@ -182,6 +179,54 @@ def test_the_digest_shows_who_is_on_an_alert_and_what_recovered() -> None:
 def test_a_recovered_storm_is_green_and_offers_nothing_to_pick() -> None:
     members = [_m(i, f"t{i}", IMPORT_AD, FAILED, RESOLVED) for i in range(7)]
     message = render_digest(summarize(members), "nb")
-    assert message.blocks[0]["text"]["text"] == "Alle 7 varslene i denne stormen er i orden igjen"
+    assert message.blocks[0]["text"]["text"] == (
+        "Alle de 7 varslene i denne samlemeldingen er i orden igjen"
+    )
     assert not [b for b in message.blocks if b["type"] == "actions"]
     assert message.text.startswith(":white_check_mark:")
+
+
+@pytest.mark.parametrize(
+    ("lang", "header", "group"),
+    [
+        ("en", "1 new alert in this channel", "Import AD failed: 1 tenant"),
+        ("nb", "1 nytt varsel i denne kanalen", "Importer AD feilet: 1 kunde"),
+    ],
+)
+def test_one_alert_and_one_tenant_are_counted_as_one(lang: str, header: str, group: str) -> None:
+    message = render_digest(summarize([_m(1, "voss", IMPORT_AD, FAILED, OPEN)]), lang)
+    assert message.blocks[0]["text"]["text"] == header
+    assert group in str(message.blocks) and group in message.text
+
+
+@pytest.mark.parametrize(
+    ("lang", "header", "group"),
+    [
+        ("en", "3 new alerts at once in this channel", "Import AD failed: 2 tenants"),
+        ("nb", "3 nye varsler på én gang i denne kanalen", "Importer AD feilet: 2 kunder"),
+    ],
+)
+def test_a_group_counts_its_tenants_and_the_header_its_alerts(
+    lang: str, header: str, group: str
+) -> None:
+    members = [
+        _m(1, "voss", IMPORT_AD, FAILED, OPEN),
+        _m(2, "voss", IMPORT_AD, FAILED, OPEN),  # a second cycle of the same tenant
+        _m(3, "ulvik", IMPORT_AD, FAILED, OPEN),
+    ]
+    message = render_digest(summarize(members), lang)
+    assert message.blocks[0]["text"]["text"] == header
+    assert group in str(message.blocks)
+
+
+@pytest.mark.parametrize(
+    ("lang", "n", "header"),
+    [
+        ("en", 1, "The alert in this digest has recovered"),
+        ("nb", 1, "Varselet i denne samlemeldingen er i orden igjen"),
+        ("en", 2, "All 2 alerts in this digest have recovered"),
+    ],
+)
+def test_a_recovered_digest_counts_right(lang: str, n: int, header: str) -> None:
+    members = [_m(i, f"t{i}", IMPORT_AD, FAILED, RESOLVED) for i in range(n)]
+    assert render_digest(summarize(members), lang).blocks[0]["text"]["text"] == header

@@ -158,3 +158,58 @@ def test_replicas_meeting_one_storm_open_one_digest(db_url: str) -> None:
     assert len(store_rows.alerts(stores[0])) == 9
     for s in stores:
         s.dispose()
+
+
+def _digests(store: Store) -> list[object]:
+    from sqlmodel import Session, select
+
+    from bot.store.tables import Digest
+
+    with Session(store.engine) as s:
+        return list(s.exec(select(Digest)).all())
+
+
+def _cycle_failing_everywhere(tenant: str) -> list[Finding]:
+    """A cycle failing at several steps at once: one tenant's burst, not a storm."""
+    steps = ("Import HR", "Import AD", "Export AD", "Export Azure", "Export eFeide", "Sync task")
+    return [Finding(tenant, "c1", s, Condition.FAILED, since=at(16), error="x") for s in steps]
+
+
+def test_one_tenants_own_alerts_however_many_are_told_one_by_one(db_url: str) -> None:
+    from bot.core.storm import StormRule
+
+    store = Store(db_url, storm=StormRule(after=2, window=30))
+    store.migrate()
+    try:
+        snapshot, _ = failed_export()
+        burst = _cycle_failing_everywhere("voss")
+        store.apply_findings("voss", TARGET, burst, snapshot, now=at(20), remind_after=7200)
+        later = [Finding("voss", "c2", "Import HR", Condition.FAILED, since=at(21), error="y")]
+        store.apply_findings("voss", TARGET, later, snapshot, now=at(21), remind_after=7200)
+        posts = [m for m in store_rows.messages(store) if m.kind == "post"]
+        assert len(posts) == len(burst) + 1, "each alert its own message"
+        assert all(m.next_attempt_at == m.created_at for m in posts), "none held back"
+        assert _digests(store) == []
+    finally:
+        store.dispose()
+
+
+def test_a_digest_opens_when_more_than_storm_after_tenants_have_new_alerts(db_url: str) -> None:
+    from bot.core.storm import StormRule
+
+    store = Store(db_url, storm=StormRule(after=3, window=30))
+    store.migrate()
+    try:
+        snapshot, _ = failed_export()
+        for i, tenant in enumerate(("a", "b", "c")):  # three tenants, many alerts each
+            now = at(20) + timedelta(seconds=i)
+            findings = _cycle_failing_everywhere(tenant)
+            store.apply_findings(tenant, TARGET, findings, snapshot, now=now, remind_after=7200)
+        assert _digests(store) == [], "three tenants are not more than STORM_AFTER=3"
+        one = [Finding("d", "c1", "Export AD", Condition.FAILED, since=at(16), error="x")]
+        store.apply_findings(
+            "d", TARGET, one, snapshot, now=at(20) + timedelta(seconds=4), remind_after=7200
+        )
+        assert len(_digests(store)) == 1, "the fourth tenant makes it a storm"
+    finally:
+        store.dispose()

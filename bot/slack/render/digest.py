@@ -18,7 +18,7 @@ from slack_sdk.models.blocks import (
     StaticSelectElement,
 )
 
-from bot.core.i18n import t
+from bot.core.i18n import t, t_count
 from bot.core.lifecycle import AlertState
 from bot.core.storm import Group, Member, Summary, pickable
 from bot.slack import ids
@@ -63,10 +63,10 @@ def _group_text(group: Group, lang: str) -> str:
     headline = title(group.condition, group.step, lang)
     if group.open:
         icon = CONDITION_ICONS[group.condition]
-        line = t(lang, "digest.group", title=headline, n=len(group.members))
+        line = t_count(lang, "digest.group", group.tenants, title=headline)
     else:
         icon = RESOLVED_ICON
-        line = t(lang, "digest.group_recovered", title=headline, n=len(group.members))
+        line = t_count(lang, "digest.group_recovered", group.tenants, title=headline)
     parts = [f"{icon} *{line}*"]
     room = (SECTION_MAX - len(parts[0]) - 10) // 2
     if group.open:
@@ -80,10 +80,10 @@ def render_digest(summary: Summary, lang: str) -> SlackMessage:
     """The digest message: header, what it is, one section per step and condition, the
     picker while anything is still in trouble."""
     if summary.all_recovered:
-        header = t(lang, "digest.title_recovered", n=summary.total)
+        header = t_count(lang, "digest.title_recovered", summary.total)
         icon = RESOLVED_ICON
     else:
-        header = t(lang, "digest.title", n=summary.total)
+        header = t_count(lang, "digest.title", summary.total)
         icon = ":warning:"
     blocks: list[Block] = [
         HeaderBlock(text=truncate(header, HEADER_MAX, lang)),
@@ -127,11 +127,8 @@ def render_digest(summary: Summary, lang: str) -> SlackMessage:
     lines = [f"{icon} {header}"]
     for group in summary.groups[:GROUPS_MAX]:
         lines.append(
-            t(
-                lang,
-                "digest.group",
-                title=title(group.condition, group.step, lang),
-                n=len(group.members),
+            t_count(
+                lang, "digest.group", group.tenants, title=title(group.condition, group.step, lang)
             )
         )
     return SlackMessage(text="\n".join(lines)[:TEXT_MAX], blocks=[b.to_dict() for b in blocks])
