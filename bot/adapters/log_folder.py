@@ -21,6 +21,7 @@ from pathlib import Path
 from zoneinfo import ZoneInfo
 
 from bot.core.redact import Redactor, cut
+from bot.core.said import Param, Said, Voice, Words
 
 log = logging.getLogger(__name__)
 
@@ -53,7 +54,12 @@ _NORWEGIAN = re.compile(r"^\W{0,2}(\d{1,2})\.(\d{1,2})\.(\d{4})\s+(\d{1,2})[:.](
 class Excerpt:
     files: tuple[str, ...]  # names inside the log folder, newest first
     text: str
-    note: str  # one sentence on what was picked, for the ticket
+    note: Words  # one sentence on what was picked, in the reader's language
+
+    @property
+    def said(self) -> Said:
+        """The excerpt as an alert tells it: the bot's note, then the lines as they are."""
+        return Said.words(Voice.LOG, self.note) + Said.quote(Voice.LOG, self.text)
 
 
 @dataclass(frozen=True, slots=True)
@@ -247,21 +253,29 @@ def log_excerpt(
         if not tail:
             return None
         text, cut = _join([(name, tail)])
-        note = f"No lines that look like errors in the newest {len(read)} log file(s); "
-        note += f"the last {len(tail)} lines of {name}."
-        return Excerpt(files=(name,), text=text, note=note + _cut_note(cut))
+        note = Words.of(
+            "log.quiet",
+            files=_counted("log.newest_files", len(read)),
+            lines=len(tail),
+            name=name,
+            cut=_cut_note(cut),
+        )
+        return Excerpt(files=(name,), text=text, note=note)
 
     text, cut = _join(blocks)
     count = sum(1 for _, body in blocks for line in body if line != "--")
-    note = f"{count} lines around errors and warnings from {len(blocks)} log file(s)"
-    if around is not None and in_window:
-        note += f", within ±2 h of {around.astimezone(zone):%Y-%m-%d %H:%M}."
-    elif around is not None:
-        note += f"; none were within ±2 h of {around.astimezone(zone):%Y-%m-%d %H:%M}, so "
-        note += "these are the newest."
-    else:
-        note += ", newest first."
-    return Excerpt(files=tuple(name for name, _ in blocks), text=text, note=note + _cut_note(cut))
+    where = Words.of("log.newest")
+    if around is not None:
+        time = f"{around.astimezone(zone):%Y-%m-%d %H:%M}"
+        where = Words.of("log.within" if in_window else "log.not_within", time=time)
+    note = Words.of(
+        "log.picked",
+        count=count,
+        files=_counted("log.files", len(blocks)),
+        where=where,
+        cut=_cut_note(cut),
+    )
+    return Excerpt(files=tuple(name for name, _ in blocks), text=text, note=note)
 
 
 def _join(blocks: list[tuple[str, list[str]]]) -> tuple[str, bool]:
@@ -279,8 +293,12 @@ def _join(blocks: list[tuple[str, list[str]]]) -> tuple[str, bool]:
     return "\n".join(out).rstrip("\n"), False
 
 
-def _cut_note(cut: bool) -> str:
-    return f" Cut to {MAX_CHARS} characters; the full files are in the log folder." if cut else ""
+def _cut_note(cut: bool) -> Param:
+    return Words.of("log.cut", max=MAX_CHARS) if cut else ""
+
+
+def _counted(key: str, n: int) -> Words:
+    return Words.of(f"{key}.{'one' if n == 1 else 'many'}", n=n)
 
 
 __all__ = ["Excerpt", "is_problem", "line_time", "log_excerpt", "read_lines"]

@@ -2,11 +2,12 @@
 
 Three kinds, chosen per tenant: a command run on this machine (`schtasks`, PowerShell, `ssh`),
 a signed webhook for an automation runbook, and the simulator's run endpoint. A runner never
-raises for an expected failure: it returns a RerunResult whose `detail` tells the admin in
-Slack what happened and what to fix, because the button's answer is the only place they see it.
+raises for an expected failure: it returns a RerunResult whose `words` tell the admin in Slack,
+in their language, what happened and what to fix, because the button's answer is the only
+place they see it.
 
 The webhook signature (`bot.adapters.signing`, its names kept here too) is shared with the
-ticket webhook, so one receiver can check both the same way.
+ticket webhook and the agent, so one receiver can check them all the same way.
 """
 
 from __future__ import annotations
@@ -36,6 +37,7 @@ from bot.adapters.signing import (
 )
 from bot.core.credentials import mask_argv, mask_text, safe_url
 from bot.core.errors import ConfigError
+from bot.core.said import Param, Words
 from bot.core.settings import Tenant
 
 log = logging.getLogger(__name__)
@@ -52,7 +54,18 @@ _REAP_WAIT = 2.0
 @dataclass(frozen=True, slots=True)
 class RerunResult:
     ok: bool
-    detail: str  # short and human: what happened, and on failure what to do
+    # Short and human: what happened, and on failure what to do, as the catalogue's words so
+    # the admin reads it in their language.
+    words: Words
+
+    @classmethod
+    def of(cls, ok: bool, key: str, **params: Param) -> RerunResult:
+        return cls(ok, Words.of(key, **params))
+
+    @property
+    def detail(self) -> str:
+        """In English, for the log and the audit."""
+        return self.words.text("en")
 
 
 class RerunRunner(Protocol):
@@ -143,14 +156,10 @@ class CommandRunner:
         except FileNotFoundError:
             return RerunResult(False, self._not_found())
         except PermissionError:
-            return RerunResult(
-                False,
-                f"{self.argv[0]!r} is not executable by the bot's user; fix its permissions "
-                "or change RERUN_COMMAND",
-            )
+            return RerunResult.of(False, "runner.not_executable", program=repr(self.argv[0]))
         except OSError as exc:
-            return RerunResult(
-                False, f"could not start {self.argv[0]!r} ({exc}); check RERUN_COMMAND"
+            return RerunResult.of(
+                False, "runner.cannot_start", program=repr(self.argv[0]), error=str(exc)
             )
         output = asyncio.ensure_future(proc.communicate())
         try:
@@ -164,19 +173,18 @@ class CommandRunner:
             self._kill(proc, posix)
             text = await self._leftover(output, proc)
             seen = mask_text(tail(text, 150), self._hidden)
-            return RerunResult(
-                False,
-                f"did not finish within {self.timeout:g} s and was stopped"
-                + (f"; last output: {seen}" if seen else "")
-                + ". Check that the command returns once the task is started (schtasks /Run "
-                "does), or raise the tenant's rerun timeout",
+            output: Param = Words.of("runner.last_output", text=seen) if seen else ""
+            return RerunResult.of(
+                False, "runner.timeout", seconds=f"{self.timeout:g}", output=output
             )
         stdout, _ = output.result()
         code = proc.returncode
         if code == 0:
-            return RerunResult(True, "exit code 0")
+            return RerunResult.of(True, "runner.exit_ok")
         text = mask_text(tail(decode_output(stdout or b"")), self._hidden)
-        return RerunResult(False, f"exit code {code}" + (f": {text}" if text else ""))
+        if text:
+            return RerunResult.of(False, "runner.exit_said", code=str(code), text=text)
+        return RerunResult.of(False, "runner.exit", code=str(code))
 
     @staticmethod
     def _kill(proc: asyncio.subprocess.Process, posix: bool) -> None:
@@ -200,17 +208,14 @@ class CommandRunner:
             return ""
         return decode_output(stdout or b"")
 
-    def _not_found(self) -> str:
-        return (
-            f"{self.argv[0]!r} was not found; RERUN_COMMAND must start with a program on the "
-            "bot's PATH or its full path (e.g. C:\\Windows\\System32\\schtasks.exe)"
-        )
+    def _not_found(self) -> Words:
+        return Words.of("runner.not_found", program=repr(self.argv[0]))
 
     async def check(self) -> tuple[bool, str]:
         program = self.argv[0]
         found = shutil.which(program)
         if found is None:
-            return False, self._not_found()
+            return False, self._not_found().text("en")
         return True, f"{program} found at {found}"
 
 
@@ -248,31 +253,28 @@ class WebhookRunner:
         try:
             response = await post_signed(self.url, payload, self.secret, self.timeout)
         except httpx.TimeoutException:
-            return RerunResult(
-                False,
-                f"the rerun webhook {self.shown} did not answer within {self.timeout:g} s; the "
-                "sync may or may not have started, so check the eAdm portal before trying again",
+            return RerunResult.of(
+                False, "runner.webhook_timeout", url=self.shown, seconds=f"{self.timeout:g}"
             )
         except httpx.HTTPError as exc:
-            return RerunResult(
-                False,
-                f"cannot reach the rerun webhook {self.shown} ({type(exc).__name__}); check "
-                "RERUN_WEBHOOK_URL, DNS and firewalls",
+            return RerunResult.of(
+                False, "runner.webhook_unreachable", url=self.shown, error=type(exc).__name__
             )
         status = response.status_code
         if 200 <= status < 300:
-            return RerunResult(True, f"HTTP {status}")
-        hint = "check the runbook's own log"
+            return RerunResult.of(True, "runner.http_ok", status=status)
+        hint = "runner.hint_log"
         if status in (401, 403):
-            hint = "check that RERUN_WEBHOOK_SECRET matches the secret the receiver verifies with"
+            hint = "runner.hint_secret"
         elif status == 404:
-            hint = "check RERUN_WEBHOOK_URL"
+            hint = "runner.hint_url"
         body_text = _excerpt(response)
-        return RerunResult(
+        return RerunResult.of(
             False,
-            f"HTTP {status} {response.reason_phrase}"
-            + (f" ({body_text})" if body_text else "")
-            + f"; {hint}",
+            "runner.webhook_refused",
+            status=f"{status} {response.reason_phrase}",
+            body=f" ({body_text})" if body_text else "",
+            hint=Words.of(hint),
         )
 
     async def check(self) -> tuple[bool, str]:
@@ -312,34 +314,25 @@ class SimulatorRunner:
             async with httpx.AsyncClient(timeout=self.timeout) as client:
                 response = await client.post(url, headers=self._headers())
         except httpx.TimeoutException:
-            return RerunResult(False, f"{self.shown} did not answer within {self.timeout:g} s")
+            return RerunResult.of(
+                False, "runner.sim_timeout", url=self.shown, seconds=f"{self.timeout:g}"
+            )
         except httpx.HTTPError as exc:
-            return RerunResult(
-                False,
-                f"cannot reach the simulator at {self.shown} ({type(exc).__name__}); check "
-                "EADM_URL and that the simulator runs",
+            return RerunResult.of(
+                False, "runner.sim_unreachable", url=self.shown, error=type(exc).__name__
             )
         status = response.status_code
         if 200 <= status < 300:
-            return RerunResult(True, f"HTTP {status}")
+            return RerunResult.of(True, "runner.http_ok", status=status)
+        answered = f"{status} {response.reason_phrase}"
         if status == 409:
-            return RerunResult(
-                False,
-                f"a step is still running ({_error_text(response)}); a sync must not be started "
-                "over a running one, so wait for it to finish and try again",
-            )
+            return RerunResult.of(False, "runner.sim_running", error=_error_text(response))
         if status in (401, 403):
-            return RerunResult(
-                False, f"HTTP {status} {response.reason_phrase}; check EADM_API_TOKEN"
-            )
+            return RerunResult.of(False, "runner.sim_refused", status=answered)
         if status == 404:
-            return RerunResult(
-                False, f"HTTP 404 from {self.shown}; EADM_URL does not point at the simulator"
-            )
-        return RerunResult(
-            False,
-            f"HTTP {status} {response.reason_phrase} ({_error_text(response)}); try again "
-            "in a minute",
+            return RerunResult.of(False, "runner.sim_not_found", url=self.shown)
+        return RerunResult.of(
+            False, "runner.sim_failed", status=answered, error=_error_text(response)
         )
 
     async def check(self) -> tuple[bool, str]:

@@ -25,6 +25,7 @@ from bot.core.detect import SourceHealth, detect, normal_durations
 from bot.core.domain import TASK_STEP, Condition, Finding, Snapshot
 from bot.core.errors import SourceError
 from bot.core.lifecycle import Change, Decision, Escalate, Keep, Open, Resolve
+from bot.core.said import Said, Voice
 from bot.core.settings import Settings, Tenant
 from bot.slack.delivery import Deliverer
 from bot.sources import Source
@@ -59,7 +60,7 @@ class Poller:
         self.listeners: list[PollListener] = []
         self._learned: set[str] = set()  # tenants whose cycle history was read this process
         self.last_poll: dict[str, datetime] = {}
-        self._log_lines: dict[str, str] = {}  # alert key -> log lines added to its error
+        self._log_lines: dict[str, Said] = {}  # alert key -> log lines added to its error
         self._outages: dict[str, datetime] = {}  # tenant -> first failed poll, as logged here
         self.calendar = Calendar(settings.tz)
 
@@ -85,7 +86,8 @@ class Poller:
             snapshot = await source.current()
         except SourceError as exc:
             metrics.POLL_ERRORS.labels(tenant=tenant.name).inc()
-            health = await asyncio.to_thread(self.store.record_failure, tenant.name, str(exc), now)
+            said = Said.words(Voice.BOT, exc.words)
+            health = await asyncio.to_thread(self.store.record_failure, tenant.name, said, now)
             self._log_failure(tenant.name, exc, health.failing_since or now, now)
             snapshot = None
         else:
@@ -173,14 +175,12 @@ class Poller:
                         tz=self.settings.tz,
                         redact=tenant.redactor,
                     )
-                    self._log_lines[finding.key] = (
-                        f"\n\n{excerpt.note}\n{excerpt.text}" if excerpt else ""
-                    )
+                    self._log_lines[finding.key] = excerpt.said if excerpt else Said()
                     while len(self._log_lines) > 1000:
                         self._log_lines.pop(next(iter(self._log_lines)))
                 extra = self._log_lines[finding.key]
                 if extra:
-                    finding = dataclasses.replace(finding, error=(finding.error or "") + extra)
+                    finding = dataclasses.replace(finding, error=(finding.error or Said()) + extra)
             out.append(finding)
         return out
 

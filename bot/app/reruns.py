@@ -26,6 +26,7 @@ from bot.core.i18n import t
 from bot.core.playbook import Playbook
 from bot.core.rerun_guard import AlertFact, Refusal, RerunFacts, Verdict, judge
 from bot.core.rerun_status import RerunStatus
+from bot.core.said import Words
 from bot.core.settings import Tenant
 from bot.slack import ids
 from bot.slack.calls import permalink
@@ -128,13 +129,13 @@ class Reruns:
 
     # -- the guard and the run -----------------------------------------------------------------
 
-    async def facts(self, tenant: Tenant, alert_id: int | None) -> tuple[RerunFacts, str | None]:
-        """What the guard judges, read now; and the status's error text when it is unreadable."""
+    async def facts(self, tenant: Tenant, alert_id: int | None) -> tuple[RerunFacts, Words | None]:
+        """What the guard judges, read now; and why the status is unreadable, when it is."""
         error = None
         try:
             snapshot: Snapshot | None = await self.sources[tenant.name].current()
         except SourceError as exc:
-            snapshot, error = None, str(exc)
+            snapshot, error = None, exc.words
 
         def read() -> tuple[Alert | None, list[Alert], bool, datetime | None]:
             clicked = self.store.get_alert(alert_id) if alert_id is not None else None
@@ -164,7 +165,7 @@ class Reruns:
         verdict: Verdict,
         tenant: Tenant,
         lang: str,
-        error: str | None,
+        error: Words | None,
         sees_steps: bool = True,
     ) -> Answer:
         """What to tell the person the guard refused: why, and what to do instead. Where the
@@ -178,7 +179,7 @@ class Reruns:
             Refusal.RESOLVED: ("answer.resolved", {}),
             Refusal.PENDING: ("rerun.pending", {"tenant": tenant.name}),
             Refusal.COOLDOWN: ("rerun.cooldown", {"tenant": tenant.name, "minutes": minutes}),
-            Refusal.UNREADABLE: ("rerun.unreadable", {"error": error or "?"}),
+            Refusal.UNREADABLE: ("rerun.unreadable", {"error": error.text(lang) if error else "?"}),
             Refusal.DISABLED: ("rerun.disabled", {}),
             Refusal.THRESHOLD: ("rerun.stopped", {"step": step}),
             Refusal.RUNNING: ("rerun.running", {"step": step}),
@@ -249,7 +250,8 @@ class Reruns:
         assert begun.id is not None
         result = await runner.run(tenant=tenant.name, requested_by=user_id, alert_id=alert_id)
         # What the runner says may quote what the command or the receiver printed.
-        result = dataclasses.replace(result, detail=tenant.redactor.within(result.detail, 1000))
+        words = result.words.mapped(lambda text: tenant.redactor.within(text, 1000))
+        result = dataclasses.replace(result, words=words)
         channel_lang = tenant.language
         if result.ok:
             # The grace period counts from when the runner returned: a slow runner (ssh to a
@@ -273,9 +275,10 @@ class Reruns:
         await asyncio.to_thread(
             self.store.move_rerun, begun.id, RerunStatus.FAILED, detail=result.detail
         )
-        text = t(channel_lang, "rerun.failed", user=user_id, detail=result.detail)
+        text = t(channel_lang, "rerun.failed", user=user_id, detail=result.words.text(channel_lang))
         await self._say(tenant, alert_id, text)
-        return "failed", Answer(t(lang, "rerun.failed_answer", detail=result.detail))
+        answer = t(lang, "rerun.failed_answer", detail=result.words.text(lang))
+        return "failed", Answer(answer)
 
     async def verify(
         self, tenant: Tenant, snapshot: Snapshot | None, awaiting: Sequence[Rerun] | None = None

@@ -16,6 +16,7 @@ from bot.app.windows import Windows
 from bot.core.domain import Condition, Snapshot, snapshot_from_dict
 from bot.core.i18n import t
 from bot.core.lifecycle import AlertState
+from bot.core.said import Voice, kept
 from bot.core.settings import Tenant
 from bot.slack.calls import permalink, publish_home
 from bot.slack.render import (
@@ -74,7 +75,11 @@ class Status:
                 AlertLink(a.step, Condition(a.condition), link, AlertState(a.state))
                 for a, link in zip(alerts, links, strict=True)
             ),
-            source_error=state.last_error if state is not None and failing else None,
+            source_error=(
+                kept(state.last_error_said, state.last_error, Voice.BOT)
+                if state is not None and failing
+                else None
+            ),
             failing_since=state.failing_since if state is not None else None,
             silenced_until=state.silenced_until if state is not None else None,
             silenced_by=state.silenced_by if state is not None else None,

@@ -157,7 +157,8 @@ class Support:
                 redact=tenant.redactor,
             )
         attachments = [Attachment("eadm-logg.txt", excerpt.text)] if excerpt else []
-        notes = [excerpt.note] if excerpt else []
+        # Notes in the language the ticket is written in (the tenant's: support reads it).
+        notes = [excerpt.note.text(tenant.language)] if excerpt else []
         if alert.events:  # what Event Viewer said when the alert was told, read then once
             attachments.append(Attachment(EVENTS_FILE, self.events_text(alert, tenant)))
             notes.append(t(tenant.language, "events.attached"))

@@ -1,7 +1,8 @@
 """Detection: every rule of the troubleshooting guide, as one pure function.
 
 Snapshot + step-duration history + source health + clock + thresholds in, findings out.
-No I/O and no clock of its own, so every rule is tested table-style. Imports only the domain.
+No I/O and no clock of its own, so every rule is tested table-style. Imports only the domain
+and the words it says beside eAdm's (`said`).
 """
 
 from __future__ import annotations
@@ -13,6 +14,7 @@ from dataclasses import dataclass, replace
 from datetime import datetime
 
 from bot.core.domain import SYNCHRONIZATION, TASK_STEP, Condition, Finding, Snapshot, StepState
+from bot.core.said import Said, Voice, Words, as_said
 from bot.core.task_rules import task_findings
 from bot.core.thresholds import Thresholds
 
@@ -50,7 +52,10 @@ class SourceHealth:
 
     tenant: str
     failing_since: datetime | None = None  # first failed poll of the current outage
-    error: str | None = None
+    error: Said | None = None  # what the source said (the bot's own words)
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "error", as_said(self.error, Voice.BOT))
 
 
 def normal_durations(history: Iterable[Snapshot]) -> dict[str, float]:
@@ -110,7 +115,8 @@ def _step_findings(
             if is_safety_threshold(run.state, run.name, run.message):
                 held.append((run.name, since, run.message))
             else:
-                findings.append(_finding(snapshot, run.name, Condition.FAILED, since, run.message))
+                error = _unknown_state(snapshot, run.name) + Said.quote(Voice.EADM, run.message)
+                findings.append(_finding(snapshot, run.name, Condition.FAILED, since, error))
         elif run.state is StepState.RUNNING and run.started_at:
             limit = max(thresholds.stuck_after, thresholds.stuck_factor * normal.get(run.name, 0))
             if (now - run.started_at).total_seconds() > limit:
@@ -138,7 +144,16 @@ def _threshold_finding(snapshot: Snapshot, held: list[tuple[str, datetime, str |
     step = SYNCHRONIZATION if SYNCHRONIZATION in names else names[0]
     since = min(when for _, when, _ in held)
     message = next((text for _, _, text in held if text), None)
-    return _finding(snapshot, step, Condition.SAFETY_THRESHOLD, since, message)
+    error = Said.quote(Voice.EADM, message)
+    return _finding(snapshot, step, Condition.SAFETY_THRESHOLD, since, error)
+
+
+def _unknown_state(snapshot: Snapshot, step: str) -> Said:
+    """The bot's own words for a step it fails because eAdm gave a state word nobody knows."""
+    word = dict(snapshot.problems).get(step)
+    if word is None:
+        return Said()
+    return Said.words(Voice.BOT, Words.of("said.unknown_state", word=word))
 
 
 def ready_at(snapshot: Snapshot, index: int) -> datetime | None:
@@ -182,7 +197,7 @@ def _finding(
     step: str | None,
     condition: Condition,
     since: datetime,
-    error: str | None = None,
+    error: Said | None = None,
 ) -> Finding:
     return Finding(
         tenant=snapshot.tenant,

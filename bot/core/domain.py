@@ -1,8 +1,8 @@
 """The words of the domain: steps, step states, conditions, snapshots and findings.
 
 Plain frozen dataclasses and the name/state normalisation every source shares. Imports nothing
-from the rest of the package but the plain Event Viewer values (`windows_events`), so sources,
-detection, rendering and the store can all use it.
+from the rest of the package but the plain Event Viewer values (`windows_events`) and what is
+said about a finding (`said`), so sources, detection, rendering and the store can all use it.
 """
 
 from __future__ import annotations
@@ -13,6 +13,7 @@ from datetime import datetime
 from enum import StrEnum
 from typing import Any
 
+from bot.core.said import Said, as_said
 from bot.core.windows_events import EventsReading
 
 
@@ -185,6 +186,7 @@ class TaskInfo:
     # What Event Viewer said about the last run, where the source read it with the run (the
     # agent does); None where it did not. Not part of the bot's own record of a snapshot.
     events: EventsReading | None = None
+    log: Said | None = None  # the log folder's lines on a failed run, read by an agent
 
 
 @dataclass(frozen=True, slots=True)
@@ -197,7 +199,7 @@ class Snapshot:
     finished_at: datetime | None
     steps: tuple[StepRun, ...]
     fetched_at: datetime | None = None
-    # Per-step problems met while parsing (an unknown state word, say): step name -> text.
+    # Steps eAdm gave a state word nobody knows (failed for it): step name -> the word.
     problems: tuple[tuple[str, str], ...] = field(default=())
     # The sync task, for the task and exporter sources; its row is also one of `steps`.
     task: TaskInfo | None = None
@@ -237,7 +239,12 @@ class Finding:
     step: str | None  # None for cycle-level conditions (no_new_cycle, source_unreachable)
     condition: Condition
     since: datetime
-    error: str | None = None
+    # Who said what about it (eAdm's message, Task Scheduler's report, the bot's own words);
+    # plain text is taken as eAdm's message.
+    error: Said | None = None
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "error", as_said(self.error))
 
     @property
     def key(self) -> str:
@@ -294,6 +301,7 @@ def task_to_dict(task: TaskInfo) -> dict[str, object]:
         "missed_since_run": task.missed_since_run,
         "finished_at": _iso(task.finished_at),
         "watched_since": _iso(task.watched_since),
+        "log": task.log.to_json() if task.log else None,
     }
 
 
@@ -310,6 +318,7 @@ def task_from_dict(data: dict[str, Any]) -> TaskInfo:
         missed_since_run=int(data.get("missed_since_run") or 0),
         finished_at=_dt(data.get("finished_at")),
         watched_since=_dt(data.get("watched_since")),
+        log=Said.from_json(data.get("log")),
     )
 
 

@@ -14,10 +14,14 @@ EadmBotError
 ```
 
 A subclass exists where some caller must tell its case apart; a caller never reads the
-message text to do so. Imports nothing.
+message text to do so. A source error is read by people in either language: it carries the
+catalogue's key and parameters (`words`), and its str() is the English, for logs and
+`eadm-bot check`. Imports only the catalogue's words (`bot.core.said`).
 """
 
 from __future__ import annotations
+
+from bot.core.said import Param, Words
 
 
 class EadmBotError(Exception):
@@ -33,7 +37,13 @@ class ConfigError(EadmBotError):
 
 
 class SourceError(EadmBotError):
-    """The eAdm status could not be read or understood."""
+    """The eAdm status could not be read or understood: `words` says what, and what to fix,
+    as the message catalogue's `key` with its parameters (a parameter may be `Words` of its
+    own, such as the problem a wrapping error names)."""
+
+    def __init__(self, key: str, **params: Param) -> None:
+        self.words = Words.of(key, **params)
+        super().__init__(self.words.text("en"))
 
 
 class NotStatusContract(SourceError):

@@ -11,7 +11,7 @@ a row of the cycle (a `StepRun` named `TASK_STEP`) and into findings:
   last one;
 - disabled: the task is disabled, so it will never start by itself.
 
-Imports only the domain and the thresholds.
+Imports only the domain, the thresholds and the catalogue's words.
 """
 
 from __future__ import annotations
@@ -29,36 +29,41 @@ from bot.core.domain import (
     TaskInfo,
     TaskState,
 )
+from bot.core.said import Said, Voice, Words
 from bot.core.thresholds import Thresholds
 
-# Task Scheduler's informational results: none of them says the last run went wrong.
+# Task Scheduler's informational results, none of which says the last run went wrong, and the
+# failures an admin meets: each code's meaning is a text of the catalogue (`result.*`), so it
+# reads in either language.
 INFORMATIONAL: dict[int, str] = {
-    0x0: "the sync program exited with 0 (success)",
-    0x41300: "the task is ready to run at its next scheduled time",
-    0x41301: "the task is running now",
-    0x41302: "the task is disabled",
-    0x41303: "the task has not run yet",
-    0x41304: "no more runs are scheduled for the task",
-    0x41305: "the task lacks the properties it needs to run on a schedule",
-    0x41307: "the task has no trigger that is enabled",
-    0x41308: "the task starts on an event, so it has no run times",
-    0x41325: "the task is queued",
+    code: f"result.x{code:x}"
+    for code in (
+        0x0,
+        0x41300,
+        0x41301,
+        0x41302,
+        0x41303,
+        0x41304,
+        0x41305,
+        0x41307,
+        0x41308,
+        0x41325,
+    )
 }
-
-# Failures an admin meets, and what each means.
 FAILURES: dict[int, str] = {
-    0x41306: "the last run was stopped, by a person or by the task's time limit",
-    0x8004131F: "a start was refused because an instance of the task was already running",
-    0x80041315: "the Task Scheduler service is not running",
-    0x800710E0: "Windows refused to start the task (often a start condition or the "
-    "account's rights)",
-    0x2: "the sync program's exit code 2, which often means the action's file was not found",
-    0xE0434352: "the eAdm client stopped with an unhandled .NET exception; Event Viewer > "
-    'Windows Logs > Application shows it under ".NET Runtime" and "Application Error"',
-    0xC0000005: "the sync program crashed (access violation); Event Viewer > Windows Logs > "
-    "Application shows it",
-    0xC000013A: "the sync program was ended by Ctrl+C or a closed console window",
+    code: f"result.x{code:x}"
+    for code in (
+        0x41306,
+        0x8004131F,
+        0x80041315,
+        0x800710E0,
+        0x2,
+        0xE0434352,
+        0xC0000005,
+        0xC000013A,
+    )
 }
+OWN_EXIT_CODE = "result.own"  # anything else: the sync program's own exit code
 
 HAS_NOT_RUN = 0x41303
 
@@ -89,15 +94,16 @@ def cannot_start(task: TaskInfo) -> bool:
     )
 
 
-def describe_result(code: int) -> str:
+def result_words(code: int) -> Words:
     """The code in hex and decimal, and what it means."""
     value = code32(code)
-    meaning = (
-        INFORMATIONAL.get(value)
-        or FAILURES.get(value)
-        or "the sync program's own exit code (see the eAdm client's log for what it means)"
-    )
-    return f"0x{value:X} ({value}): {meaning}"
+    meaning = INFORMATIONAL.get(value) or FAILURES.get(value) or OWN_EXIT_CODE
+    return Words.of("task.result", hex=f"{value:X}", code=value, meaning=Words.of(meaning))
+
+
+def describe_result(code: int) -> str:
+    """`result_words` in English, for logs and `eadm-bot check`."""
+    return result_words(code).text("en")
 
 
 def task_row(task: TaskInfo) -> StepRun:
@@ -111,12 +117,10 @@ def task_row(task: TaskInfo) -> StepRun:
             TASK_STEP, StepState.PENDING, started_at=task.last_run_at, message="disabled"
         )
     if task.last_ok is False:
+        # No message of its own: what Task Scheduler reports is said in the alert, in the
+        # reader's language, from the task itself (`failure_words`).
         return StepRun(
-            TASK_STEP,
-            StepState.FAILED,
-            started_at=task.last_run_at,
-            finished_at=task.finished_at,
-            message=failure_text(task),
+            TASK_STEP, StepState.FAILED, started_at=task.last_run_at, finished_at=task.finished_at
         )
     if task.last_run_at is None:
         return StepRun(TASK_STEP, StepState.PENDING)
@@ -125,11 +129,11 @@ def task_row(task: TaskInfo) -> StepRun:
     )
 
 
-def failure_text(task: TaskInfo) -> str:
-    where = f'Task Scheduler task "{task.name}"'
+def failure_words(task: TaskInfo) -> Words:
+    """What Task Scheduler reports of the task's failed last run."""
     if task.last_result is None:
-        return f"{where}: the last run did not succeed (the exporter gives no result code)"
-    return f"{where}: last run result {describe_result(task.last_result)}"
+        return Words.of("task.failed_no_code", task=task.name)
+    return Words.of("task.failed", task=task.name, result=result_words(task.last_result))
 
 
 def cycle_id(task: TaskInfo) -> str:
@@ -174,12 +178,12 @@ def task_findings(
     run_id = cycle_id(task)
 
     def finding(
-        step: str | None, condition: Condition, since: datetime, error: str | None = None
+        step: str | None, condition: Condition, since: datetime, error: Said | None = None
     ) -> Finding:
         return Finding(snapshot.tenant, run_id, step, condition, since, error)
 
     if task.state is TaskState.DISABLED:
-        error = f'Task Scheduler task "{task.name}" is disabled'
+        error = _reported(Words.of("task.disabled", task=task.name))
         return [finding(TASK_STEP, Condition.DISABLED, now, error)]
     if task.state is TaskState.RUNNING:
         started = task.last_run_at
@@ -194,18 +198,20 @@ def task_findings(
         return []
     if task.last_ok is False:
         since = task.finished_at or task.last_run_at or now
-        row = snapshot.step(TASK_STEP)
-        error = row.message if row is not None and row.message else failure_text(task)
+        # The log folder's lines, when the agent read them on the client server.
+        error = _reported(failure_words(task)) + (task.log or Said())
         condition = Condition.CANNOT_START if cannot_start(task) else Condition.FAILED
         return [finding(TASK_STEP, condition, since, error)]
     if task.missed_since_run > 0:
         since = task.last_run_at or task.watched_since or now
-        error = (
-            f'Task Scheduler task "{task.name}" missed {task.missed_since_run} scheduled '
-            "run(s) since its last run"
-        )
+        missed = "task.missed.one" if task.missed_since_run == 1 else "task.missed.many"
+        error = _reported(Words.of(missed, task=task.name, n=task.missed_since_run))
         return [finding(None, Condition.NO_NEW_CYCLE, since, error)]
     last = task.last_run_at or task.watched_since
     if last is not None and (now - last).total_seconds() > thresholds.cycle_due_after:
         return [finding(None, Condition.NO_NEW_CYCLE, last)]
     return []
+
+
+def _reported(words: Words) -> Said:
+    return Said.words(Voice.TASK_SCHEDULER, words)

@@ -123,18 +123,19 @@ class Agent:
             return snapshot
 
     def _with_log_lines(self, snapshot: Snapshot) -> Snapshot:
-        """A failed run's message carries the newest problem lines of the log folder."""
+        """A failed run carries the newest problem lines of the log folder (`task.log`), which
+        the bot elsewhere cannot read; it tells them under their own label."""
         log_dir: Path | None = self.settings.eadm_log_dir
         row = snapshot.steps[0]
-        if log_dir is None or row.state is not StepState.FAILED:
+        if log_dir is None or row.state is not StepState.FAILED or snapshot.task is None:
             return snapshot
         excerpt = log_excerpt(
             log_dir, row.started_at, max_lines=LOG_LINES, tz=self.settings.tz, redact=self.redactor
         )
         if excerpt is None:
             return snapshot
-        message = f"{row.message}\n\n{excerpt.note}\n{excerpt.text}"
-        return dataclasses.replace(snapshot, steps=(dataclasses.replace(row, message=message),))
+        task = dataclasses.replace(snapshot.task, log=excerpt.said)
+        return dataclasses.replace(snapshot, task=task)
 
     # -- HTTP ------------------------------------------------------------------------------------
 

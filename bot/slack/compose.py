@@ -18,6 +18,7 @@ from bot.core.i18n import t
 from bot.core.lifecycle import AlertState
 from bot.core.notify import EVENTS_REPLY
 from bot.core.playbook import Playbook
+from bot.core.said import kept
 from bot.core.settings import Settings, Tenant
 from bot.slack.render import (
     AlertFacts,
@@ -47,7 +48,7 @@ def facts(alert: Alert, tenant: Tenant | None, adapters: Adapters) -> AlertFacts
         tenant=alert.tenant,
         step=alert.step,
         condition=Condition(alert.condition),
-        error=alert.error,
+        error=kept(alert.error_said, alert.error),
         since=alert.since or alert.opened_at,  # type: ignore[arg-type]
         state=AlertState(alert.state),
         cycle=alert.cycle,

@@ -17,7 +17,6 @@ from typing import Any, Self
 import httpx
 
 from bot.core.domain import (
-    TASK_STEP,
     Snapshot,
     StepRun,
     StepState,
@@ -26,6 +25,7 @@ from bot.core.domain import (
     task_from_dict,
 )
 from bot.core.errors import NotStatusContract, SourceError
+from bot.core.said import Param, Words
 from bot.core.task_rules import with_task
 from bot.core.windows_events import EventsReading
 from bot.sources.events import EventsError, events_from_contract
@@ -56,48 +56,58 @@ def _get(data: dict[str, Any], field: str) -> Any:
     return None
 
 
-def _timestamp(value: Any, what: str) -> datetime | None:
+def _timestamp(value: Any, what: Param) -> datetime | None:
     if value in (None, ""):
         return None
     if not isinstance(value, str):
-        raise NotStatusContract(f"{what} is not a timestamp ({value!r})")
+        raise NotStatusContract("source.api.not_timestamp", what=what, value=repr(value))
     try:
         parsed = datetime.fromisoformat(value.replace("Z", "+00:00"))
     except ValueError:
-        raise NotStatusContract(f"{what} is not an ISO 8601 timestamp ({value!r})") from None
+        raise NotStatusContract("source.api.not_iso", what=what, value=repr(value)) from None
     return parsed.replace(tzinfo=UTC) if parsed.tzinfo is None else parsed.astimezone(UTC)
+
+
+def _cycle_field(name: str) -> Words:
+    return Words.of("source.api.cycle_field", field=name)
 
 
 def parse_cycle(data: object, *, tenant: str, fetched_at: datetime) -> Snapshot:
     """One cycle of the contract as a Snapshot. Raises NotStatusContract for anything else."""
     if not isinstance(data, dict):
-        raise NotStatusContract(f"expected a cycle object, got {type(data).__name__}")
+        raise NotStatusContract("source.api.not_cycle", got=type(data).__name__)
     cycle_id = _get(data, "cycle_id")
     if cycle_id in (None, ""):
-        raise NotStatusContract("the cycle has no cycle_id")
+        raise NotStatusContract("source.api.no_cycle_id")
     steps_raw = _get(data, "steps")
     if not isinstance(steps_raw, list):
-        raise NotStatusContract(f"cycle {cycle_id} has no list of steps")
+        raise NotStatusContract("source.api.no_steps", cycle=str(cycle_id))
     steps: list[StepRun] = []
     problems: list[tuple[str, str]] = []
     for index, raw in enumerate(steps_raw, start=1):
         if not isinstance(raw, dict):
-            raise NotStatusContract(f"step {index} of cycle {cycle_id} is not an object")
+            raise NotStatusContract("source.api.step_not_object", index=index, cycle=str(cycle_id))
         name_raw = _get(raw, "name")
         if not isinstance(name_raw, str) or not name_raw.strip():
-            raise NotStatusContract(f"step {index} of cycle {cycle_id} has no name")
+            raise NotStatusContract("source.api.step_no_name", index=index, cycle=str(cycle_id))
         name = canonical_step(name_raw)
         word = _get(raw, "state")
         message = _get(raw, "message")
         message = None if message in (None, "") else str(message)
         state = parse_state(word) if isinstance(word, str) else None
         if state is None:
-            note = f"eAdm reported an unknown state {word!r} for this step"
-            problems.append((name, note))
+            # The step fails; detect says so in the bot's own words beside eAdm's message.
+            problems.append((name, repr(word)))
             if (tenant, name, str(word)) not in _warned:
                 _warned.add((tenant, name, str(word)))
-                log.error("[%s] %s: %s; treating it as failed", tenant, name, note)
-            state, message = StepState.FAILED, f"{note}. {message or ''}".strip()
+                log.error(
+                    "[%s] %s: eAdm reported an unknown state %r for this step; treating it "
+                    "as failed",
+                    tenant,
+                    name,
+                    word,
+                )
+            state = StepState.FAILED
         steps.append(
             StepRun(
                 name=name,
@@ -110,8 +120,8 @@ def parse_cycle(data: object, *, tenant: str, fetched_at: datetime) -> Snapshot:
     snapshot = Snapshot(
         tenant=tenant,
         cycle_id=str(cycle_id),
-        started_at=_timestamp(_get(data, "started_at"), "cycle started_at"),
-        finished_at=_timestamp(_get(data, "finished_at"), "cycle finished_at"),
+        started_at=_timestamp(_get(data, "started_at"), _cycle_field("started_at")),
+        finished_at=_timestamp(_get(data, "finished_at"), _cycle_field("finished_at")),
         steps=tuple(steps),
         fetched_at=fetched_at,
         problems=tuple(problems),
@@ -123,14 +133,9 @@ def parse_cycle(data: object, *, tenant: str, fetched_at: datetime) -> Snapshot:
             info = task_from_dict(task)
         except (KeyError, ValueError, TypeError) as exc:
             raise NotStatusContract(
-                f"cycle {cycle_id} has a malformed task object ({exc})"
+                "source.api.malformed_task", cycle=str(cycle_id), error=str(exc)
             ) from None
         combined = with_task(snapshot, dataclasses.replace(info, events=_events(task, tenant)))
-        # The agent's own words for a failed run (with the log folder's lines) are kept.
-        sent = snapshot.step(TASK_STEP)
-        if sent is not None and sent.message and combined.steps[-1].state is StepState.FAILED:
-            row = dataclasses.replace(combined.steps[-1], message=sent.message)
-            combined = dataclasses.replace(combined, steps=(*combined.steps[:-1], row))
         return combined
     return snapshot
 
@@ -152,7 +157,7 @@ def parse_cycles(data: object, *, tenant: str, fetched_at: datetime) -> list[Sna
     if isinstance(data, dict):
         data = data.get("cycles")
     if not isinstance(data, list):
-        raise NotStatusContract("expected a list of cycles")
+        raise NotStatusContract("source.api.not_cycle_list")
     cycles = []
     for item in data:
         try:
@@ -226,19 +231,18 @@ class EadmSource:
         try:
             return parse_cycle(data, tenant=self.tenant, fetched_at=datetime.now(UTC))
         except NotStatusContract as exc:
-            raise NotStatusContract(self._bad(CURRENT, str(exc))) from None
+            raise self._bad(CURRENT, exc.words) from None
 
     async def history(self, limit: int = 20) -> list[Snapshot]:
         data = await self._get(CYCLES, params={"limit": limit})
         try:
             return parse_cycles(data, tenant=self.tenant, fetched_at=datetime.now(UTC))
         except NotStatusContract as exc:
-            raise NotStatusContract(self._bad(CYCLES, str(exc))) from None
+            raise self._bad(CYCLES, exc.words) from None
 
-    def _bad(self, path: str, problem: str) -> str:
-        return (
-            f"eAdm status API at {self.base_url}{path} answered something that is not the "
-            f"status contract: {problem}. The bot tries again at the next poll."
+    def _bad(self, path: str, problem: Words) -> NotStatusContract:
+        return NotStatusContract(
+            "source.api.not_contract", url=f"{self.base_url}{path}", problem=problem
         )
 
     async def _get(self, path: str, *, params: dict[str, Any] | None = None) -> Any:
@@ -249,25 +253,18 @@ class EadmSource:
             )
         except httpx.TimeoutException:
             raise SourceError(
-                f"eAdm status API at {url} did not answer within {self.timeout:.0f} s; check "
-                "EADM_URL and that the server is reachable from here"
+                "source.api.timeout", url=url, seconds=f"{self.timeout:.0f}"
             ) from None
         except httpx.HTTPError as exc:
             raise SourceError(
-                f"cannot reach the eAdm status API at {url} ({type(exc).__name__}: {exc}); "
-                "check EADM_URL, DNS and firewalls"
+                "source.api.unreachable", url=url, error=f"{type(exc).__name__}: {exc}"
             ) from None
+        status = f"{response.status_code} {response.reason_phrase}"
         if response.status_code in (401, 403):
-            raise SourceError(
-                f"eAdm status API at {url} answered {response.status_code} "
-                f"{response.reason_phrase}; check EADM_API_TOKEN"
-            )
+            raise SourceError("source.api.refused", url=url, status=status)
         if response.status_code != 200:
-            raise SourceError(
-                f"eAdm status API at {url} answered {response.status_code} "
-                f"{response.reason_phrase}; the bot tries again at the next poll"
-            )
+            raise SourceError("source.api.status", url=url, status=status)
         try:
             return response.json()
         except (json.JSONDecodeError, UnicodeDecodeError):
-            raise NotStatusContract(self._bad(path, "the body is not JSON")) from None
+            raise self._bad(path, Words.of("source.api.not_json")) from None

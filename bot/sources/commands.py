@@ -15,9 +15,11 @@ from importlib import resources
 from pathlib import Path
 
 from bot.core.errors import SourceError
+from bot.core.said import Param, Words
 
 TASK_COMMAND = "EADM_TASK_COMMAND"
 TIMEOUT_SETTING = "EADM_TASK_TIMEOUT"
+ONE_TASK = Words.of("source.command.one_task")  # what the task command should print
 
 
 def shipped_script(name: str) -> Path:
@@ -46,7 +48,7 @@ async def run_command(
     seconds: float,
     max_output: int,
     setting: str = TASK_COMMAND,
-    expects: str = "one task as JSON",
+    expects: Param = ONE_TASK,
 ) -> tuple[int, bytes, bytes]:
     """Run argv without a shell; (exit code, stdout, stderr). Raises SourceError when it cannot
     start, runs past `seconds` or prints more than `max_output` bytes (it is killed then).
@@ -61,9 +63,16 @@ async def run_command(
             start_new_session=os.name == "posix",
         )
     except FileNotFoundError:
-        raise SourceError(f"cannot run {setting}: the program {program!r} was not found") from None
+        raise SourceError(
+            "source.command.not_found", setting=setting, program=repr(program)
+        ) from None
     except OSError as exc:
-        raise SourceError(f"cannot run {setting} ({program!r}): {exc.strerror or exc}") from None
+        raise SourceError(
+            "source.command.cannot_run",
+            setting=setting,
+            program=repr(program),
+            error=str(exc.strerror or exc),
+        ) from None
     assert proc.stdout is not None and proc.stderr is not None
 
     async def read_capped(stream: asyncio.StreamReader) -> bytes:
@@ -87,8 +96,11 @@ async def run_command(
     except TimeoutError:
         await _kill(proc, reads)
         raise SourceError(
-            f"{setting} ({program}) did not finish within {seconds:.0f} s and was stopped; "
-            f"check that the server answers (ssh/WinRM) or raise {TIMEOUT_SETTING}"
+            "source.command.timeout",
+            setting=setting,
+            program=program,
+            seconds=f"{seconds:.0f}",
+            timeout_setting=TIMEOUT_SETTING,
         ) from None
     except asyncio.CancelledError:
         await _kill(proc, reads)  # a stopping bot leaves no command of its own behind
@@ -96,8 +108,11 @@ async def run_command(
     except _TooMuch:
         await _kill(proc, reads)
         raise SourceError(
-            f"{setting} ({program}) printed more than {max_output // 1000} kB and was "
-            f"stopped; it should print {expects}"
+            "source.command.flood",
+            setting=setting,
+            program=program,
+            kb=max_output // 1000,
+            expects=expects,
         ) from None
     return code, out, err
 

@@ -20,16 +20,15 @@ from prometheus_client.parser import text_string_to_metric_families
 
 from bot.core.domain import Snapshot, TaskInfo, TaskState
 from bot.core.errors import SourceError
+from bot.core.said import Words
 from bot.core.task_rules import task_snapshot
 from bot.sources.task import TaskReading, TaskWatch
 
 log = logging.getLogger(__name__)
 
 PREFIX = "windows_scheduled_task_"
-ENABLE = (
-    'enable the collector with --collectors.enabled "[defaults],scheduled_task" and make sure '
-    '--collector.scheduled_task.include (older releases: .whitelist) matches it, e.g. "/eAdm.*"'
-)
+# How to make windows_exporter publish the task, said where it does not.
+ENABLE = Words.of("source.exporter.enable")
 MAX_BODY = 5_000_000
 
 # windows_exporter's result status words and the Task Scheduler codes they stand for.
@@ -73,23 +72,17 @@ def parse_metrics(text: str, *, task_name: str) -> tuple[TaskReading, bool | Non
                 for sample in family.samples:
                     samples.setdefault(sample.name, []).append(sample)
     except (ValueError, TypeError, IndexError) as exc:
-        raise SourceError(f"the answer is not Prometheus metrics text ({exc})") from None
+        raise SourceError("source.exporter.not_metrics", error=str(exc)) from None
     states = samples.get(PREFIX + "state", [])
     if not states:
-        raise SourceError(f"it publishes no scheduled_task metrics; {ENABLE}")
+        raise SourceError("source.exporter.no_metrics", enable=ENABLE)
     labels = sorted({s.labels.get("task", "") for s in states})
     found = [label for label in labels if matches(label, task_name)]
     if not found:
         seen = ", ".join(labels[:5]) + (" ..." if len(labels) > 5 else "")
-        raise SourceError(
-            f'it publishes no scheduled task named "{task_name}" (tasks seen: {seen}); check '
-            f"EADM_TASK_NAME, and {ENABLE}"
-        )
+        raise SourceError("source.exporter.no_task", task=task_name, seen=seen, enable=ENABLE)
     if len(found) > 1:
-        raise SourceError(
-            f'several tasks match "{task_name}" ({", ".join(found)}); set EADM_TASK_NAME to '
-            "the task's path, e.g. /eAdm synkronisering"
-        )
+        raise SourceError("source.exporter.many_tasks", task=task_name, found=", ".join(found))
     label = found[0]
 
     def mine(name: str) -> list[Any]:
@@ -178,31 +171,26 @@ class ExporterSource:
             )
         except httpx.TimeoutException:
             raise SourceError(
-                f"windows_exporter at {self.url} did not answer within {self.timeout:.0f} s; "
-                "check EADM_EXPORTER_URL and that port 9182 is open to this server"
+                "source.exporter.timeout", url=self.url, seconds=f"{self.timeout:.0f}"
             ) from None
         except httpx.HTTPError as exc:
             raise SourceError(
-                f"cannot reach windows_exporter at {self.url} ({type(exc).__name__}: {exc}); "
-                "check EADM_EXPORTER_URL, DNS and firewalls"
+                "source.exporter.unreachable", url=self.url, error=f"{type(exc).__name__}: {exc}"
             ) from None
         if response.status_code != 200:
-            raise SourceError(
-                f"windows_exporter at {self.url} answered {response.status_code} "
-                f"{response.reason_phrase}; check EADM_EXPORTER_URL (it ends in /metrics)"
-            )
+            status = f"{response.status_code} {response.reason_phrase}"
+            raise SourceError("source.exporter.status", url=self.url, status=status)
         if len(response.content) > MAX_BODY:
             raise SourceError(
-                f"windows_exporter at {self.url} answered {len(response.content) // 1000} kB; "
-                f"limit the scheduled_task collector to the sync task ({ENABLE})"
+                "source.exporter.too_big",
+                url=self.url,
+                kb=len(response.content) // 1000,
+                enable=ENABLE,
             )
         text = response.text
         kind = response.headers.get("content-type", "")
         if "html" in kind or text.lstrip().startswith("<"):
-            raise SourceError(
-                f"{self.url} answered a web page, not metrics; point EADM_EXPORTER_URL at "
-                "windows_exporter's /metrics"
-            )
+            raise SourceError("source.exporter.web_page", url=self.url)
         return text
 
     async def read(self) -> TaskInfo:
@@ -210,7 +198,7 @@ class ExporterSource:
         try:
             reading, ok, _status = parse_metrics(text, task_name=self.task_name)
         except SourceError as exc:
-            raise SourceError(f"windows_exporter at {self.url}: {exc}") from None
+            raise SourceError("source.exporter.wrapped", url=self.url, problem=exc.words) from None
         return self.watch.observe(reading, self._clock(), last_ok=ok, timed=False)
 
     async def current(self) -> Snapshot:

@@ -78,13 +78,14 @@ class _Remembered:
 
 
 def redact_error(exc: SourceError, redactor: Redactor) -> SourceError:
-    """The same kind of error (a caller tells NotStatusContract apart by type) with its text
-    redacted and cut."""
-    text = redactor.within(str(exc), ERROR_LIMIT)
+    """The same kind of error (a caller tells NotStatusContract apart by type) saying the same
+    catalogue words, each text it quotes (an address, what a command printed, a cycle's ID)
+    redacted and cut; the catalogue's own text is the bot's."""
+    words = exc.words.mapped(lambda text: redactor.within(text, ERROR_LIMIT))
     try:
-        return type(exc)(text)
-    except TypeError:  # a kind that takes more than its message
-        return SourceError(text)
+        return type(exc)(words.key, **dict(words.params))
+    except TypeError:  # a kind that takes more than its words
+        return SourceError(words.key, **dict(words.params))
 
 
 class _Readable(Protocol):

@@ -25,6 +25,7 @@ from typing import Any, Self
 
 from bot.core.domain import Snapshot, TaskInfo, TaskState
 from bot.core.errors import SourceError
+from bot.core.said import Param, Words
 from bot.core.task_rules import HAS_NOT_RUN, NEVER_YEAR, code32, is_failure, task_snapshot
 from bot.sources.commands import powershell_script, run_command, shipped_script
 
@@ -75,11 +76,11 @@ class TaskReading:
 
 def parse_state(value: Any) -> TaskState:
     if isinstance(value, bool):
-        raise SourceError(f"State is {value!r}, neither a state name nor the enum's number")
+        raise SourceError("source.task.state_bool", value=repr(value))
     if isinstance(value, int):
         if value in _STATES_BY_NUMBER:
             return _STATES_BY_NUMBER[value]
-        raise SourceError(f"State {value} is not one of Task Scheduler's states (0 to 4)")
+        raise SourceError("source.task.state_number", value=value)
     if isinstance(value, str):
         word = value.strip().lower()
         if word.isdigit() and int(word) in _STATES_BY_NUMBER:
@@ -88,10 +89,7 @@ def parse_state(value: Any) -> TaskState:
             return TaskState(word)
         except ValueError:
             pass
-    raise SourceError(
-        f"State {value!r} is not one of Task Scheduler's states "
-        "(Unknown, Disabled, Queued, Ready, Running)"
-    )
+    raise SourceError("source.task.state_word", value=repr(value))
 
 
 def parse_time(value: Any, what: str, tz: tzinfo) -> datetime | None:
@@ -102,7 +100,7 @@ def parse_time(value: Any, what: str, tz: tzinfo) -> datetime | None:
     if value in (None, ""):
         return None
     if not isinstance(value, str):
-        raise SourceError(f"{what} is not a time ({value!r})")
+        raise SourceError("source.task.not_time", what=what, value=repr(value))
     text = value.strip()
     if match := _MS_DATE.match(text.replace("\\/", "/")):
         parsed = datetime.fromtimestamp(int(match.group(1)) / 1000, tz=UTC)
@@ -110,10 +108,7 @@ def parse_time(value: Any, what: str, tz: tzinfo) -> datetime | None:
         try:
             parsed = datetime.fromisoformat(text.replace("Z", "+00:00"))
         except ValueError:
-            raise SourceError(
-                f'{what} {value!r} is neither "/Date(ms)/" (PowerShell 5.1) nor ISO 8601 '
-                "(PowerShell 7)"
-            ) from None
+            raise SourceError("source.task.time_format", what=what, value=repr(value)) from None
         if parsed.tzinfo is None:
             parsed = parsed.replace(tzinfo=tz)
     if parsed.astimezone(UTC).year <= NEVER_YEAR:
@@ -125,32 +120,29 @@ def _int(value: Any, what: str) -> int | None:
     if value is None:
         return None
     if isinstance(value, bool) or not isinstance(value, int | str):
-        raise SourceError(f"{what} is not a number ({value!r})")
+        raise SourceError("source.task.not_number", what=what, value=repr(value))
     try:
         return int(value, 0) if isinstance(value, str) else value
     except ValueError:
-        raise SourceError(f"{what} is not a number ({value!r})") from None
+        raise SourceError("source.task.not_number", what=what, value=repr(value)) from None
 
 
 def _pick(data: Any, task_name: str) -> dict[str, Any]:
     if isinstance(data, list):
         tasks = [item for item in data if isinstance(item, dict)]
         if not tasks:
-            raise SourceError("the command printed an empty list: no task to read")
+            raise SourceError("source.task.empty_list")
         if len(tasks) > 1:
             named = [t for t in tasks if str(t.get("TaskName", "")).lower() == task_name.lower()]
             if len(named) != 1:
                 places = ", ".join(
                     f"{t.get('TaskPath', '?')}{t.get('TaskName', '?')}" for t in tasks[:5]
                 )
-                raise SourceError(
-                    f"the command printed {len(tasks)} tasks ({places}); make it print only "
-                    "the sync task"
-                )
+                raise SourceError("source.task.many_tasks", n=len(tasks), places=places)
             tasks = named
         data = tasks[0]
     if not isinstance(data, dict):
-        raise SourceError(f"the command printed JSON {type(data).__name__}, not a task object")
+        raise SourceError("source.task.not_object", got=type(data).__name__)
     return data
 
 
@@ -158,12 +150,8 @@ def parse_task(data: Any, *, task_name: str, tz: tzinfo = UTC) -> TaskReading:
     """The task object as PowerShell prints it. Raises SourceError for any other shape."""
     task = _pick(data, task_name)
     if "State" not in task or not ({"LastRunTime", "LastTaskResult"} & task.keys()):
-        keys = ", ".join(sorted(task)[:8]) or "none"
-        raise SourceError(
-            "the JSON is not a scheduled task with its run information (expected State, "
-            f"LastRunTime, LastTaskResult, ...; got {keys}); print Get-ScheduledTask's State "
-            "together with Get-ScheduledTaskInfo's fields, as the shipped script does"
-        )
+        keys: Param = ", ".join(sorted(task)[:8]) or Words.of("source.task.no_keys")
+        raise SourceError("source.task.not_task", keys=keys)
     name = str(task.get("TaskName") or task_name)
     return TaskReading(
         name=name,
@@ -179,14 +167,12 @@ def parse_task(data: Any, *, task_name: str, tz: tzinfo = UTC) -> TaskReading:
 def parse_output(stdout: bytes, *, task_name: str, tz: tzinfo = UTC) -> TaskReading:
     text = stdout.decode("utf-8-sig", errors="replace").strip()
     if not text:
-        raise SourceError("the command printed nothing; it should print the task as JSON")
+        raise SourceError("source.task.printed_nothing")
     try:
         data = json.loads(text)
     except json.JSONDecodeError:
         first = text.splitlines()[0][:120]
-        raise SourceError(
-            f"the command did not print JSON (it began with {first!r}); end it with ConvertTo-Json"
-        ) from None
+        raise SourceError("source.task.not_json", first=repr(first)) from None
     return parse_task(data, task_name=task_name, tz=tz)
 
 
@@ -261,16 +247,14 @@ def judge_result(reading: TaskReading) -> bool | None:
 # -- running the command -------------------------------------------------------------------
 
 
-def explain_exit(code: int, stderr: bytes, task_name: str) -> str:
+def explain_exit(code: int, stderr: bytes, task_name: str) -> SourceError:
+    """Why the command failed: the task is not there, or what it said on stderr."""
     text = stderr.decode("utf-8", errors="replace")
     if NOT_FOUND.lower() in text.lower():
-        return (
-            f'Task Scheduler has no task named "{task_name}" on that server; set '
-            'EADM_TASK_NAME to the sync task\'s name (older installs call it "eAdm")'
-        )
+        return SourceError("source.task.no_such_task", task=task_name)
     lines = [line.strip() for line in text.splitlines() if line.strip()]
-    last = lines[0][:300] if lines else "nothing on stderr"
-    return f"EADM_TASK_COMMAND exited with code {code}: {last}"
+    last: Param = lines[0][:300] if lines else Words.of("source.task.no_stderr")
+    return SourceError("source.task.exit", code=code, last=last)
 
 
 class TaskSource:
@@ -314,11 +298,11 @@ class TaskSource:
             self.command, seconds=self.timeout, max_output=MAX_OUTPUT
         )
         if code != 0:
-            raise SourceError(explain_exit(code, err, self.task_name))
+            raise explain_exit(code, err, self.task_name)
         try:
             reading = parse_output(out, task_name=self.task_name, tz=self.tz)
         except SourceError as exc:
-            raise SourceError(f"EADM_TASK_COMMAND's output: {exc}") from None
+            raise SourceError("source.task.output", problem=exc.words) from None
         return self.watch.observe(reading, self._clock(), last_ok=judge_result(reading))
 
     async def current(self) -> Snapshot:

@@ -33,6 +33,7 @@ from bot.core.lifecycle import (
 )
 from bot.core.maintenance import Occurrence
 from bot.core.notify import Hush
+from bot.core.said import Said
 from bot.store.digests import DigestStore, add_copies, owe
 from bot.store.tables import Alert, AuditEntry, TenantState
 
@@ -236,7 +237,6 @@ def _write(
                 cycle_id=finding.cycle_id,
                 step=finding.step,
                 condition=finding.condition.value,
-                error=finding.error,
                 since=finding.since,
                 opened_at=now,
                 updated_at=now,
@@ -246,6 +246,7 @@ def _write(
                 silenced=outcome.silenced,
                 shown_at=None if outcome.silenced else now,
             )
+            _set_error(alert, finding.error)
             s.add(alert)
             s.flush()  # the outbox rows need its id
             add_copies(s, alert, (target.channel, *target.also))
@@ -253,7 +254,7 @@ def _write(
         case Change(alert_id, finding):
             alert = rows[alert_id]
             alert.condition = finding.condition.value
-            alert.error = finding.error
+            _set_error(alert, finding.error)
             alert.since = finding.since
             alert.updated_at = now
             alert.cycle = cycle or alert.cycle
@@ -262,7 +263,7 @@ def _write(
             alert = rows[alert_id]
             if cycle and alert.cycle != cycle and alert.cycle_id == finding.cycle_id:
                 alert.cycle = cycle
-                alert.error = finding.error
+                _set_error(alert, finding.error)
         case Remind(alert_id):
             alert = rows[alert_id]
             alert.last_reminded_at = now
@@ -309,6 +310,11 @@ def take_once(s: Session, alert: Alert, unless_done: Any, **values: Any) -> bool
     for name, value in values.items():
         setattr(alert, name, value)
     return True
+
+
+def _set_error(alert: Alert, error: Said | None) -> None:
+    alert.error = error.english if error else None
+    alert.error_said = error.to_json() if error else None
 
 
 def _owe_all(s: Session, alert: Alert, messages: Sequence[notify.Message], now: datetime) -> None:

@@ -15,6 +15,7 @@ from sqlmodel import col
 
 from bot.core.detect import SourceHealth
 from bot.core.domain import Snapshot, snapshot_to_dict
+from bot.core.said import Said, Voice, as_said
 from bot.store.cycles import upsert_cycle
 from bot.store.db import Database
 from bot.store.tables import TenantState
@@ -51,20 +52,24 @@ class PollStore(Database):
             state.last_success_at = now
             state.failing_since = None
             state.last_error = None
+            state.last_error_said = None
             state.current_cycle = snapshot_to_dict(snapshot)
             s.add(state)
             upsert_cycle(s, snapshot, now)
             s.commit()
 
-    def record_failure(self, tenant: str, error: str, now: datetime) -> SourceHealth:
+    def record_failure(self, tenant: str, error: Said | str, now: datetime) -> SourceHealth:
+        """A failed poll; `error` is what the source said (plain text: the bot's own words)."""
+        said = as_said(error, Voice.BOT)
         with self.session() as s:
             state = s.get(TenantState, tenant) or TenantState(tenant=tenant)
             state.last_poll_at = now
             state.failing_since = state.failing_since or now
-            state.last_error = error
+            state.last_error = said.english if said else None
+            state.last_error_said = said.to_json() if said else None
             s.add(state)
             s.commit()
-            return SourceHealth(tenant=tenant, failing_since=state.failing_since, error=error)
+            return SourceHealth(tenant=tenant, failing_since=state.failing_since, error=said)
 
     def tenant_state(self, tenant: str) -> TenantState | None:
         with self.session() as s:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
 from datetime import timedelta
 
 import pytest
@@ -9,7 +10,8 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from bot.core.detect import SourceHealth, detect, normal_durations
-from bot.core.domain import SYNCHRONIZATION, Condition, Snapshot, StepState
+from bot.core.domain import IMPORT_AD, SYNCHRONIZATION, Condition, Snapshot, StepState
+from bot.core.said import Said, Voice
 from bot.core.thresholds import Thresholds
 from tests.cycles import STEPS, T0, at, cycle, end_of, start_of
 
@@ -37,7 +39,7 @@ def test_failed_step_is_one_failed_finding(index: int, step: str) -> None:
     snapshot = cycle({step: StepState.FAILED}, upto=index, message="Object reference not set")
     finding = only(run(snapshot, at(60)))
     assert (finding.step, finding.condition) == (step, Condition.FAILED)
-    assert finding.error == "Object reference not set"
+    assert finding.error == Said.quote(Voice.EADM, "Object reference not set")
     assert finding.since == snapshot.step(step).finished_at
     assert finding.key == f"demo-kommune|c1|{step}"
 
@@ -98,7 +100,7 @@ def test_a_failure_naming_the_import_filter_is_a_threshold_stop(message: str) ->
     snapshot = cycle({SYNCHRONIZATION: StepState.FAILED}, upto=4, message=message)
     finding = only(run(snapshot, at(60)))
     assert (finding.step, finding.condition) == (SYNCHRONIZATION, Condition.SAFETY_THRESHOLD)
-    assert finding.error == message
+    assert finding.error == Said.quote(Voice.EADM, message)
 
 
 @pytest.mark.parametrize("message", FAILURE_WORDINGS)
@@ -121,7 +123,7 @@ def test_several_stopped_steps_are_one_threshold_stop() -> None:
     )
     finding = only(run(snapshot, at(60)))
     assert (finding.step, finding.condition) == (SYNCHRONIZATION, Condition.SAFETY_THRESHOLD)
-    assert finding.error == "Import filter: 14 %"
+    assert finding.error == Said.quote(Voice.EADM, "Import filter: 14 %")
     assert finding.since == snapshot.step(SYNCHRONIZATION).finished_at
 
 
@@ -199,7 +201,7 @@ def test_source_unreachable_after_the_grace_period() -> None:
     finding = only(run(None, since + timedelta(seconds=600), health=health))
     assert (finding.condition, finding.error, finding.key) == (
         Condition.SOURCE_UNREACHABLE,
-        "503",
+        Said.quote(Voice.BOT, "503"),
         "demo-kommune|source",
     )
 
@@ -241,3 +243,14 @@ def test_any_failed_step_yields_exactly_one_finding(
     finding = only(run(snapshot, at(60) + timedelta(hours=hours)))
     assert finding.step == STEPS[failed]
     assert finding.condition in (Condition.FAILED, Condition.SAFETY_THRESHOLD)
+
+
+def test_a_state_word_nobody_knows_is_said_in_the_bots_words_beside_eadms() -> None:
+    steps = cycle({IMPORT_AD: StepState.FAILED}, upto=3, message="Kunne ikke lese AD")
+    snapshot = replace(steps, problems=((IMPORT_AD, "'zzz'"),))
+    finding = only(run(snapshot, at(60)))
+    assert finding.error is not None
+    assert [p.voice for p in finding.error.parts] == [Voice.BOT, Voice.EADM]
+    assert "unknown state 'zzz'" in finding.error.text("en")
+    assert "ukjent tilstand 'zzz'" in finding.error.text("nb")
+    assert finding.error.quotes() == ("Kunne ikke lese AD",)

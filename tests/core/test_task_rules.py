@@ -17,6 +17,7 @@ from bot.core.domain import (
     snapshot_from_dict,
     snapshot_to_dict,
 )
+from bot.core.said import Voice
 from bot.core.task_rules import describe_result, is_failure, task_row, task_snapshot, with_task
 from bot.core.thresholds import Thresholds
 from tests.cycles import at, cycle
@@ -132,8 +133,9 @@ def test_running_too_long_learns_the_normal_run_time() -> None:
 def test_failed_text_gives_the_code_and_its_meaning() -> None:
     snapshot = task_snapshot("t", task(last_result=0xE0434352, last_ok=False), NOW)
     (finding,) = detect(snapshot, now=NOW, thresholds=TH, health=SourceHealth("t"))
-    assert "0xE0434352 (3762504530)" in (finding.error or "")
-    assert "eAdm synkronisering" in (finding.error or "")
+    assert finding.error is not None and finding.error.parts[0].voice is Voice.TASK_SCHEDULER
+    assert "0xE0434352 (3762504530)" in finding.error.english
+    assert "eAdm synkronisering" in finding.error.english
 
 
 @pytest.mark.parametrize(

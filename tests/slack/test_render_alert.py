@@ -3,6 +3,7 @@ no text points at a button the alert does not show; the portal line; the mention
 
 from __future__ import annotations
 
+from dataclasses import replace
 from typing import Any
 from zoneinfo import ZoneInfo
 
@@ -24,7 +25,8 @@ from bot.core.domain import (
 from bot.core.i18n import LANGUAGES, t
 from bot.core.lifecycle import AlertState
 from bot.core.playbook import load_playbook
-from bot.core.task_rules import task_snapshot
+from bot.core.said import Said, Voice, Words
+from bot.core.task_rules import failure_words, task_snapshot
 from bot.slack import ids
 from bot.slack.render import AlertFacts, cycle_lines, mention_markup, portal_line, render_alert
 from tests.cycles import at, cycle
@@ -407,3 +409,47 @@ def test_task_schedulers_queued_is_the_task_waiting_to_start(lang: str) -> None:
     # An eAdm step queued in the cycle keeps its own word.
     steps = cycle({SYNCHRONIZATION: StepState.QUEUED}, upto=4)
     assert t(lang, "state.queued") in cycle_lines(steps, lang, OSLO, at(30))[4]
+
+
+# -- who says what: "eAdm says" only over eAdm's own words -----------------------------------
+
+
+def sections(blocks: list[dict[str, Any]]) -> list[str]:
+    return [b["text"]["text"] for b in blocks if b["type"] == "section"]
+
+
+@pytest.mark.parametrize("lang", LANGUAGES)
+def test_eadms_own_message_is_under_eadm_says(lang: str) -> None:
+    body = sections(render(lang)["blocks"])
+    assert f"*{t(lang, 'said.eadm')}*\n```Client did not answer```" in body
+
+
+@pytest.mark.parametrize("lang", LANGUAGES)
+def test_task_schedulers_report_and_the_log_lines_are_under_their_own_labels(lang: str) -> None:
+    info = TaskInfo("eAdm synkronisering", TaskState.READY, last_run_at=at(0))
+    report = Said.words(Voice.TASK_SCHEDULER, failure_words(replace(info, last_result=0x41306)))
+    lines = Said.words(Voice.LOG, Words.of("log.newest")) + Said.quote(
+        Voice.LOG, "22:14:07 ERROR Kunne ikke koble til AD"
+    )
+    msg = render(
+        lang,
+        step=TASK_STEP,
+        condition=Condition.FAILED,
+        error=report + lines,
+        cycle=task_only(last_ok=False, last_result=0x41306),
+    )
+    body = sections(msg["blocks"])
+    assert t(lang, "said.eadm") not in str(body), "Task Scheduler's words are not eAdm's"
+    (reported,) = [s for s in body if s.startswith(f"*{t(lang, 'said.task_scheduler')}*")]
+    assert t(lang, "result.x41306") in reported
+    (logged,) = [s for s in body if s.startswith(f"*{t(lang, 'said.log')}*")]
+    assert t(lang, "log.newest") in logged and "```22:14:07 ERROR" in logged
+
+
+@pytest.mark.parametrize("lang", LANGUAGES)
+def test_the_bots_own_words_are_under_its_label(lang: str) -> None:
+    said = Said.words(Voice.BOT, Words.of("source.api.not_json"))
+    msg = render(lang, step=None, condition=Condition.SOURCE_UNREACHABLE, error=said, cycle=None)
+    body = sections(msg["blocks"])
+    assert f"*{t(lang, 'said.bot')}*\n{t(lang, 'source.api.not_json')}" in body
+    assert t(lang, "said.eadm") not in str(body)

@@ -93,7 +93,8 @@ def test_an_unknown_state_fails_that_step_not_the_poll() -> None:
     )
     assert snap.steps[0].state is StepState.COMPLETED
     assert snap.steps[1].state is StepState.FAILED
-    assert "zzz" in (snap.steps[1].message or "")
+    assert snap.steps[1].message is None, "eAdm's own words only"
+    assert dict(snap.problems) == {"Import AD": "'zzz'"}
 
 
 @pytest.mark.parametrize(

@@ -8,6 +8,7 @@ import sys
 from datetime import UTC
 from typing import Any
 
+import pytest
 from aiohttp import web
 
 from bot.core.domain import EXPORT_AD, IMPORT_HR
@@ -96,6 +97,17 @@ async def test_an_error_keeps_its_kind_and_loses_its_numbers() -> None:
         else:
             raise AssertionError("not the status contract, and no error")
     assert f"cycle c-{FNR_MARK} has no list of steps" in error and FNR not in error
+
+
+async def test_a_redacted_error_still_says_its_words_in_either_language() -> None:
+    answers = {"current": {"cycle_id": f"c-{FNR}", "steps": "none"}, "cycles": []}
+    async with serving(eadm(answers)) as url:
+        source = source_for(tenant(url), UTC)
+        with pytest.raises(NotStatusContract) as caught:
+            await source.current()
+    nb = caught.value.words.text("nb")
+    assert f"syklus c-{FNR_MARK} har ingen liste over steg" in nb and FNR not in nb
+    assert caught.value.words.key == "source.api.not_contract"
 
 
 async def test_the_task_commands_output_is_redacted_too() -> None:

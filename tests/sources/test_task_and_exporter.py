@@ -14,6 +14,7 @@ from aiohttp import web
 
 from bot.core.domain import TASK_STEP, StepState, TaskState
 from bot.core.errors import SourceError
+from bot.core.task_rules import failure_words
 from bot.sources.exporter import ExporterSource, matches, parse_metrics
 from bot.sources.task import TaskReading, TaskSource, TaskWatch, parse_output
 from testkit.e2e import serving
@@ -160,8 +161,8 @@ async def test_command_printing_a_recorded_output_gives_the_task_row() -> None:
     source = TaskSource("t", [*STAND_IN, str(TASK / "ps51-failed-dotnet.json")], task_name=NAME)
     snapshot = await source.current()
     assert [(r.name, r.state) for r in snapshot.steps] == [(TASK_STEP, StepState.FAILED)]
-    assert "0xE0434352" in (snapshot.steps[0].message or "")
     assert snapshot.task is not None and snapshot.task.last_ok is False
+    assert "0xE0434352" in failure_words(snapshot.task).text("en")
 
 
 @pytest.mark.parametrize(
@@ -291,7 +292,8 @@ async def test_exporter_over_http_gives_the_task_row() -> None:
         snapshot = await source.current()
         await source.aclose()
     assert [(r.name, r.state) for r in snapshot.steps] == [(TASK_STEP, StepState.FAILED)]
-    assert "0x41306" in (snapshot.steps[0].message or "")
+    assert snapshot.task is not None
+    assert "0x41306" in failure_words(snapshot.task).text("en")
 
 
 async def test_exporter_unreachable() -> None:

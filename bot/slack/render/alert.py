@@ -30,6 +30,7 @@ from bot.core.domain import Condition, Snapshot, snapshot_from_dict
 from bot.core.i18n import t
 from bot.core.lifecycle import AlertState
 from bot.core.playbook import LINKS, Entry
+from bot.core.said import Said, as_said
 from bot.slack import ids
 from bot.slack.render.cycle import cycle_lines
 from bot.slack.render.formatting import (
@@ -57,7 +58,7 @@ class AlertFacts:
     tenant: str
     step: str | None
     condition: Condition
-    error: str | None
+    error: Said | None  # who said what; plain text is taken as eAdm's message
     since: datetime
     state: AlertState
     cycle: dict[str, Any] | None = None
@@ -70,6 +71,9 @@ class AlertFacts:
     ticket_ref: str | None = None
     ticket_url: str | None = None
     rerun_target: str | None = None  # "server / task" for the rerun confirmation
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "error", as_said(self.error))
 
     def snapshot(self) -> Snapshot | None:
         """The cycle the alert was raised on, as it was last seen."""
@@ -107,9 +111,9 @@ def render_alert(
         )
     )
     if alert.error:
-        error = truncate(alert.error.strip(), ERROR_MAX, lang).replace("```", "'''")
-        blocks.append(
-            SectionBlock(text=MarkdownTextObject(text=f"*{t(lang, 'alert.error')}*\n```{error}```"))
+        blocks.extend(
+            SectionBlock(text=MarkdownTextObject(text=text))
+            for text in said_sections(alert.error, lang)
         )
     snapshot = alert.snapshot()
     sees_steps = snapshot is None or snapshot.sees_steps
@@ -140,6 +144,22 @@ def render_alert(
     # name an employee).
     fallback = f"{lead}{icon} {prefix}{headline} ({alert.tenant})"
     return SlackMessage(text=fallback[:TEXT_MAX], blocks=[b.to_dict() for b in blocks])
+
+
+def said_sections(said: Said, lang: str) -> list[str]:
+    """One section per voice, under its own label: "eAdm says" over eAdm's words alone. The
+    bot's words read as text; outside text is quoted as it came, in a code block."""
+    sections = []
+    for voice, parts in said.groups():
+        lines = [f"*{t(lang, f'said.{voice.value}')}*"]
+        for part in parts:
+            if part.words is not None:
+                lines.append(part.words.text(lang))
+            elif part.quote and part.quote.strip():
+                quote = truncate(part.quote.strip(), ERROR_MAX, lang).replace("```", "'''")
+                lines.append(f"```{quote}```")
+        sections.append(truncate("\n".join(lines), SECTION_MAX, lang))
+    return sections
 
 
 def _status_line(alert: AlertFacts, lang: str, tz: tzinfo, now: datetime) -> str:

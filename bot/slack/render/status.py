@@ -26,6 +26,7 @@ from slack_sdk.models.views import View
 from bot.core.domain import Condition, Snapshot, StepState
 from bot.core.i18n import t
 from bot.core.lifecycle import AlertState
+from bot.core.said import Said, Voice, as_said
 from bot.slack import ids
 from bot.slack.render.cycle import cycle_lines, outcome
 from bot.slack.render.formatting import (
@@ -61,7 +62,7 @@ class StatusFacts:
     snapshot: Snapshot | None
     last_success: datetime | None = None
     alerts: tuple[AlertLink, ...] = ()
-    source_error: str | None = None
+    source_error: Said | None = None  # why the status cannot be read, the bot's words
     failing_since: datetime | None = None
     silenced_until: datetime | None = None
     silenced_by: str | None = None
@@ -70,6 +71,9 @@ class StatusFacts:
     window_until: datetime | None = None  # in a maintenance window until then
     next_window: tuple[datetime, datetime] | None = None  # the next one, start and end
 
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "source_error", as_said(self.source_error, Voice.BOT))
+
 
 def _status_sections(facts: StatusFacts, lang: str, tz: tzinfo, now: datetime) -> list[str]:
     """The status of one tenant as markdown sections (each within a section's limit)."""
@@ -77,7 +81,7 @@ def _status_sections(facts: StatusFacts, lang: str, tz: tzinfo, now: datetime) -
     notes: list[str] = []
     if facts.source_error:
         since = fmt_time(facts.failing_since or now, tz, now)
-        error = truncate(one_line(facts.source_error), 500, lang)
+        error = truncate(one_line(facts.source_error.text(lang)), 500, lang)
         notes.append(t(lang, "command.source_down", time=since, error=error))
     notes += _quiet_lines(facts, lang, tz, now)
     if notes:

@@ -53,7 +53,11 @@ def render_ticket(
     lines = [t(lang, "ticket.intro"), ""]
     lines += [f"{label}: {value}" for label, value in fields]
     if alert.error:
-        lines += ["", f"{t(lang, 'ticket.error')}:", truncate(alert.error.strip(), 4000, lang)]
+        # Each voice under its own label, as the alert shows it: support reads eAdm's words
+        # as eAdm's and Task Scheduler's as Task Scheduler's.
+        for voice, parts in alert.error.groups():
+            text = "\n".join(part.text(lang).strip() for part in parts if part.text(lang).strip())
+            lines += ["", f"{t(lang, f'said.{voice.value}')}:", truncate(text, 4000, lang)]
     snapshot = alert.snapshot()
     if snapshot is not None and snapshot.steps:
         lines += ["", t(lang, "ticket.cycle", cycle=snapshot.cycle_id) + ":"]
