@@ -123,8 +123,9 @@ _STATE_ALIASES.update(
         "waiting": StepState.QUEUED,
         "scheduled": StepState.QUEUED,
         "venter": StepState.QUEUED,
-        "halted": StepState.STOPPED,
-        "paused": StepState.STOPPED,
+        # The import filter's stop, as the portal words it. Not "paused" or "halted": the
+        # vendor never uses them for it, and a step read as held waits for a review that no
+        # such stop asks for; an unknown word fails the step, said as the bot's own words.
         "stanset": StepState.STOPPED,
         "stoppet": StepState.STOPPED,
         "not_started": StepState.PENDING,

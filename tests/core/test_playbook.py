@@ -13,7 +13,7 @@ import pytest
 from bot.core import playbook as playbook_module
 from bot.core.domain import CORE_STEPS, EXPORT_AD, GUIDE_STEPS, Condition
 from bot.core.errors import ConfigError
-from bot.core.i18n import LANGUAGES
+from bot.core.i18n import LANGUAGES, catalogue
 from bot.core.playbook import Playbook, load_playbook, parse_entries, rerun_disagreements
 from bot.core.rerun_guard import can_allow_rerun
 
@@ -29,6 +29,7 @@ RERUN, TICKET = "rerun", "ticket"
 # (step, condition, rerun offered, ticket offered, admin can fix) — as the guide says.
 GUIDE = [
     ("Import HR", F, False, True, False),
+    ("Import HR", NS, True, True, True),  # the cycle did not start: run the sync script
     ("Import HR Future", F, False, True, False),
     ("Import HR Future", NS, False, True, False),  # "you cannot resolve this yourself"
     ("Import Hierarchy", NS, True, True, True),
@@ -99,7 +100,7 @@ def test_integrations_are_advised_as_other_integrations() -> None:
 
 def test_unknown_or_silent_rows_fall_back_to_the_general_entry() -> None:
     assert PLAYBOOK.entry("Import HR Future", Condition.STUCK).step == "*"
-    assert PLAYBOOK.entry("Import HR", Condition.NOT_STARTED).step == "*"
+    assert PLAYBOOK.entry("Import HR", Condition.STUCK).step == "*"
 
 
 def test_safety_threshold_carries_the_review_and_resume_procedure() -> None:
@@ -381,3 +382,71 @@ def test_other_integrations_use_eadms_own_step_names(condition: Condition) -> No
         meaning = entry.advice(lang).meaning
         for word in ("Export Azure", "Entra ID", "Export eFeide", "Feide"):
             assert word in meaning, (lang, word)
+
+
+def norwegian_texts() -> list[tuple[str, str]]:
+    """Every Bokmål text the bot has: the catalogue's and the playbook's, with where it is."""
+    found = [(f"messages.toml nb.{key}", text) for key, text in catalogue()["nb"].items()]
+    for raw in tomllib.loads(TEXTS["playbook.toml"])["entry"]:
+        where = f"playbook.toml {raw['step']} x {raw['condition']}"
+        found.append((where, raw["nb"]["meaning"]))
+        found += [(where, line) for line in raw["nb"]["steps"]]
+    return found
+
+
+# Windows' own Norwegian words for its UI, and the English ones beside them in parentheses:
+# Norwegian first, as "Oppgaveplanlegging (Task Scheduler)" always was. Longest first.
+WINDOWS_WORDS = [
+    ("Oppgaveplanleggingsbibliotek", "Task Scheduler Library"),
+    ("«Aktiver logg for alle oppgaver»", "Enable All Tasks History"),
+    ("Oppgaveplanlegging", "Task Scheduler"),
+    ("Hendelsesliste", "Event Viewer"),
+    ("Kjør", "Run"),
+    ("Aktiver", "Enable"),
+    ("Utløsere", "Triggers"),
+]
+
+
+@pytest.mark.parametrize(("norwegian", "english"), WINDOWS_WORDS)
+def test_bokmal_names_windows_ui_in_its_norwegian_words_first(norwegian: str, english: str) -> None:
+    longer = [en for _, en in WINDOWS_WORDS if english in en and en != english]
+    for where, text in norwegian_texts():
+        for other in longer:
+            text = text.replace(other, "")
+        for match in re.finditer(rf"(?<![/\w]){re.escape(english)}\b", text):
+            before = text[: match.start()]
+            assert before.endswith(f"{norwegian} ("), (
+                f"{where}: {text[max(0, match.start() - 40) : match.end() + 10]!r}"
+            )
+
+
+# What the Bokmål texts once said and no longer may: English-first UI words, calques, the
+# English "tenant", a storm, "(er)" plurals, a duration labelled as an error.
+NOT_BOKMAL = [
+    "Run (Kjør)",
+    "Enable (Aktiver)",
+    "Triggers (Utløsere)",
+    "over en som kjører",
+    "oppå en",
+    "kom seg",
+    "Kom seg",
+    "tøm det",
+    "tenanten",
+    "stormen",
+    "(er)",
+]
+
+
+@pytest.mark.parametrize("words", NOT_BOKMAL)
+def test_bokmal_wording(words: str) -> None:
+    for where, text in norwegian_texts():
+        assert words not in text, f"{where}: {text!r}"
+    assert catalogue()["nb"]["ticket.for"] != "Feil i"
+
+
+def test_bokmal_has_no_parentheses_inside_parentheses() -> None:
+    for where, text in norwegian_texts():
+        depth = 0
+        for char in text:
+            depth += {"(": 1, ")": -1}.get(char, 0)
+            assert depth <= 1, f"{where}: {text!r}"

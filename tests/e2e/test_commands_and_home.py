@@ -161,10 +161,10 @@ async def test_history(world: Commands, user: str) -> None:
     answer = await world.command("history 5 alpha", user=user)
     text = text_of(answer)
     if user == ADMIN:
-        assert "Last 1 cycles · alpha" in text and ":x:" in text
+        assert "The last cycle · alpha" in text and ":x:" in text
         assert "Export AD failed" in text
     else:
-        assert "Siste 1 sykluser · alpha" in text and "Export AD feilet" in text
+        assert "Siste syklus · alpha" in text and "Export AD feilet" in text
 
 
 @pytest.mark.parametrize(
@@ -243,7 +243,7 @@ async def test_silence_suppresses_posts_and_its_end_posts_one_summary(world: Com
     assert "silenced alerts for beta" in messages[0]["text"]
     assert "patching the domain controller" in messages[0]["text"]
     assert messages[1] is summary[0]
-    assert "1 problem(s) were recorded" in summary[0]["text"]
+    assert "Problems recorded while it lasted: 1" in summary[0]["text"]
     assert "Import AD failed" in summary[0]["text"] and "its alert follows" in summary[0]["text"]
     assert messages[2]["blocks"][0]["text"]["text"] == "Import AD failed · beta"
     posts_during_window = [

@@ -55,8 +55,8 @@ def test_the_contract_as_documented() -> None:
         ("ImportHR", "success", "Import HR", StepState.COMPLETED),
         ("Importer HR", "done", "Import HR", StepState.COMPLETED),
         ("Importhierarki", "error", "Import Hierarchy", StepState.FAILED),
-        ("Synkronisering", "halted", "Synchronization", StepState.STOPPED),
-        ("synchronization", "paused", "Synchronization", StepState.STOPPED),
+        ("Synkronisering", "stanset", "Synchronization", StepState.STOPPED),
+        ("synchronization", "Stopped", "Synchronization", StepState.STOPPED),
         ("export_ad", "in_progress", "Export AD", StepState.RUNNING),
         ("Import AD Results", "waiting", "Import AD Results", StepState.QUEUED),
         ("Export Azure", "crashed", "Export Azure", StepState.FAILED),
@@ -198,3 +198,14 @@ async def test_the_simulator_refuses_to_start_a_sync_while_a_step_runs(served: A
         response = await client.post(f"{url}/api/v1/sync/run")
     assert response.status_code == 409
     assert "cycle is running" in response.json()["error"]
+
+
+@pytest.mark.parametrize("word", ["paused", "halted"])
+def test_paused_and_halted_are_not_the_import_filters_stop(word: str) -> None:
+    """The vendor calls the import filter's stop "Stopped" and never these: read as held, the
+    step would get review-and-resume advice no such stop asks for."""
+    snap = parse_cycle(
+        cycle({"name": "Synchronization", "state": word}), tenant="t", fetched_at=NOW
+    )
+    assert snap.steps[0].state is not StepState.STOPPED
+    assert dict(snap.problems) == {"Synchronization": repr(word)}

@@ -10,7 +10,7 @@ from __future__ import annotations
 from datetime import datetime, tzinfo
 
 from bot.core.domain import TASK_STEP, Snapshot, StepState, TaskInfo, TaskState
-from bot.core.i18n import t
+from bot.core.i18n import t, t_count
 from bot.core.task_rules import code32
 from bot.slack.render.formatting import (
     STATE_ICONS,
@@ -62,7 +62,7 @@ def task_details(task: TaskInfo, lang: str, tz: tzinfo, now: datetime) -> str:
     elif task.last_run_at or task.state is TaskState.DISABLED:
         parts.append(t(lang, "cycle.task_no_next_run"))
     if task.missed_since_run:
-        parts.append(t(lang, "cycle.task_missed", n=task.missed_since_run))
+        parts.append(t_count(lang, "cycle.task_missed", task.missed_since_run))
     return " · ".join(parts)
 
 

@@ -24,7 +24,7 @@ from slack_sdk.models.blocks import (
 from slack_sdk.models.views import View
 
 from bot.core.domain import Condition, Snapshot, StepState
-from bot.core.i18n import t
+from bot.core.i18n import t, t_count
 from bot.core.lifecycle import AlertState
 from bot.core.said import Said, Voice, as_said
 from bot.slack import ids
@@ -173,7 +173,7 @@ def render_history(
 ) -> SlackMessage:
     """`/eadm history`: one line per cycle, newest first."""
     header = truncate(
-        t(lang, "command.history_title", n=len(cycles), tenant=tenant), HEADER_MAX, lang
+        t_count(lang, "command.history_title", len(cycles), tenant=tenant), HEADER_MAX, lang
     )
     body = "\n".join(history_lines(cycles, lang, tz, now)) or t(lang, "command.history_none")
     blocks: list[Block] = [

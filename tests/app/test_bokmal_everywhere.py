@@ -1,0 +1,461 @@
+"""Bokmål all through: every surface a person can see, rendered with the project's own functions
+in English and Bokmål (alerts for every step and condition, with and without a runner, with and
+without eAdm's steps; tickets, replies, digests, status, history, the App Home, the questions,
+every refusal of the rerun guard, the source errors real inputs raise, the runners' results,
+the log excerpt's notes), and no English text of the catalogue in any Bokmål rendering. Outside
+text (eAdm's own message, a log line, what a program printed) is quoted as it came and left
+out of the comparison."""
+
+from __future__ import annotations
+
+import re
+import sys
+from collections.abc import Iterator
+from dataclasses import replace
+from datetime import timedelta
+from pathlib import Path
+from typing import Any
+from zoneinfo import ZoneInfo
+
+import pytest
+
+from bot.adapters.log_folder import log_excerpt
+from bot.adapters.registry import Adapters
+from bot.adapters.runners import CommandRunner, RerunResult, SimulatorRunner, WebhookRunner
+from bot.app.access import Access
+from bot.app.context import Context
+from bot.app.reruns import Reruns
+from bot.core.domain import (
+    GUIDE_STEPS,
+    SYNCHRONIZATION,
+    TASK_STEP,
+    Condition,
+    StepState,
+    TaskInfo,
+    TaskState,
+    snapshot_to_dict,
+)
+from bot.core.errors import SourceError
+from bot.core.i18n import LANGUAGES, catalogue, t
+from bot.core.lifecycle import AlertState, Resolution
+from bot.core.playbook import load_playbook
+from bot.core.rerun_guard import AlertFact, Refusal, Verdict
+from bot.core.said import Said, Voice, Words
+from bot.core.settings import Tenant, load_settings
+from bot.core.storm import Member, summarize
+from bot.core.task_rules import failure_words, task_snapshot, with_task
+from bot.slack.render import (
+    AlertFacts,
+    AlertLink,
+    StatusFacts,
+    render_alert,
+    render_digest,
+    render_history,
+    render_home,
+    render_reply,
+    render_status,
+    render_ticket,
+    rerun_button,
+    ticket_again_question,
+)
+from bot.sources.api import parse_cycle
+from bot.sources.exporter import parse_metrics
+from bot.sources.task import explain_exit, parse_output
+from bot.store import Store
+from tests.cycles import at, cycle
+
+OSLO = ZoneInfo("Europe/Oslo")
+PLAYBOOK = load_playbook()
+RUNNER = 'schtasks /Run /TN "eAdm synkronisering"'
+# Outside text: shown as it came, in whatever language it was written.
+EADM_SAYS = "Object reference not set to an instance of an object"
+LOG_LINE = "2026-11-24 22:14:07 ERROR Could not connect to the domain controller"
+PRINTED = "ERROR: The system cannot find the file specified."
+OUTSIDE = (EADM_SAYS, LOG_LINE, PRINTED)
+
+
+# -- what is compared ---------------------------------------------------------------------------
+
+
+# Texts that read the same in both languages: units, codes, eAdm's own step names as the
+# Norwegian portal shows them, a word Bokmål shares. Every other key has a Bokmål text of its
+# own (`test_every_key_has_a_bokmal_text_of_its_own`).
+SAME_IN_BOTH = {
+    "duration.min",
+    "duration.s",
+    "runner.http_ok",
+    "runner.webhook_refused",
+    "step.export_ad",
+    "step.import_ad_results",
+    "step.import_hr_future",
+    "task.result",
+    "ticket.condition",
+    "ticket.subject_line",
+    "ticket.submit",
+}
+
+
+def _english_fragments() -> tuple[list[str], list[str]]:
+    """The English catalogue's own words: each text's pieces between its placeholders, of two
+    words or more, and whole one-word texts; less what the Bokmål texts say too (product
+    names, setting names, eAdm's and Windows' English names beside their Norwegian ones). A
+    Bokmål text left in English does not count as Bokmål here, so its words are looked for."""
+    en, nb = catalogue()["en"], catalogue()["nb"]
+    bokmal = " ".join(text for key, text in nb.items() if text != en[key])
+    bokmal += " ".join(
+        " ".join((raw["nb"]["meaning"], *raw["nb"]["steps"])) for raw in _playbook_entries()
+    )
+    phrases, words = set(), set()
+    for key, text in en.items():
+        if key in SAME_IN_BOTH:
+            continue
+        for piece in re.split(r"\{[^}]*\}", text):
+            piece = piece.strip(" .,;:()*_`'\"\n")
+            if len(piece.split()) >= 2 and len(piece) >= 8 and piece not in bokmal:
+                phrases.add(piece)
+        if "{" not in text and re.fullmatch(r"[A-Za-z]{5,}", text) and text not in bokmal:
+            words.add(text)
+    return sorted(phrases), sorted(words)
+
+
+def test_every_key_has_a_bokmal_text_of_its_own() -> None:
+    en, nb = catalogue()["en"], catalogue()["nb"]
+    assert set(en) == set(nb)
+    same = {key for key in en if en[key] == nb[key]}
+    assert same == SAME_IN_BOTH
+
+
+def _playbook_entries() -> list[dict[str, Any]]:
+    import tomllib
+
+    path = Path(__file__).parents[2] / "bot" / "core" / "data" / "playbook.toml"
+    return list(tomllib.loads(path.read_text(encoding="utf-8"))["entry"])
+
+
+PHRASES, WORDS = _english_fragments()
+
+
+def english_in(text: str) -> list[str]:
+    for outside in OUTSIDE:
+        text = text.replace(outside, "")
+    found = [phrase for phrase in PHRASES if phrase in text]
+    found += [word for word in WORDS if re.search(rf"\b{word}\b", text)]
+    return found
+
+
+def texts_of(value: Any) -> Iterator[str]:
+    """Every string in a rendering (a message's text and blocks, a view, a plain string)."""
+    if isinstance(value, str):
+        yield value
+    elif isinstance(value, dict):
+        for item in value.values():
+            yield from texts_of(item)
+    elif isinstance(value, list | tuple):
+        for item in value:
+            yield from texts_of(item)
+    elif hasattr(value, "blocks"):
+        yield value.text
+        yield from texts_of(value.blocks)
+
+
+# -- the renderings -------------------------------------------------------------------------------
+
+
+def _task(state: TaskState = TaskState.READY, **fields: Any) -> TaskInfo:
+    return TaskInfo("eAdm synkronisering", state, last_run_at=at(0), **fields)
+
+
+def _error(step: str | None, condition: Condition) -> Said | None:
+    """What each kind of alert carries, from the voices that say it."""
+    if condition is Condition.SOURCE_UNREACHABLE:
+        return Said.words(Voice.BOT, Words.of("source.api.not_json"))
+    if step == TASK_STEP and condition in (Condition.FAILED, Condition.CANNOT_START):
+        code = 0x80041315 if condition is Condition.CANNOT_START else 0xE0434352
+        failed = replace(_task(), last_ok=False, last_result=code)
+        log = Said.words(Voice.LOG, Words.of("log.newest")) + Said.quote(Voice.LOG, LOG_LINE)
+        return Said.words(Voice.TASK_SCHEDULER, failure_words(failed)) + log
+    if condition is Condition.DISABLED:
+        return Said.words(Voice.TASK_SCHEDULER, Words.of("task.disabled", task="eAdm"))
+    if condition is Condition.NO_NEW_CYCLE:
+        return Said.words(Voice.TASK_SCHEDULER, Words.of("task.missed.many", task="eAdm", n=2))
+    if condition in (Condition.FAILED, Condition.SAFETY_THRESHOLD):
+        unknown = Said.words(Voice.BOT, Words.of("said.unknown_state", word="'zzz'"))
+        return unknown + Said.quote(Voice.EADM, EADM_SAYS)
+    return None
+
+
+CYCLES = {
+    "api": snapshot_to_dict(cycle({SYNCHRONIZATION: StepState.FAILED}, upto=4, message=EADM_SAYS)),
+    "task": snapshot_to_dict(
+        task_snapshot("demo", _task(TaskState.QUEUED, missed_since_run=2), at(0))
+    ),
+    "both": snapshot_to_dict(with_task(cycle(), _task(TaskState.DISABLED))),
+}
+
+
+def alert_facts(step: str | None, condition: Condition, **overrides: Any) -> AlertFacts:
+    fields: dict[str, Any] = {
+        "id": 7,
+        "tenant": "demo-kommune",
+        "step": step,
+        "condition": condition,
+        "error": _error(step, condition),
+        "since": at(16),
+        "state": AlertState.OPEN,
+        "cycle": CYCLES["api"],
+        "rerun_target": RUNNER,
+    }
+    fields.update(overrides)
+    return AlertFacts(**fields)
+
+
+def alerts(lang: str) -> Iterator[tuple[str, Any]]:
+    for step in (*GUIDE_STEPS, "Export Azure", None):
+        for condition in Condition:
+            entry = PLAYBOOK.entry(step, condition)
+            for seen in CYCLES:
+                for runner in (RUNNER, None):
+                    facts = alert_facts(step, condition, cycle=CYCLES[seen], rerun_target=runner)
+                    message = render_alert(facts, entry, lang, tz=OSLO, now=at(30))
+                    yield f"alert {step} x {condition.value} ({seen}, {runner})", message
+    entry = PLAYBOOK.entry("Export AD", Condition.FAILED)
+    for state, extra in (
+        (AlertState.ACKNOWLEDGED, {"acked_by": "<@U1>", "acked_at": at(20)}),
+        (AlertState.SNOOZED, {"snoozed_by": "<@U1>", "snoozed_until": at(90)}),
+    ):
+        facts = alert_facts("Export AD", Condition.FAILED, state=state, ticket_ref="42", **extra)
+        yield f"alert {state.value}", render_alert(facts, entry, lang, tz=OSLO, now=at(30))
+    for resolution in Resolution:
+        facts = alert_facts(
+            "Export AD",
+            Condition.FAILED,
+            state=AlertState.RESOLVED,
+            resolved_at=at(40),
+            resolution=resolution.value,
+        )
+        yield f"resolved {resolution.value}", render_alert(facts, entry, lang, tz=OSLO, now=at(50))
+
+
+def tickets(lang: str) -> Iterator[tuple[str, Any]]:
+    for step, condition in ((TASK_STEP, Condition.FAILED), ("Import AD", Condition.FAILED)):
+        facts = alert_facts(step, condition, cycle=CYCLES["both"])
+        ticket = render_ticket(
+            facts, requester="Kari", requester_email=None, lang=lang, tz=OSLO, now=at(30)
+        )
+        yield f"ticket {step}", ticket
+    yield "ticket again", ticket_again_question(7, "42", lang)
+
+
+def replies(lang: str) -> Iterator[tuple[str, str]]:
+    cases: list[tuple[str, dict[str, Any]]] = [
+        ("reply.changed", {"previous": "not_started", "condition": "failed"}),
+        ("reply.reminder", {}),
+        ("reply.acknowledged", {"user": "U1"}),
+        ("reply.snoozed", {"user": "U1", "until": at(90).isoformat()}),
+        ("reply.ticket", {"user": "U1", "ref": "42", "url": ""}),
+    ]
+    cases += [("reply.resolved", {"resolution": r.value, "seconds": 300}) for r in Resolution]
+    for key, params in cases:
+        yield key, render_reply(key, params, lang, tz=OSLO, now=at(30))
+
+
+def digests(lang: str) -> Iterator[tuple[str, Any]]:
+    one = [Member(1, "voss", "Import AD", Condition.FAILED, AlertState.OPEN)]
+    many = [
+        Member(i, f"t{i}", "Import AD", Condition.FAILED, state)
+        for i, state in enumerate((AlertState.OPEN, AlertState.ACKNOWLEDGED, AlertState.SNOOZED))
+    ] + [Member(9, "ulvik", None, Condition.NO_NEW_CYCLE, AlertState.RESOLVED)]
+    green = [replace(m, state=AlertState.RESOLVED) for m in many]
+    for name, members in (("one", one), ("many", many), ("green", green), ("green one", green[:1])):
+        yield f"digest {name}", render_digest(summarize(members), lang)
+
+
+def source_errors() -> list[SourceError]:
+    """What real inputs raise, each source's way."""
+    raised: list[SourceError] = []
+
+    def catch(call: Any) -> None:
+        try:
+            call()
+        except SourceError as exc:
+            raised.append(exc)
+
+    for data in (
+        [],
+        {"steps": []},
+        {"cycle_id": "c", "steps": "x"},
+        {"cycle_id": "c", "steps": [3]},
+    ):
+        catch(lambda data=data: parse_cycle(data, tenant="t", fetched_at=at(0)))
+    catch(
+        lambda: parse_cycle(
+            {"cycle_id": "c", "started_at": "yesterday", "steps": []}, tenant="t", fetched_at=at(0)
+        )
+    )
+    for out in (
+        b"",
+        b"Get-ScheduledTask: access denied",
+        b"[]",
+        b'{"TaskName": "x"}',
+        b'{"State": "Sleeping", "LastRunTime": null}',
+    ):
+        catch(lambda out=out: parse_output(out, task_name="eAdm"))
+    for text in (
+        "not metrics {",
+        "",
+        'windows_scheduled_task_state{state="ready",task="/Other"} 1\n',
+    ):
+        catch(lambda text=text: parse_metrics(text, task_name="eAdm synkronisering"))
+    raised.append(explain_exit(1, b"No MSFT_ScheduledTask objects found", "eAdm"))
+    raised.append(explain_exit(5, b"", "eAdm"))
+    raised.append(SourceError("source.task.output", problem=raised[5].words))
+    return raised
+
+
+async def refusals(lang: str, store: Store) -> list[tuple[str, Any]]:
+    """Every refusal of the rerun guard, as `Reruns` tells it (with and without eAdm's steps)."""
+    tenant = Tenant(name="t", eadm_url="http://127.0.0.1:9", channel="C1")
+    settings = load_settings(require_slack=False, require_tenants=False)
+    ctx = Context(settings, store, Adapters.resolve([tenant]), lambda: at(30))
+    reruns = Reruns(ctx, Access(ctx, None), {}, PLAYBOOK)  # type: ignore[arg-type]
+    told = []
+    unreadable = source_errors()[0].words
+    for refusal in Refusal:
+        for step in (None, "Import AD", TASK_STEP, "Import HR Future", "Import AD Results"):
+            alert = AlertFact(99, step, Condition.FAILED) if refusal is Refusal.ADVICE else None
+            verdict = Verdict(refusal, step, alert)
+            for sees in (True, False):
+                answer = await reruns.refusal(verdict, tenant, lang, unreadable, sees)
+                told.append((f"refusal {refusal.value} {step} {sees}", answer.text))
+    return told
+
+
+async def runner_results() -> list[RerunResult]:
+    missing = CommandRunner(["no-such-program-eadm"], timeout=5)
+    failing = CommandRunner([sys.executable, "-c", f"print({PRINTED!r}); raise SystemExit(1)"])
+    quiet = CommandRunner([sys.executable, "-c", "raise SystemExit(3)"])
+    slow = CommandRunner([sys.executable, "-c", "import time; time.sleep(5)"], timeout=0.3)
+    down = "http://127.0.0.1:9/run"
+    results = [
+        await runner.run(tenant="t", requested_by="U1", alert_id=None)
+        for runner in (missing, failing, quiet, slow, WebhookRunner(down), SimulatorRunner(down))
+    ]
+    results += [
+        RerunResult.of(
+            False, "runner.webhook_refused", status="401 Unauthorized", body="", hint=Words.of(hint)
+        )
+        for hint in ("runner.hint_log", "runner.hint_secret", "runner.hint_url")
+    ]
+    return results
+
+
+def log_notes(tmp: Path) -> list[Words]:
+    folder = tmp / "logg"
+    folder.mkdir(parents=True)
+    (folder / "eadm.log").write_text(f"2026-11-24 22:10:00 INFO start\n{LOG_LINE}\n", "utf-8")
+    (folder / "quiet.log").write_text("2026-11-24 22:10:00 INFO all is well\n", "utf-8")
+    notes = []
+    for around in (at(74), at(74) + timedelta(days=3), None):
+        excerpt = log_excerpt(folder, around, tz=OSLO)
+        assert excerpt is not None
+        notes.append(excerpt.note)
+    (folder / "eadm.log").unlink()
+    quiet = log_excerpt(folder, None, tz=OSLO)
+    assert quiet is not None
+    return [*notes, quiet.note]
+
+
+def status_views(lang: str) -> Iterator[tuple[str, Any]]:
+    links = tuple(
+        AlertLink(step, condition, "https://x.slack.com/a", state)
+        for step, condition, state in (
+            ("Import AD", Condition.FAILED, AlertState.OPEN),
+            (TASK_STEP, Condition.CANNOT_START, AlertState.ACKNOWLEDGED),
+            (None, Condition.NO_NEW_CYCLE, AlertState.SNOOZED),
+        )
+    )
+    snapshots = [
+        task_snapshot("demo", _task(state), at(0))
+        for state in (TaskState.QUEUED, TaskState.RUNNING, TaskState.DISABLED)
+    ]
+    snapshots += [
+        cycle({SYNCHRONIZATION: StepState.STOPPED}, upto=4),
+        cycle({"Import AD": StepState.RUNNING}, upto=3),
+        cycle(),
+    ]
+    for error in source_errors():
+        facts = StatusFacts(
+            tenant="demo",
+            snapshot=snapshots[0],
+            alerts=links,
+            source_error=Said.words(Voice.BOT, error.words),
+            failing_since=at(10),
+            silenced_until=at(90),
+            silenced_by="U1",
+            silence_reason="oppgradering",
+        )
+        yield f"status {error.words.key}", render_status(facts, lang, tz=OSLO, now=at(30))
+    for snap in snapshots:
+        facts = StatusFacts(tenant="demo", snapshot=snap, last_success=at(5))
+        yield f"status {snap.cycle_id}", render_status(facts, lang, tz=OSLO, now=at(30))
+    yield "history", render_history("demo", snapshots, lang, tz=OSLO, now=at(30))
+    yield "history one", render_history("demo", snapshots[:1], lang, tz=OSLO, now=at(30))
+    yield "history none", render_history("demo", [], lang, tz=OSLO, now=at(30))
+    home = [(StatusFacts(tenant="demo", snapshot=s), snapshots) for s in snapshots[:2]]
+    yield "home", render_home(home, lang, tz=OSLO, now=at(30))
+    for sees in (True, False):
+        yield f"confirm {sees}", rerun_button("a", "1", RUNNER, lang, sees_steps=sees).to_dict()
+
+
+async def every_rendering(lang: str, store: Store, tmp: Path) -> list[tuple[str, Any]]:
+    shown: list[tuple[str, Any]] = []
+    for surface in (alerts, tickets, replies, digests, status_views):
+        shown += list(surface(lang))
+    shown += await refusals(lang, store)
+    shown += [(f"source {e.words.key}", e.words.text(lang)) for e in source_errors()]
+    for result in await runner_results():
+        shown.append(
+            (
+                f"runner {result.words.key}",
+                t(lang, "rerun.failed", user="U1", detail=result.words.text(lang)),
+            )
+        )
+    shown += [(f"log {note.key}", note.text(lang)) for note in log_notes(tmp)]
+    return shown
+
+
+@pytest.fixture
+def store(migrated_sqlite_url: str) -> Iterator[Store]:
+    """The refusals read the store only for the alert they link: SQLite is enough."""
+    made = Store(migrated_sqlite_url)
+    yield made
+    made.dispose()
+
+
+async def test_no_english_catalogue_text_in_any_bokmal_rendering(
+    store: Store, tmp_path: Path
+) -> None:
+    assert PHRASES and WORDS, "the English catalogue's words to look for"
+    counts = {}
+    for lang in LANGUAGES:
+        shown = await every_rendering(lang, store, tmp_path / lang)
+        counts[lang] = len(shown)
+        if lang != "nb":
+            continue
+        english = {
+            where: found
+            for where, rendering in shown
+            for found in [sorted({w for text in texts_of(rendering) for w in english_in(text)})]
+            if found
+        }
+        assert english == {}, english
+    assert counts["en"] == counts["nb"] > 700, counts
+
+
+async def test_the_check_finds_english_where_there_is_some(store: Store, tmp_path: Path) -> None:
+    """The comparison is not empty-handed: the same renderings in English are full of it."""
+    shown = await every_rendering("en", store, tmp_path)
+    flagged = [
+        where for where, rendering in shown if any(english_in(x) for x in texts_of(rendering))
+    ]
+    assert len(flagged) > 0.9 * len(shown)
