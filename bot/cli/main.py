@@ -116,10 +116,14 @@ def _settings(require_slack: bool = True, require_tenants: bool = True) -> Setti
     try:
         return load_settings(require_slack=require_slack, require_tenants=require_tenants)
     except ConfigError as exc:
-        print("eadm-bot cannot start. Fix these settings (environment or .env):", file=sys.stderr)
-        for problem in exc.problems:
-            print(f"  - {problem}", file=sys.stderr)
+        _problems("eadm-bot cannot start. Fix these settings (environment or .env):", exc)
         return None
+
+
+def _problems(headline: str, exc: ConfigError) -> None:
+    print(headline, file=sys.stderr)
+    for problem in exc.problems:
+        print(f"  - {problem}", file=sys.stderr)
 
 
 def _run(args: argparse.Namespace) -> int:
@@ -129,7 +133,13 @@ def _run(args: argparse.Namespace) -> int:
     setup_logging(settings)
     from bot.runtime.wiring import Bot
 
-    bot = Bot(settings)
+    try:
+        bot = Bot(settings)
+    except ConfigError as exc:
+        # Found while the bot is put together (the playbook disagreeing with the rerun guard,
+        # say): each problem names its fix, told as bad settings are, without a traceback.
+        _problems("eadm-bot cannot start. Fix these:", exc)
+        return 2
     run_until_stopped(lambda: bot.start(migrate=not args.no_migrate), bot.stop)
     return 0
 
