@@ -72,6 +72,7 @@ class RerunRunner(Protocol):
     # What will be run, for Slack's confirm dialog, the thread, the audit and the log: an
     # address as its scheme and host, a command with its secret-looking arguments masked.
     describe: str
+    timeout: float  # seconds a run may take before the runner gives up and answers
 
     async def run(self, *, tenant: str, requested_by: str, alert_id: int | None) -> RerunResult:
         """Start the sync once. Never raises for a failure the admin can fix."""

@@ -25,7 +25,7 @@ from bot.core.errors import SourceError
 from bot.core.i18n import t
 from bot.core.playbook import Playbook
 from bot.core.rerun_guard import AlertFact, Refusal, RerunFacts, Verdict, judge
-from bot.core.rerun_status import RerunStatus
+from bot.core.rerun_status import RerunStatus, has_lapsed
 from bot.core.said import Words
 from bot.core.settings import Tenant
 from bot.slack import ids
@@ -142,7 +142,7 @@ class Reruns:
             return (
                 clicked,
                 self.store.unresolved_alerts(tenant.name),
-                self.store.rerun_is_active(tenant.name),
+                self._still_active(tenant),
                 self.store.last_rerun_ran_at(tenant.name),
             )
 
@@ -159,6 +159,29 @@ class Reruns:
             not_started_after=self.settings.thresholds.not_started_after,
         )
         return facts, error
+
+    def _still_active(self, tenant: Tenant) -> bool:
+        """Whether one of the tenant's reruns is under way; one whose runner will never answer
+        (the process that asked stopped first) lapses here instead of blocking for good."""
+        active = self.store.active_rerun(tenant.name)
+        if active is None or active.id is None:
+            return False
+        runner = self.runner(tenant)
+        timeout = runner.timeout if runner is not None else tenant.rerun.timeout
+        status = RerunStatus(active.status)
+        if not has_lapsed(status, active.requested_at, timeout, self.clock()):
+            return True
+        if self.store.move_rerun(active.id, RerunStatus.LAPSED, detail="no runner answered"):
+            log.warning(
+                "[%s] rerun %s, asked for at %s, lapsed: no runner answered within %g s, "
+                "so the process that asked most likely stopped; the sync may or may not have "
+                "started",
+                tenant.name,
+                active.id,
+                active.requested_at,
+                timeout,
+            )
+        return self.store.rerun_is_active(tenant.name)
 
     async def refusal(
         self,

@@ -32,6 +32,15 @@ class RerunStore(Database):
             ).first()
             return found is not None
 
+    def active_rerun(self, tenant: str) -> Rerun | None:
+        """The tenant's rerun under way, if any (the unique index allows one)."""
+        with self.session() as s:
+            return s.exec(
+                select(Rerun)
+                .where(Rerun.tenant == tenant)
+                .where(col(Rerun.status).in_(in_order(ACTIVE)))
+            ).first()
+
     def last_rerun_ran_at(self, tenant: str) -> datetime | None:
         """When the tenant's newest rerun whose sync really started was asked for."""
         with self.session() as s:

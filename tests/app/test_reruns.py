@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import sys
 from collections.abc import AsyncIterator, Callable
+from datetime import timedelta
 from pathlib import Path
 from typing import Any
 
@@ -194,3 +195,29 @@ async def test_a_running_task_is_refused_as_running(store: Store) -> None:
     reruns = task_tenant_reruns(store, "ps7-running.json", None)
     got, answer = await reruns.start(reruns.settings.tenants[0], user_id="U1", lang="en")
     assert (got, "Sync task is running" in answer.text) == ("refused_running", True), answer
+
+
+@pytest.mark.parametrize(("seconds_ago", "result"), [(200, "started"), (20, "refused_pending")])
+async def test_a_rerun_whose_process_died_before_its_runner_answered_lapses(
+    sim: Any, store: Store, seconds_ago: int, result: str
+) -> None:
+    """A process that stopped between recording a rerun and its runner's answer leaves it
+    "requested": past the runner's timeout (10 s here) and the margin it lapses, and the
+    tenant's reruns go through again; before that it is still under way."""
+    url = await sim(ONE_CYCLE)
+    await reached(url, "completed")
+    t = tenant(url, RerunConfig(kind="simulator", timeout=10))
+    died = store.record_rerun(
+        "t",
+        alert_id=None,
+        user_id="U0",
+        runner="POST ...",
+        cycle_before="c0",
+        now=utcnow() - timedelta(seconds=seconds_ago),
+        grace=600,
+    )
+    assert died is not None
+    got, answer = await reruns_for(store, t).start(t, user_id="U1", lang="en")
+    assert got == result, answer
+    statuses = {r.id: r.status for r in store_rows.reruns(store)}
+    assert statuses[died.id] == ("lapsed" if result == "started" else "requested")
