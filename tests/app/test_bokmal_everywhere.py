@@ -36,6 +36,7 @@ from bot.core.domain import (
     snapshot_to_dict,
 )
 from bot.core.errors import SourceError
+from bot.core.event_report import EARLY, report_for
 from bot.core.i18n import LANGUAGES, catalogue, t
 from bot.core.lifecycle import AlertState, Resolution
 from bot.core.playbook import load_playbook
@@ -48,8 +49,10 @@ from bot.slack.render import (
     AlertFacts,
     AlertLink,
     StatusFacts,
+    events_file,
     render_alert,
     render_digest,
+    render_events_reply,
     render_history,
     render_home,
     render_reply,
@@ -59,6 +62,7 @@ from bot.slack.render import (
     ticket_again_question,
 )
 from bot.sources.api import parse_cycle
+from bot.sources.events import parse_events
 from bot.sources.exporter import parse_metrics
 from bot.sources.task import explain_exit, parse_output
 from bot.store import Store
@@ -270,6 +274,41 @@ def digests(lang: str) -> Iterator[tuple[str, Any]]:
         yield f"digest {name}", render_digest(summarize(members), lang)
 
 
+EVENTS = Path(__file__).parents[1] / "fixtures" / "events"
+
+
+def event_views(lang: str) -> Iterator[tuple[str, Any]]:
+    """What Event Viewer says, in the thread and in the ticket's file, for every recorded
+    output; the events' own texts are Windows' words, quoted."""
+    for fixture in sorted(EVENTS.glob("*.json")):
+        found = report_for(parse_events(fixture.read_bytes()), since=at(0) - EARLY, now=at(30))
+        for condition in (Condition.FAILED, Condition.STUCK):
+            reply = render_events_reply(
+                found, condition=condition, task_name="eAdm", lang=lang, tz=OSLO, now=at(30)
+            )
+            yield f"events {fixture.name} {condition.value}", _without_events(found, reply)
+        attached = events_file(
+            found, condition=Condition.FAILED, task_name="eAdm", lang=lang, tz=OSLO
+        )
+        yield f"events file {fixture.name}", _without_events(found, attached)
+
+
+def _without_events(found: Any, text: str) -> str:
+    """The rendering less the events' own words (messages, levels, providers), which are
+    outside text in whatever language the server wrote them."""
+    text = " ".join(text.split())
+    said = {
+        " ".join(line.split())
+        for event in getattr(found, "events", ())
+        for words in (event.message, event.level, event.provider, *event.data.values())
+        for line in str(words).splitlines()
+        if line.strip()
+    }
+    for words in sorted(said, key=len, reverse=True):  # a whole message before its parts
+        text = text.replace(words, "")
+    return text
+
+
 def source_errors() -> list[SourceError]:
     """What real inputs raise, each source's way."""
     raised: list[SourceError] = []
@@ -409,7 +448,7 @@ def status_views(lang: str) -> Iterator[tuple[str, Any]]:
 
 async def every_rendering(lang: str, store: Store, tmp: Path) -> list[tuple[str, Any]]:
     shown: list[tuple[str, Any]] = []
-    for surface in (alerts, tickets, replies, digests, status_views):
+    for surface in (alerts, tickets, replies, digests, status_views, event_views):
         shown += list(surface(lang))
     shown += await refusals(lang, store)
     shown += [(f"source {e.words.key}", e.words.text(lang)) for e in source_errors()]
