@@ -1,9 +1,9 @@
 """Every surface a person can see, built with the project's own functions in one language: alerts
 for every step and condition (with and without a runner, with and without eAdm's steps), tickets,
-replies, digests, status, history, the App Home, the confirmation, what Event Viewer says, every
-refusal of the rerun guard, the source errors real inputs raise, the runners' results and the
-log excerpt's notes. The outside text they quote is named in `OUTSIDE`, or left out by
-`_without_events`."""
+replies, digests, status, history, the App Home, the confirmation, what Event Viewer says,
+maintenance windows and escalation, every refusal of the rerun guard, the source errors real
+inputs raise, the runners' results and the log excerpt's notes. The outside text they quote is
+named in `OUTSIDE`, or left out by `_without_events`."""
 
 from __future__ import annotations
 
@@ -44,10 +44,14 @@ from bot.core.task_rules import failure_words, task_snapshot, with_task
 from bot.slack.render import (
     AlertFacts,
     AlertLink,
+    Came,
+    CameAndWent,
     StatusFacts,
+    WindowTold,
     events_file,
     render_alert,
     render_digest,
+    render_escalation,
     render_events_reply,
     render_history,
     render_home,
@@ -56,6 +60,9 @@ from bot.slack.render import (
     render_ticket,
     rerun_button,
     ticket_again_question,
+    title,
+    window_began,
+    window_summary,
 )
 from bot.sources.api import parse_cycle
 from bot.sources.events import parse_events
@@ -221,6 +228,50 @@ def _without_events(found: Any, text: str) -> str:
     return text
 
 
+def window_views(lang: str) -> Iterator[tuple[str, Any]]:
+    """Maintenance windows and escalation: the notice when windows begin, the summary when
+    they end (for one and for several tenants), the status lines, an escalation."""
+    came = [
+        CameAndWent(at(10), "Import AD", Condition.FAILED, Came.OPEN),
+        CameAndWent(at(20), "Export AD", Condition.FAILED, Came.RESOLVED),
+        CameAndWent(at(-30), SYNCHRONIZATION, Condition.STUCK, Came.CHANGED),
+    ]
+    one = [("bergen", at(240))]
+    several = [("bergen", at(240)), ("voss", at(120))]
+    for name, ends in (("one", one), ("several", several)):
+        yield f"window began {name}", window_began(ends, lang, tz=OSLO, now=at(0))
+    summaries = {
+        "one": [WindowTold("bergen", at(0), at(240), came)],
+        "one alert": [WindowTold("bergen", at(0), at(240), came[:1])],
+        "none": [WindowTold("bergen", at(0), at(240), [])],
+        "several": [
+            WindowTold("alna", at(0), at(240), []),
+            WindowTold("bergen", at(0), at(240), came),
+            WindowTold("voss", at(0), at(240), came[:1]),
+        ],
+    }
+    for name, told in summaries.items():
+        yield f"window summary {name}", window_summary(told, lang, tz=OSLO, now=at(241))
+    for name, fields in (
+        ("window", {"window_until": at(240), "next_window": (at(10080), at(10320))}),
+        ("planned", {"silenced_since": at(600), "silenced_until": at(660), "silenced_by": "U1"}),
+    ):
+        facts = StatusFacts("bergen", None, **fields)  # type: ignore[arg-type]
+        yield f"status {name}", render_status(facts, lang, tz=OSLO, now=at(30))
+    about = title(Condition.FAILED, "Import AD", lang) + " · bergen"
+    params = {"to": "S0ONCALL", "seconds": 7200}
+    yield (
+        "escalated",
+        render_reply("reply.escalated", params, lang, tz=OSLO, now=at(0), about=about),
+    )
+    yield (
+        "escalation",
+        render_escalation(
+            params, lang, tz=OSLO, now=at(0), about=about, link="https://x.slack.com/a"
+        ),
+    )
+
+
 def source_errors() -> list[SourceError]:
     """What real inputs raise, each source's way."""
     raised: list[SourceError] = []
@@ -360,7 +411,8 @@ def status_views(lang: str) -> Iterator[tuple[str, Any]]:
 
 async def every_rendering(lang: str, store: Store, tmp: Path) -> list[tuple[str, Any]]:
     shown: list[tuple[str, Any]] = []
-    for surface in (alerts, tickets, replies, digests, status_views, event_views):
+    surfaces = (alerts, tickets, replies, digests, status_views, event_views, window_views)
+    for surface in surfaces:
         shown += list(surface(lang))
     shown += await refusals(lang, store)
     shown += [(f"source {e.words.key}", e.words.text(lang)) for e in source_errors()]

@@ -122,7 +122,7 @@ async def test_tenants_of_one_channel_hear_one_notice_and_one_summary(world: Wor
     assert summary[1].splitlines() == [
         ":bell: The maintenance window is over for 2 tenants (24.11 22:00–02:00).",
         "Nothing went wrong for north.",
-        "*south*: 1 problem(s) were recorded while it lasted:",
+        "*south*: 1 problem was recorded while it lasted:",
         "• 24.11 22:00 Import AD failed (still open; its alert follows)",
     ]
     assert [m.kind for m in store_rows.messages(world.store)][-1] == "post"

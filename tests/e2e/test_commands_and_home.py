@@ -243,7 +243,7 @@ async def test_silence_suppresses_posts_and_its_end_posts_one_summary(world: Com
     assert "silenced alerts for beta" in messages[0]["text"]
     assert "patching the domain controller" in messages[0]["text"]
     assert messages[1] is summary[0]
-    assert "Problems recorded while it lasted: 1" in summary[0]["text"]
+    assert "1 problem was recorded while it lasted:" in summary[0]["text"]
     assert "Import AD failed" in summary[0]["text"] and "its alert follows" in summary[0]["text"]
     assert messages[2]["blocks"][0]["text"]["text"] == "Import AD failed · beta"
     posts_during_window = [

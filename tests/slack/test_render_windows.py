@@ -69,7 +69,7 @@ def test_one_tenants_summary_lists_what_came_and_went() -> None:
     told = [WindowTold("bergen", at(0), at(240), [FAILED, RECOVERED, CHANGED])]
     assert window_summary(told, "en", tz=OSLO, now=at(241)).splitlines() == [
         ":bell: The maintenance window for bergen is over (24.11 22:00–02:00).",
-        "3 problem(s) were recorded while it lasted:",
+        "3 problems were recorded while it lasted:",
         "• 24.11 22:10 Import AD failed (still open; its alert follows)",
         "• 24.11 22:20 Export AD failed (resolved)",
         "• 24.11 21:30 Synchronization is not completing (changed while it lasted; its message "
@@ -91,7 +91,7 @@ def test_a_channels_summary_for_several_tenants_is_one_message() -> None:
     assert window_summary(told, "en", tz=OSLO, now=at(241)).splitlines() == [
         ":bell: The maintenance window is over for 3 tenants (24.11 22:00–02:00).",
         "Nothing went wrong for alna, voss.",
-        "*bergen*: 1 problem(s) were recorded while it lasted:",
+        "*bergen*: 1 problem was recorded while it lasted:",
         "• 24.11 22:10 Import AD failed (still open; its alert follows)",
     ]
 

@@ -11,7 +11,7 @@ from datetime import datetime, tzinfo
 from enum import StrEnum
 
 from bot.core.domain import Condition
-from bot.core.i18n import t
+from bot.core.i18n import t, t_count
 from bot.slack.render.formatting import fmt_time, fmt_until, title
 
 SUMMARY_LINES = 30  # alerts a summary lists; the rest are counted
@@ -83,7 +83,7 @@ def window_summary(told: Sequence[WindowTold], lang: str, *, tz: tzinfo, now: da
     for window in told:
         if not window.alerts:
             continue
-        lines.append(t(lang, "window.tenant_some", tenant=window.tenant, count=len(window.alerts)))
+        lines.append(t_count(lang, "window.tenant_some", len(window.alerts), tenant=window.tenant))
         lines += _alerts(window.alerts, lang, tz, now, room)
         room = max(0, room - len(window.alerts))
     return "\n".join(lines)
@@ -101,7 +101,7 @@ def _one(window: WindowTold, lang: str, tz: tzinfo, now: datetime, room: int) ->
     ]
     if not window.alerts:
         return [*lines, t(lang, "silence.summary_none")]
-    lines.append(t(lang, "silence.summary_some", count=len(window.alerts)))
+    lines.append(t_count(lang, "silence.summary_some", len(window.alerts)))
     return lines + _alerts(window.alerts, lang, tz, now, room)
 
 
