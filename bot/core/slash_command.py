@@ -16,7 +16,9 @@ from bot.core.maintenance import MaintenanceError, Window, parse_window
 
 DEFAULT_HISTORY = 10
 MAX_HISTORY = 50
-_DURATION = re.compile(r"(\d+)\s*(min|d|t|h|m|s)", re.IGNORECASE)
+# ASCII digits only: "²" and "１２" are digits to str.isdigit and \d, but not numbers a
+# person means (and int() refuses the first).
+_DURATION = re.compile(r"([0-9]+)\s*(min|d|t|h|m|s)", re.IGNORECASE)
 _UNIT = {"d": 86400, "t": 3600, "h": 3600, "m": 60, "min": 60, "s": 1}
 MAX_SILENCE = 7 * 86400
 _DATE = re.compile(r"\d{4}-\d{2}-\d{2}")
@@ -77,18 +79,29 @@ class Usage:
 Command = Status | History | Rerun | Silence | PlannedSilence | Unsilence | Help | Usage
 
 
+def _digits(text: str) -> bool:
+    return text.isascii() and text.isdigit()
+
+
+def _number(digits: str) -> int:
+    """ASCII digits as a number; one of more than 15 digits is taken as 10**15, which every
+    caller caps far below, so int() never meets a thousand digits."""
+    digits = digits.lstrip("0") or "0"
+    return int(digits) if len(digits) <= 15 else 10**15
+
+
 def parse_duration(text: str) -> int | None:
     """'30m', '2h', '1d', '1h30m', '90 min', '2t' (Norwegian 'timer') as seconds."""
     compact = text.strip().lower().replace(" ", "")
     if not compact:
         return None
-    if compact.isdigit():  # a bare number is minutes, as people type it
-        return int(compact) * 60
+    if _digits(compact):  # a bare number is minutes, as people type it
+        return _number(compact) * 60
     total, pos = 0, 0
     for match in _DURATION.finditer(compact):
         if match.start() != pos:
             return None
-        total += int(match.group(1)) * _UNIT[match.group(2).lower()]
+        total += _number(match.group(1)) * _UNIT[match.group(2).lower()]
         pos = match.end()
     if pos != len(compact) or total <= 0:
         return None
@@ -120,11 +133,11 @@ def parse(text: str, tenants: Sequence[str]) -> Command:
     if sub in ("history", "historikk"):
         count = DEFAULT_HISTORY
         for arg in rest:
-            if not arg.isdigit() or int(arg) < 1:
-                if arg.isdigit() or arg.lstrip("-").isdigit():
-                    return Usage("command.bad_number", (("arg", arg),))
+            if not _digits(arg) or _number(arg) < 1:
+                if _digits(arg) or _digits(arg.lstrip("-")):
+                    return Usage("command.bad_number", (("arg", arg[:40]),))
                 return _unknown_or_tenant(arg, tenants)
-            count = min(int(arg), MAX_HISTORY)
+            count = min(_number(arg), MAX_HISTORY)
         return History(tenant, count)
     if sub == "rerun":
         if rest:

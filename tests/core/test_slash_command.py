@@ -107,3 +107,22 @@ def test_malformed_input_becomes_usage(text: str, tenants: list[str], key: str) 
 )
 def test_durations(text: str, seconds: int | None) -> None:
     assert parse_duration(text) == seconds
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        # Digits to str.isdigit that are no number a person typed: not numbers here either.
+        ("history ²", Usage("command.unknown", (("arg", "²"),))),
+        ("history １２", Usage("command.unknown", (("arg", "１２"),))),
+        ("silence ²", Usage("silence.bad")),
+        ("silence ٣h", Usage("silence.bad")),
+        # A thousand digits are read without int() meeting them, and capped as ever.
+        ("history " + "9" * 5000, History(None, 50)),
+        ("silence " + "9" * 5000, Silence(None, MAX_SILENCE, None)),
+        ("silence " + "9" * 30 + "m why", Silence(None, MAX_SILENCE, "why")),
+        ("history " + "0" * 5000, Usage("command.bad_number", (("arg", "0" * 40),))),
+    ],
+)
+def test_odd_numbers_are_refused_or_capped_without_an_error(text: str, expected: object) -> None:
+    assert parse(text, ONE) == expected
