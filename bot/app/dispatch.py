@@ -17,6 +17,7 @@ from bot.app.status import Status
 from bot.core import slash_command, visibility
 from bot.core.i18n import t
 from bot.core.settings import Tenant
+from bot.slack.render import code, escape
 
 COMMAND_MAX = 1000  # characters of a command's text read; a reason is cut shorter still
 
@@ -62,7 +63,8 @@ class Dispatch:
                 await self.ctx.audit(action, "refused_none", user_id=user_id)
                 return Answer(t(lang, "access.none"))
             case visibility.Choose(names=choices):
-                return Answer(t(lang, "command.tenant_needed", names=", ".join(choices)))
+                names_seen = escape(", ".join(choices))
+                return Answer(t(lang, "command.tenant_needed", names=names_seen))
         assert isinstance(pick, visibility.Chosen)
         tenant = self.ctx.settings.tenant(pick.tenant)
         assert tenant is not None
@@ -82,7 +84,7 @@ class Dispatch:
                     await self.ctx.audit(
                         "status", "refused_public_elsewhere", user_id=user_id, tenant=tenant.name
                     )
-                    return Answer(t(lang, "access.public_elsewhere", tenant=tenant.name))
+                    return Answer(t(lang, "access.public_elsewhere", tenant=escape(tenant.name)))
                 # A public answer speaks the channel's language; a private one the asker's.
                 speak = tenant.language if public else lang
                 return await self.status.status(user_id, tenant, speak, public)
@@ -119,12 +121,13 @@ class Dispatch:
 
 
 def _usage(usage: slash_command.Usage, lang: str, visible: list[str]) -> str:
-    """What was not understood, and the help; a tenant's name offers only those `visible`."""
-    params = dict(usage.params)
+    """What was not understood, and the help; a tenant's name offers only those `visible`.
+    The words come from what the person typed: shown in code spans, escaped."""
+    params = {name: code(value) for name, value in usage.params}
     key = usage.key
     if key == "command.tenant_unknown":
         if visible:
-            params["names"] = ", ".join(visible)
+            params["names"] = code(", ".join(visible))
         else:
             key = "command.tenant_unknown_none"
     return f"{t(lang, key, **params)}\n\n{t(lang, 'command.help')}"

@@ -31,17 +31,24 @@ from bot.core.settings import Tenant
 from bot.slack import ids
 from bot.slack.calls import permalink
 from bot.slack.render import (
+    code,
+    escape,
     fmt_time,
+    one_line,
     render_question,
     rerun_button,
+    said_words,
     step_name,
     ticket_offer,
     title,
+    truncate,
 )
 from bot.sources import Source
 from bot.store.tables import Alert, Rerun
 
 log = logging.getLogger(__name__)
+
+DETAIL_MAX = 500  # characters of a runner's or a source's words in an answer
 
 # A new cycle may have started a little before the rerun was recorded (clock skew, or the
 # scheduler's own start); such a cycle still counts as the rerun's.
@@ -95,7 +102,7 @@ class Reruns:
             lang,
             sees_steps=_sees_steps(facts),
         )
-        question = render_question(t(lang, "rerun.ask", tenant=tenant.name), button)
+        question = render_question(t(lang, "rerun.ask", tenant=escape(tenant.name)), button, lang)
         return Answer(question.text, question.blocks)
 
     async def from_alert(self, user_id: str, value: str) -> Answer:
@@ -194,15 +201,17 @@ class Reruns:
         """What to tell the person the guard refused: why, and what to do instead. Where the
         status holds no eAdm steps, the manual route comes after the vendor's pre-check, which
         only the admin can make there."""
-        step = step_name(verdict.step, lang) if verdict.step else ""
+        step = escape(step_name(verdict.step, lang)) if verdict.step else ""
+        name = escape(tenant.name)
+        unreadable = truncate(one_line(said_words(error, lang)), DETAIL_MAX, lang) if error else "?"
         minutes = max(1, round(self.settings.rerun_cooldown / 60))
         queued = "rerun.task_queued" if verdict.step == TASK_STEP else "rerun.queued"
         texts = {
-            Refusal.NO_RUNNER: ("rerun.none", {"tenant": tenant.name}),
+            Refusal.NO_RUNNER: ("rerun.none", {"tenant": name}),
             Refusal.RESOLVED: ("answer.resolved", {}),
-            Refusal.PENDING: ("rerun.pending", {"tenant": tenant.name}),
+            Refusal.PENDING: ("rerun.pending", {"tenant": name}),
             Refusal.COOLDOWN: ("rerun.cooldown", {"tenant": tenant.name, "minutes": minutes}),
-            Refusal.UNREADABLE: ("rerun.unreadable", {"error": error.text(lang) if error else "?"}),
+            Refusal.UNREADABLE: ("rerun.unreadable", {"error": unreadable}),
             Refusal.DISABLED: ("rerun.disabled", {}),
             Refusal.THRESHOLD: ("rerun.stopped", {"step": step}),
             Refusal.RUNNING: ("rerun.running", {"step": step}),
@@ -217,7 +226,8 @@ class Reruns:
             return Answer(text)
         alert = verdict.alert
         if verdict.refusal is Refusal.ADVICE and alert is not None:
-            text = t(lang, "rerun.advice_changed", title=title(alert.condition, alert.step, lang))
+            headline = escape(title(alert.condition, alert.step, lang))
+            text = t(lang, "rerun.advice_changed", title=headline)
             offers_ticket = "ticket" in self.playbook.entry(alert.step, alert.condition).actions
         elif verdict.refusal is Refusal.CANNOT_START:
             # Its alert says what to fix; a ticket is for when the admin cannot find the cause.
@@ -291,16 +301,18 @@ class Reruns:
                 "rerun.started",
                 user=user_id,
                 time=fmt_time(now, self.settings.tz, now),
-                runner=runner.describe,
+                runner=code(runner.describe),
             )
             await self._say(tenant, alert_id, text)
-            return "started", Answer(t(lang, "rerun.started_answer", tenant=tenant.name))
+            return "started", Answer(t(lang, "rerun.started_answer", tenant=escape(tenant.name)))
         await asyncio.to_thread(
             self.store.move_rerun, begun.id, RerunStatus.FAILED, detail=result.detail
         )
-        text = t(channel_lang, "rerun.failed", user=user_id, detail=result.words.text(channel_lang))
+        told = truncate(said_words(result.words, channel_lang), DETAIL_MAX, channel_lang)
+        text = t(channel_lang, "rerun.failed", user=user_id, detail=told)
         await self._say(tenant, alert_id, text)
-        answer = t(lang, "rerun.failed_answer", detail=result.words.text(lang))
+        detail = truncate(said_words(result.words, lang), DETAIL_MAX, lang)
+        answer = t(lang, "rerun.failed_answer", detail=detail)
         return "failed", Answer(answer)
 
     async def verify(
@@ -332,7 +344,7 @@ class Reruns:
                     text = t(
                         tenant.language,
                         "rerun.confirmed",
-                        cycle=snapshot.cycle_id,
+                        cycle=escape(snapshot.cycle_id),
                         time=fmt_time(started, self.settings.tz, now),
                     )
                     await self._say(tenant, rerun.alert_id, text)

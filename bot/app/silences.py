@@ -13,7 +13,7 @@ from bot.app.windows import Windows
 from bot.core.i18n import t
 from bot.core.maintenance import Window
 from bot.core.settings import Tenant
-from bot.slack.render import fmt_time, fmt_until
+from bot.slack.render import escape, fmt_time, fmt_until, one_line, outside
 from bot.store.silences import Unsilenced
 from bot.store.tables import TenantState
 
@@ -61,7 +61,7 @@ class Silences:
         running = _running(state, now)
         if found.start > now and running is not None and found.start > running[1]:
             until = fmt_time(running[1], tz, now)
-            return Answer(t(lang, "silence.busy", tenant=tenant.name, until=until))
+            return Answer(t(lang, "silence.busy", tenant=escape(tenant.name), until=until))
         if running is not None:  # it begins before the running one ends: that one grows
             until = max(found.end, running[1])
             return await self._silence(user_id, tenant, lang, now, until, reason, now)
@@ -91,11 +91,11 @@ class Silences:
         await self._audit(user_id, tenant, "done", f"{detail}: {reason or ''}")
         words = {
             "user": user_id,
-            "tenant": tenant.name,
+            "tenant": escape(tenant.name),
             "until": fmt_time(until, tz, now),
             "start": fmt_time(start, tz, now),
             "end": fmt_time(until, tz, now),
-            "reason": f" ({reason})" if reason else "",
+            "reason": f" ({outside(one_line(reason), REASON_MAX, lang)})" if reason else "",
         }
         key = "silence.planned" if planned else "silence.started"
         channel_text = t(tenant.language, key, **words)
@@ -136,7 +136,7 @@ class Silences:
         )
         if result is not Unsilenced.NOT_SILENCED:
             self.ctx.kick(tenant.name)
-        words: dict[str, str] = {"tenant": tenant.name}
+        words: dict[str, str] = {"tenant": escape(tenant.name)}
         if window is not None:
             words["end"] = fmt_until(window.end, tz, now)
         match result:

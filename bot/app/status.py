@@ -7,6 +7,7 @@ tenant refreshes only the open Home tabs of those who see it.
 from __future__ import annotations
 
 import asyncio
+import logging
 
 from slack_sdk.web.async_client import AsyncWebClient
 
@@ -28,9 +29,17 @@ from bot.slack.render import (
 )
 from bot.store.tables import Alert, TenantState
 
+log = logging.getLogger(__name__)
+
 HOME_CYCLES = 5  # the last cycles each tenant shows on the App Home
 
 HomePart = tuple[StatusFacts, list[Snapshot]]
+
+
+def _unshown(tenant: str, error: Exception) -> None:
+    log.error(
+        "[%s] the App Home cannot show this tenant: %s: %s", tenant, type(error).__name__, error
+    )
 
 
 class Status:
@@ -121,7 +130,12 @@ class Status:
         shown = [parts[tenant.name] for tenant in tenants if tenant.name in parts]
         note = None if tenants else t(person.lang, "access.none")
         view = render_home(
-            shown, person.lang, tz=self.ctx.settings.tz, now=self.ctx.clock(), note=note
+            shown,
+            person.lang,
+            tz=self.ctx.settings.tz,
+            now=self.ctx.clock(),
+            note=note,
+            failed=_unshown,
         )
         await publish_home(self.client, user_id, view)
 

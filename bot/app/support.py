@@ -25,7 +25,10 @@ from bot.core.settings import Tenant
 from bot.slack.compose import facts
 from bot.slack.people import Person
 from bot.slack.render import (
+    code,
+    escape,
     events_file,
+    outside,
     render_ticket,
     render_ticket_modal,
     ticket_again_question,
@@ -40,6 +43,8 @@ EVENTS_FILE = "event-viewer.txt"
 # What the modal lets a person type (and what a forged submission is cut to).
 SUBJECT_MAX = 150
 DESCRIPTION_MAX = 3000
+COPY_MAX = 3800  # characters of the ticket's text shown to copy when there is no target
+ERROR_MAX = 1000  # characters of a ticket target's error in the answer
 
 
 @dataclass(frozen=True, slots=True)
@@ -120,7 +125,7 @@ class Support:
         )
         target = self.target(tenant)
         goes_to = (
-            t(person.lang, "ticket.goes_to", target=target.describe)
+            t(person.lang, "ticket.goes_to", target=outside(target.describe, 500, person.lang))
             if target
             else t(person.lang, "ticket.no_target")
         )
@@ -145,8 +150,8 @@ class Support:
         lang = person.lang
         target = self.target(tenant)
         if target is None:
-            text = f"{t(lang, 'ticket.copy')}\n```{subject}\n\n{description}```"
-            return "copied", truncate(text, 3900, lang)
+            copy = truncate(code(f"{subject}\n\n{description}"), COPY_MAX, lang)
+            return "copied", f"{t(lang, 'ticket.copy')}\n```{copy}```"
         excerpt = None
         if tenant.log_dir is not None:
             excerpt = await asyncio.to_thread(
@@ -176,15 +181,15 @@ class Support:
         except ActionError as exc:
             error = tenant.redactor.within(str(exc), DESCRIPTION_MAX)  # it may quote an answer
             log.warning("[%s] ticket for alert %s failed: %s", tenant.name, alert.id, error)
-            return "failed", t(lang, "ticket.failed", error=error)
+            return "failed", t(lang, "ticket.failed", error=outside(error, ERROR_MAX, lang))
         now = self.clock()
         # An e-mail reference is a Message-ID in angle brackets, which Slack reads as a link.
         reference = ref.reference.strip("<>")
         await asyncio.to_thread(self.store.set_ticket, alert.id, reference, ref.url, person.id, now)
         if excerpt is not None:
-            files = ", ".join(excerpt.files)
-            shown = truncate(excerpt.text, EXCERPT_IN_THREAD, tenant.language)
+            files = escape(", ".join(excerpt.files))
+            shown = truncate(code(excerpt.text), EXCERPT_IN_THREAD, tenant.language)
             text = f"{t(tenant.language, 'ticket.log_excerpt', files=files)}\n```{shown}```"
             await asyncio.to_thread(self.store.owe_text, alert.id, text, now)
         self.kick(tenant.name)
-        return "opened", t(lang, "ticket.opened_answer", ref=reference)
+        return "opened", t(lang, "ticket.opened_answer", ref=escape(reference))

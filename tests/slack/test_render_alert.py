@@ -286,16 +286,19 @@ def test_the_portal_is_linked_and_pages_named_by_their_menu_path() -> None:
 def test_pages_with_an_address_of_their_own_are_linked() -> None:
     pages = {"import_history": "https://bergen.eadm.no/#/import/history"}
     line = portal_line(SYNC, "nb", "https://bergen.eadm.no", pages)
+    # Inside a link's label a ">" would end the link: it is written as Slack's entity.
     assert line == (
         "I eAdm-portalen på <https://bergen.eadm.no|bergen.eadm.no>: "
         "Synkronisering > Synkroniseringsstatus · "
-        "<https://bergen.eadm.no/#/import/history|Synkronisering > Importhistorikk>"
+        "<https://bergen.eadm.no/#/import/history|Synkronisering &gt; Importhistorikk>"
     )
 
 
 def test_page_addresses_alone_are_enough() -> None:
     line = portal_line(("status",), "en", None, {"status": "https://p.no/s"})
-    assert line == "In the eAdm portal: <https://p.no/s|Synchronization > Synchronization Status>"
+    assert (
+        line == "In the eAdm portal: <https://p.no/s|Synchronization &gt; Synchronization Status>"
+    )
 
 
 def test_no_portal_address_no_portal_line_and_no_invented_paths() -> None:

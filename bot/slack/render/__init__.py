@@ -3,7 +3,8 @@
 One module per surface, and one they all share:
 
 - `formatting`: Slack's limits, the icons, `SlackMessage`, durations, times, truncation, step
-  names, titles and mentions;
+  names, titles and mentions, and the one escaping of outside text for mrkdwn (`escape`,
+  `code`, `link`, `outside`);
 - `cycle`: a cycle's steps as the eAdm cycle view lists them, the sync task's row, a cycle's
   outcome;
 - `alert`: the alert message, its advice and buttons (`AlertFacts` is what it shows);
@@ -27,11 +28,18 @@ from bot.slack.render.digest import render_digest
 from bot.slack.render.events import events_file, render_events_reply
 from bot.slack.render.formatting import (
     SlackMessage,
+    code,
+    escape,
     fmt_duration,
     fmt_span,
     fmt_time,
     fmt_until,
+    link,
     mention_markup,
+    one_line,
+    outside,
+    said_text,
+    said_words,
     step_name,
     title,
     truncate,
@@ -63,15 +71,20 @@ __all__ = [
     "SlackMessage",
     "StatusFacts",
     "WindowTold",
+    "code",
     "cycle_lines",
+    "escape",
     "events_file",
     "fmt_duration",
     "fmt_span",
     "fmt_time",
     "fmt_until",
     "history_lines",
+    "link",
     "mention_markup",
+    "one_line",
     "outcome",
+    "outside",
     "portal_line",
     "render_alert",
     "render_digest",
@@ -85,6 +98,8 @@ __all__ = [
     "render_ticket",
     "render_ticket_modal",
     "rerun_button",
+    "said_text",
+    "said_words",
     "step_name",
     "ticket_again_question",
     "ticket_offer",

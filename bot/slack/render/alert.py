@@ -28,6 +28,7 @@ from slack_sdk.models.blocks import (
 
 from bot.core.domain import Condition, Snapshot, snapshot_from_dict
 from bot.core.i18n import t
+from bot.core.inputs import plain
 from bot.core.lifecycle import AlertState
 from bot.core.playbook import LINKS, Entry
 from bot.core.said import Said, as_said
@@ -40,13 +41,19 @@ from bot.slack.render.formatting import (
     SECTION_MAX,
     TEXT_MAX,
     SlackMessage,
+    clip,
+    code,
+    escape,
     fmt_duration,
     fmt_time,
+    link,
+    said_words,
     title,
     truncate,
 )
 
 ERROR_MAX = 1500  # leaves room in the section for the label and the note
+REF_MAX = 200  # characters of a ticket's reference (a helpdesk's own words)
 CONFIRM_TEXT_LIMIT = 300  # Slack's limit for a confirmation dialog's text
 
 
@@ -103,13 +110,10 @@ def render_alert(
     headline = title(alert.condition, alert.step, lang)
     icon = RESOLVED_ICON if resolved else CONDITION_ICONS[alert.condition]
     prefix = t(lang, "alert.resolved_prefix") + " " if resolved else ""
-    header_text = truncate(f"{prefix}{headline} · {alert.tenant}", HEADER_MAX, lang)
+    header_text = truncate(plain(f"{prefix}{headline} · {alert.tenant}"), HEADER_MAX, lang)
     blocks: list[Block] = [HeaderBlock(text=header_text)]
-    blocks.append(
-        SectionBlock(
-            text=MarkdownTextObject(text=f"{lead}{icon} {_status_line(alert, lang, tz, now)}")
-        )
-    )
+    status = truncate(f"{lead}{icon} {_status_line(alert, lang, tz, now)}", SECTION_MAX, lang)
+    blocks.append(SectionBlock(text=MarkdownTextObject(text=status)))
     if alert.error:
         blocks.extend(
             SectionBlock(text=MarkdownTextObject(text=text))
@@ -130,7 +134,7 @@ def render_alert(
         )
     if snapshot is not None and snapshot.steps:
         lines = "\n".join(cycle_lines(snapshot, lang, tz, now))
-        label = t(lang, "alert.cycle", cycle=snapshot.cycle_id)
+        label = t(lang, "alert.cycle", cycle=escape(snapshot.cycle_id))
         blocks.append(
             SectionBlock(
                 text=MarkdownTextObject(text=truncate(f"*{label}*\n{lines}", SECTION_MAX, lang))
@@ -142,21 +146,24 @@ def render_alert(
             blocks.append(ActionsBlock(block_id=f"alert-{alert.id}", elements=actions))
     # What a locked phone shows: tenant, step and condition, never eAdm's error text (it may
     # name an employee).
-    fallback = f"{lead}{icon} {prefix}{headline} ({alert.tenant})"
-    return SlackMessage(text=fallback[:TEXT_MAX], blocks=[b.to_dict() for b in blocks])
+    fallback = f"{lead}{icon} {prefix}{escape(headline)} ({escape(alert.tenant)})"
+    return SlackMessage(
+        text=truncate(fallback, TEXT_MAX, lang), blocks=[b.to_dict() for b in blocks]
+    )
 
 
 def said_sections(said: Said, lang: str) -> list[str]:
     """One section per voice, under its own label: "eAdm says" over eAdm's words alone. The
-    bot's words read as text; outside text is quoted as it came, in a code block."""
+    bot's words read as text, what came from outside in them escaped; outside text is quoted
+    as it came, in a code block it cannot end."""
     sections = []
     for voice, parts in said.groups():
         lines = [f"*{t(lang, f'said.{voice.value}')}*"]
         for part in parts:
             if part.words is not None:
-                lines.append(part.words.text(lang))
+                lines.append(said_words(part.words, lang))
             elif part.quote and part.quote.strip():
-                quote = truncate(part.quote.strip(), ERROR_MAX, lang).replace("```", "'''")
+                quote = truncate(code(part.quote.strip()), ERROR_MAX, lang)
                 lines.append(f"```{quote}```")
         sections.append(truncate("\n".join(lines), SECTION_MAX, lang))
     return sections
@@ -197,7 +204,7 @@ def _status_line(alert: AlertFacts, lang: str, tz: tzinfo, now: datetime) -> str
     else:
         line = since
     if alert.ticket_ref:
-        ref = f"<{alert.ticket_url}|{alert.ticket_ref}>" if alert.ticket_url else alert.ticket_ref
+        ref = link(alert.ticket_url, clip(alert.ticket_ref, REF_MAX))
         line += " · " + t(lang, "alert.ticket", ref=ref)
     return line
 
@@ -251,14 +258,14 @@ def portal_line(
     if not wanted or not (portal_url or any(portal_pages.get(link) for link in wanted)):
         return None
     named = []
-    for link in wanted:
-        words = t(lang, f"link.{link}")
-        page = portal_pages.get(link)
-        named.append(f"<{page}|{words}>" if page else words)
+    for name in wanted:
+        words = t(lang, f"link.{name}")
+        page = portal_pages.get(name)
+        named.append(link(page, words) if page else words)
     pages = " · ".join(named)
     if portal_url:
         shown = re.sub(r"^https?://", "", portal_url).rstrip("/")
-        return t(lang, "alert.portal_at", portal=f"<{portal_url}|{shown}>", links=pages)
+        return t(lang, "alert.portal_at", portal=link(portal_url, shown), links=pages)
     return t(lang, "alert.portal", links=pages)
 
 
@@ -324,6 +331,4 @@ def _confirm_text(target: str, lang: str, sees_steps: bool) -> str:
     """The rerun confirmation, with a long command shortened so the dialog stays valid."""
     key = "confirm.rerun.text" if sees_steps else "confirm.rerun.text_blind"
     room = CONFIRM_TEXT_LIMIT - len(t(lang, key, target=""))
-    if len(target) > room:
-        target = target[: max(room - 1, 0)] + "…"
-    return t(lang, key, target=target)
+    return t(lang, key, target=clip(code(target), room))

@@ -14,6 +14,8 @@ from bot.core.i18n import t, t_count
 from bot.core.task_rules import code32
 from bot.slack.render.formatting import (
     STATE_ICONS,
+    code,
+    escape,
     fmt_duration,
     fmt_time,
     one_line,
@@ -21,17 +23,28 @@ from bot.slack.render.formatting import (
     truncate,
 )
 
+MESSAGE_MAX = 200  # characters of a step's message on its line
+
 
 def cycle_lines(
-    snapshot: Snapshot, lang: str, tz: tzinfo, now: datetime, *, errors: bool = False
+    snapshot: Snapshot,
+    lang: str,
+    tz: tzinfo,
+    now: datetime,
+    *,
+    errors: bool = False,
+    mrkdwn: bool = True,
 ) -> list[str]:
-    """One line per step as the eAdm cycle view shows it: icon, name, state, start, duration."""
+    """One line per step as the eAdm cycle view shows it: icon, name, state, start, duration.
+    eAdm's own words (an integration's name, a step's message) are escaped for mrkdwn unless
+    `mrkdwn` is False (a ticket's plain text)."""
+    shown = escape if mrkdwn else (lambda text: text)
     lines = []
     for run in snapshot.steps:
         state = t(lang, f"state.{run.state.value}")
         if run.name == TASK_STEP and run.state is StepState.QUEUED:
             state = t(lang, "cycle.task_queued")  # Task Scheduler's Queued: waiting to start
-        parts = [STATE_ICONS[run.state], f"*{step_name(run.name, lang)}*", state]
+        parts = [STATE_ICONS[run.state], f"*{shown(step_name(run.name, lang))}*", state]
         if run.started_at:
             parts.append(t(lang, "cycle.started", time=fmt_time(run.started_at, tz, now)))
             end = run.finished_at or (now if run.state is StepState.RUNNING else None)
@@ -41,7 +54,8 @@ def cycle_lines(
             parts.append("· " + task_details(snapshot.task, lang, tz, now))
         line = " ".join(parts)
         if errors and run.message and run.state in (StepState.FAILED, StepState.STOPPED):
-            line += f"\n      `{truncate(one_line(run.message), 200, lang)}`"
+            message = code(one_line(run.message)) if mrkdwn else one_line(run.message)
+            line += f"\n      `{truncate(message, MESSAGE_MAX, lang)}`"
         lines.append(line)
     return lines
 
@@ -67,9 +81,10 @@ def task_details(task: TaskInfo, lang: str, tz: tzinfo, now: datetime) -> str:
 
 
 def outcome(snapshot: Snapshot, lang: str) -> tuple[str, str]:
-    """A cycle in one icon and a few words: completed, which step failed or where it is."""
+    """A cycle in one icon and a few words (mrkdwn): completed, which step failed or where it
+    is."""
     for run in snapshot.steps:
-        name = step_name(run.name, lang)
+        name = escape(step_name(run.name, lang))
         if run.state is StepState.FAILED:
             return STATE_ICONS[run.state], t(lang, "command.outcome_failed", step=name)
         if run.state is StepState.STOPPED:

@@ -19,6 +19,7 @@ from slack_sdk.models.blocks import (
 )
 
 from bot.core.i18n import t, t_count
+from bot.core.inputs import plain
 from bot.core.lifecycle import AlertState
 from bot.core.storm import Group, Member, Summary, pickable
 from bot.slack import ids
@@ -29,6 +30,7 @@ from bot.slack.render.formatting import (
     SECTION_MAX,
     TEXT_MAX,
     SlackMessage,
+    escape,
     title,
     truncate,
 )
@@ -51,16 +53,17 @@ def _names(label: str, names: list[str], lang: str, room: int) -> str:
 
 
 def _open_name(member: Member, lang: str) -> str:
-    """A tenant still in trouble; one someone is on says so."""
+    """A tenant still in trouble (mrkdwn); one someone is on says so."""
+    name = escape(member.tenant)
     if member.state is AlertState.ACKNOWLEDGED:
-        return f"{member.tenant} ({t(lang, 'state_word.acknowledged')})"
+        return f"{name} ({t(lang, 'state_word.acknowledged')})"
     if member.state is AlertState.SNOOZED:
-        return f"{member.tenant} ({t(lang, 'state_word.snoozed')})"
-    return member.tenant
+        return f"{name} ({t(lang, 'state_word.snoozed')})"
+    return name
 
 
 def _group_text(group: Group, lang: str) -> str:
-    headline = title(group.condition, group.step, lang)
+    headline = escape(title(group.condition, group.step, lang))
     if group.open:
         icon = CONDITION_ICONS[group.condition]
         line = t_count(lang, "digest.group", group.tenants, title=headline)
@@ -72,7 +75,8 @@ def _group_text(group: Group, lang: str) -> str:
     if group.open:
         parts.append(_names("digest.open", [_open_name(m, lang) for m in group.open], lang, room))
     if group.recovered:
-        parts.append(_names("digest.recovered", [m.tenant for m in group.recovered], lang, room))
+        recovered = [escape(m.tenant) for m in group.recovered]
+        parts.append(_names("digest.recovered", recovered, lang, room))
     return truncate("\n".join(parts), SECTION_MAX, lang)
 
 
@@ -103,7 +107,9 @@ def render_digest(summary: Summary, lang: str) -> SlackMessage:
     if choices:
         options = [
             Option(
-                text=truncate(f"{m.tenant} · {title(m.condition, m.step, lang)}", OPTION_MAX, lang),
+                text=truncate(
+                    plain(f"{m.tenant} · {title(m.condition, m.step, lang)}"), OPTION_MAX, lang
+                ),
                 value=str(m.alert_id),
             )
             for m in choices
@@ -128,7 +134,12 @@ def render_digest(summary: Summary, lang: str) -> SlackMessage:
     for group in summary.groups[:GROUPS_MAX]:
         lines.append(
             t_count(
-                lang, "digest.group", group.tenants, title=title(group.condition, group.step, lang)
+                lang,
+                "digest.group",
+                group.tenants,
+                title=escape(title(group.condition, group.step, lang)),
             )
         )
-    return SlackMessage(text="\n".join(lines)[:TEXT_MAX], blocks=[b.to_dict() for b in blocks])
+    return SlackMessage(
+        text=truncate("\n".join(lines), TEXT_MAX, lang), blocks=[b.to_dict() for b in blocks]
+    )

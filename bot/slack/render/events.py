@@ -2,7 +2,8 @@
 attachment, `event-viewer.txt`, both written from the reading kept with the alert. Pure.
 
 Event texts come from the client server: outside text. In the thread every piece of it is
-escaped for mrkdwn and a stack's first lines sit in a code block, and the reply stays within
+escaped for mrkdwn (`formatting.escape`) and a stack's first lines sit in a code block they
+cannot break out of (`formatting.code`), and the reply stays within
 THREAD_MAX characters by leaving out whole lines, which the ticket's file then holds. The file
 is plain text: every event of the window, with its message and named EventData.
 """
@@ -16,21 +17,11 @@ from bot.core.domain import Condition
 from bot.core.event_report import EventsReport, section
 from bot.core.event_rules import EventLine, describe, log_label
 from bot.core.i18n import t
-from bot.slack.render.formatting import fmt_time
+from bot.slack.render.formatting import code, escape, fmt_time
 
 THREAD_MAX = 2500  # characters of the thread's reply
 FILE_MESSAGE_MAX = 2000  # characters of one event's message in the file
 FILE_VALUE_MAX = 200  # characters of one EventData value in the file
-
-
-def outside(text: str) -> str:
-    """Text from the client server as mrkdwn shows it literally: no links, mentions or
-    formatting of its own."""
-    return text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
-
-
-def _in_code(text: str) -> str:
-    return outside(text).replace("```", "'''")
 
 
 def render_events_reply(
@@ -70,7 +61,7 @@ def render_events_reply(
 
 
 def _line(line: EventLine, lang: str, tz: tzinfo, now: datetime) -> str:
-    escaped = replace(line, params={key: outside(value) for key, value in line.params.items()})
+    escaped = replace(line, params={key: escape(value) for key, value in line.params.items()})
     text = "• " + t(
         lang,
         "events.line",
@@ -80,7 +71,7 @@ def _line(line: EventLine, lang: str, tz: tzinfo, now: datetime) -> str:
         meaning=describe(escaped, lang),
     )
     if line.detail:
-        text += "\n```" + "\n".join(_in_code(detail) for detail in line.detail) + "```"
+        text += "\n```" + "\n".join(code(detail) for detail in line.detail) + "```"
     return text
 
 

@@ -1,18 +1,31 @@
 """What every surface shares: Slack's limits, the icons, the shape of a rendered message, and
-the small formatters (durations, times, truncation, step names, titles, mentions).
+the small formatters (durations, times, truncation, step names, titles, mentions), and the one
+way outside text is put into mrkdwn.
 
 Words come from the message catalogue, so a surface that formats a duration or names a step
 says it the way every other surface does. Pure: no I/O.
+
+Outside text (eAdm's messages and step names, source and runner errors, what people type,
+ticket references, tenant names) never reaches mrkdwn raw: `escape` turns Slack's three
+control characters into entities, so `<!here>` or `<https://evil|log in>` shows as written
+instead of notifying a channel or hiding a link, and drops control and bidirectional
+characters; `code` and `code_block` also keep a backtick from ending the span; `link` links
+only an address that cannot break out of its brackets. `truncate` cuts to a limit with a note
+that it cut, never inside an entity or a link. Plain-text fields (headers, buttons, options,
+inputs) need no entities: Slack shows them as written.
 """
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 from datetime import datetime, timedelta, tzinfo
 from typing import Any
 
 from bot.core.domain import Condition, StepState
 from bot.core.i18n import t
+from bot.core.inputs import plain
+from bot.core.said import Said, Words
 
 # Slack's limits (https://api.slack.com/reference/block-kit/blocks).
 HEADER_MAX = 150
@@ -108,11 +121,90 @@ def step_name(name: str | None, lang: str) -> str:
         return name
 
 
+# A backtick in a code span or block ends it; this modifier letter looks the same and does not.
+BACKTICK_STANDIN = "\u02cb"
+_LINKABLE = re.compile(r"https?://[^\s<>|`]+")
+
+
+def escape(text: str) -> str:
+    """Outside text as mrkdwn shows it literally: &, < and > as Slack's entities (so nothing
+    in it becomes a link, a mention or a channel-wide ping), without control characters or
+    the bidirectional controls that make it read in another order than it is written."""
+    text = plain(text)
+    if "&" in text:
+        text = text.replace("&", "&amp;")
+    return text.replace("<", "&lt;").replace(">", "&gt;") if "<" in text or ">" in text else text
+
+
+def code(text: str) -> str:
+    """Outside text for inside a `code span` or a ```code block```: escaped, and with its
+    backticks replaced so that it cannot end the span and go on as mrkdwn."""
+    return escape(text).replace("`", BACKTICK_STANDIN)
+
+
+def said_words(words: Words, lang: str) -> str:
+    """The bot's own words for mrkdwn: the catalogue's text as written, and what came from
+    outside in its parameters (an address, a server's answer) escaped, never able to end a
+    code span the text puts it in."""
+    return words.mapped(code).text(lang)
+
+
+def said_text(said: Said, lang: str) -> str:
+    """What a `Said` holds as mrkdwn, without its voices' labels: the bot's words as
+    `said_words` gives them, outside text escaped; voices apart by a blank line."""
+    return "\n\n".join(
+        "\n".join(
+            said_words(part.words, lang) if part.words is not None else escape(part.quote or "")
+            for part in parts
+        )
+        for _, parts in said.groups()
+    )
+
+
+def link(url: str | None, label: str | None = None) -> str:
+    """`label` linked to `url` when `url` is a plain http(s) address that cannot break out of
+    Slack's link brackets; else the escaped label with the escaped address after it. Without
+    a label, the address itself."""
+    if not url:
+        return escape(label or "")
+    if _LINKABLE.fullmatch(url):
+        target = url.replace("&", "&amp;")
+        return f"<{target}|{escape(label).replace('|', '/')}>" if label else f"<{target}>"
+    return f"{escape(label)} ({escape(url)})" if label else escape(url)
+
+
 def truncate(text: str, limit: int, lang: str) -> str:
+    """`text` within `limit` characters; when it is cut, a note says how much. The cut never
+    falls inside an entity (`&amp;`) or a link or mention (`<...>`), which would break it."""
     if len(text) <= limit:
         return text
     note = t(lang, "alert.truncated", n=len(text) - limit)
-    return text[: limit - len(note) - 2].rstrip() + "… " + note
+    cut = _whole(text[: max(0, limit - len(note) - 2)])
+    return cut.rstrip() + "… " + note
+
+
+def clip(text: str, limit: int) -> str:
+    """`text` within `limit` characters, ending in "…" when cut (where there is no room for a
+    note), never inside an entity or a link."""
+    if len(text) <= limit:
+        return text
+    return _whole(text[: max(0, limit - 1)]) + "…"
+
+
+def _whole(cut: str) -> str:
+    """A cut text without the half of an entity or of a `<...>` it may end with."""
+    amp = cut.rfind("&")
+    if amp != -1 and ";" not in cut[amp:]:
+        cut = cut[:amp]
+    lt = cut.rfind("<")
+    if lt != -1 and ">" not in cut[lt:]:
+        cut = cut[:lt]
+    return cut
+
+
+def outside(text: str, limit: int, lang: str) -> str:
+    """Outside text for mrkdwn: escaped, then cut to `limit` with the note."""
+    return truncate(escape(text), limit, lang)
 
 
 def one_line(text: str) -> str:

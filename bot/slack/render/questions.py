@@ -13,13 +13,15 @@ from slack_sdk.models.blocks import (
     SectionBlock,
 )
 
-from bot.core.i18n import t
+from bot.core.i18n import DEFAULT, t
 from bot.slack import ids
-from bot.slack.render.formatting import SlackMessage
+from bot.slack.render.formatting import SECTION_MAX, SlackMessage, escape, truncate
 
 
-def render_question(text: str, button: ButtonElement) -> SlackMessage:
-    """A private question with the one button that answers it."""
+def render_question(text: str, button: ButtonElement, lang: str = DEFAULT) -> SlackMessage:
+    """A private question (mrkdwn, its outside parts escaped by the caller) with the one
+    button that answers it; a text too long for a section is cut, saying so in `lang`."""
+    text = truncate(text, SECTION_MAX, lang) or "…"  # a section's text is never empty
     blocks: list[Block] = [
         SectionBlock(text=MarkdownTextObject(text=text)),
         ActionsBlock(elements=[button]),
@@ -32,7 +34,7 @@ def ticket_again_question(alert_id: int, ref: str, lang: str) -> SlackMessage:
     button = ButtonElement(
         text=t(lang, "ticket.again"), action_id=ids.ACTION_TICKET_AGAIN, value=str(alert_id)
     )
-    return render_question(t(lang, "ticket.exists", ref=ref), button)
+    return render_question(t(lang, "ticket.exists", ref=escape(ref)), button, lang)
 
 
 def ticket_offer(text: str, alert_id: int, lang: str) -> SlackMessage:
@@ -40,4 +42,4 @@ def ticket_offer(text: str, alert_id: int, lang: str) -> SlackMessage:
     button = ButtonElement(
         text=t(lang, "button.ticket"), action_id=ids.ACTION_TICKET, value=str(alert_id)
     )
-    return render_question(text, button)
+    return render_question(text, button, lang)

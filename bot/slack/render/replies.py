@@ -11,7 +11,17 @@ from datetime import datetime, tzinfo
 from typing import Any
 
 from bot.core.i18n import t
-from bot.slack.render.formatting import fmt_duration, fmt_time, mention_markup
+from bot.slack.render.formatting import (
+    clip,
+    escape,
+    fmt_duration,
+    fmt_time,
+    link,
+    mention_markup,
+)
+
+REF_MAX = 200  # characters of a ticket reference in a reply
+URL_MAX = 1000  # a longer ticket address is not linked (nor shown whole)
 
 
 def render_reply(
@@ -25,7 +35,8 @@ def render_reply(
 ) -> str:
     """A thread reply owed by a lifecycle change; params were frozen when it was owed. `about`
     names the alert (its title and tenant), for a line that may stand in a storm digest's
-    thread among many alerts' lines."""
+    thread among many alerts' lines. A ticket's reference and address come from the helpdesk:
+    escaped, and linked only when the address is a plain http(s) one."""
     values = _values(params, lang, tz, now, about)
     if key == "reply.resolved":
         key = f"reply.resolved.{values.pop('resolution', 'recovered')}"
@@ -45,6 +56,10 @@ def _values(
     params: dict[str, Any], lang: str, tz: tzinfo, now: datetime, about: str | None
 ) -> dict[str, Any]:
     values = dict(params)
+    if "ref" in values:
+        values["ref"] = clip(escape(str(values["ref"] or "")), REF_MAX)
+        url = str(values.get("url") or "")
+        values["url"] = link(url) if len(url) <= URL_MAX else clip(escape(url), REF_MAX)
     for name in ("until", "time"):
         if name in values:
             values[name] = fmt_time(datetime.fromisoformat(str(values[name])), tz, now)
@@ -55,5 +70,5 @@ def _values(
             values[name] = t(lang, f"condition.{values[name]}.name")
     if "to" in values:
         values["to"] = mention_markup(str(values["to"])) or ""
-        values["alert"] = about or ""
+        values["alert"] = escape(about or "")  # a tenant's and a step's names
     return values

@@ -20,10 +20,14 @@ from slack_sdk.models.blocks import (
 from slack_sdk.models.views import View
 
 from bot.core.i18n import t
+from bot.core.inputs import plain
 from bot.slack import ids
 from bot.slack.render.alert import AlertFacts
 from bot.slack.render.cycle import cycle_lines
-from bot.slack.render.formatting import fmt_duration, step_name, title, truncate
+from bot.slack.render.formatting import SECTION_MAX, fmt_duration, step_name, title, truncate
+
+SUBJECT_MAX = 150  # characters the modal's subject may hold
+DESCRIPTION_MAX = 3000  # and its description (Slack's limit for a text input)
 
 
 def render_ticket(
@@ -61,7 +65,7 @@ def render_ticket(
     snapshot = alert.snapshot()
     if snapshot is not None and snapshot.steps:
         lines += ["", t(lang, "ticket.cycle", cycle=snapshot.cycle_id) + ":"]
-        for line in cycle_lines(snapshot, lang, tz, now, errors=True):
+        for line in cycle_lines(snapshot, lang, tz, now, errors=True, mrkdwn=False):
             # The ticket is plain text: drop the emoji code and the bold marks.
             plain = line.split(" ", 1)[1].replace("*", "").replace("`", "")
             lines.append("  " + " ".join(plain.split()))
@@ -71,14 +75,18 @@ def render_ticket(
 def render_ticket_modal(
     alert_id: int, subject: str, description: str, *, goes_to: str, lang: str
 ) -> dict[str, Any]:
-    """The modal that lets the admin edit the ticket before it is sent."""
+    """The modal that lets the admin edit the ticket before it is sent. `goes_to` is mrkdwn,
+    its outside parts escaped by the caller; the fields are plain text, cut to what they hold
+    with a note that they were."""
     blocks: list[Block] = [
-        ContextBlock(elements=[MarkdownTextObject(text=goes_to)]),
+        ContextBlock(elements=[MarkdownTextObject(text=truncate(goes_to, SECTION_MAX, lang))]),
         InputBlock(
             block_id="subject",
             label=t(lang, "ticket.subject"),
             element=PlainTextInputElement(
-                action_id="value", initial_value=subject[:150], max_length=150
+                action_id="value",
+                initial_value=truncate(plain(subject), SUBJECT_MAX, lang),
+                max_length=SUBJECT_MAX,
             ),
         ),
         InputBlock(
@@ -87,8 +95,8 @@ def render_ticket_modal(
             element=PlainTextInputElement(
                 action_id="value",
                 multiline=True,
-                initial_value=description[:3000],
-                max_length=3000,
+                initial_value=truncate(plain(description), DESCRIPTION_MAX, lang),
+                max_length=DESCRIPTION_MAX,
             ),
         ),
     ]

@@ -12,7 +12,7 @@ from enum import StrEnum
 
 from bot.core.domain import Condition
 from bot.core.i18n import t, t_count
-from bot.slack.render.formatting import fmt_time, fmt_until, title
+from bot.slack.render.formatting import escape, fmt_time, fmt_until, title
 
 SUMMARY_LINES = 30  # alerts a summary lists; the rest are counted
 
@@ -50,7 +50,7 @@ def window_began(
     and when its window ends, in the order they are to be named."""
     by_end: dict[str, list[str]] = {}
     for tenant, end in ends:
-        by_end.setdefault(fmt_until(end, tz, now), []).append(tenant)
+        by_end.setdefault(fmt_until(end, tz, now), []).append(escape(tenant))
     if len(by_end) == 1:
         ((end, tenants),) = by_end.items()
         return t(lang, "window.began", tenants=", ".join(tenants), end=end)
@@ -76,14 +76,15 @@ def window_summary(told: Sequence[WindowTold], lang: str, *, tz: tzinfo, now: da
             end=fmt_time(end, tz, now),
         )
     ]
-    calm = [w.tenant for w in told if not w.alerts]
+    calm = [escape(w.tenant) for w in told if not w.alerts]
     if calm:
         lines.append(t(lang, "window.quiet_ones", tenants=", ".join(calm)))
     room = SUMMARY_LINES
     for window in told:
         if not window.alerts:
             continue
-        lines.append(t_count(lang, "window.tenant_some", len(window.alerts), tenant=window.tenant))
+        name = escape(window.tenant)
+        lines.append(t_count(lang, "window.tenant_some", len(window.alerts), tenant=name))
         lines += _alerts(window.alerts, lang, tz, now, room)
         room = max(0, room - len(window.alerts))
     return "\n".join(lines)
@@ -94,7 +95,7 @@ def _one(window: WindowTold, lang: str, tz: tzinfo, now: datetime, room: int) ->
         t(
             lang,
             "silence.summary",
-            tenant=window.tenant,
+            tenant=escape(window.tenant),
             start=fmt_time(window.start, tz, now),
             end=fmt_time(window.end, tz, now),
         )
@@ -109,7 +110,7 @@ def _alerts(
     alerts: Sequence[CameAndWent], lang: str, tz: tzinfo, now: datetime, room: int
 ) -> list[str]:
     lines = [
-        f"• {fmt_time(a.since, tz, now)} {title(a.condition, a.step, lang)} "
+        f"• {fmt_time(a.since, tz, now)} {escape(title(a.condition, a.step, lang))} "
         f"({t(lang, f'silence.{a.came.value}')})"
         for a in alerts[:room]
     ]
