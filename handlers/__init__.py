@@ -7,7 +7,7 @@ layer (and Slack IDs), never the store, sources or adapters.
 from slack_bolt.async_app import AsyncApp
 
 from bot.app.usecases import UseCases
-from handlers import actions, commands, home, membership, views
+from handlers import actions, commands, home, membership, unknown, views
 
 
 def register_listeners(app: AsyncApp, cases: UseCases) -> None:
@@ -16,3 +16,9 @@ def register_listeners(app: AsyncApp, cases: UseCases) -> None:
     views.register(app, cases)
     home.register(app, cases)
     membership.register(app, cases)
+
+
+def register_fallbacks(app: AsyncApp, cases: UseCases) -> None:
+    """What answers requests no other listener takes: registered once every other listener
+    is, since Bolt asks listeners in the order they were registered."""
+    unknown.register(app, cases)

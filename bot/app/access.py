@@ -15,6 +15,7 @@ from dataclasses import dataclass
 from bot.app.context import Answer, Context
 from bot.core import visibility
 from bot.core.i18n import t
+from bot.core.inputs import parse_id
 from bot.core.settings import Tenant
 from bot.slack.membership import Membership, MembershipUnknown
 from bot.slack.people import People, Person
@@ -143,9 +144,8 @@ class Access:
         """May this person do `action` on the alert a button's value names? A resolved alert
         is refused unless `resolved_ok` (a ticket the person already decided to send)."""
         person = await self.person(user_id)
-        try:
-            alert_id = int(value.split(":", 1)[0])
-        except ValueError:
+        alert_id = parse_id(value.split(":", 1)[0])
+        if alert_id is None:  # no alert's ID, or one past what the store can hold
             return Answer(t(person.lang, "answer.bad_value"))
         alert = await asyncio.to_thread(self.ctx.store.get_alert, alert_id)
         if alert is None:

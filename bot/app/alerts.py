@@ -7,6 +7,7 @@ import asyncio
 from bot.app.access import Access
 from bot.app.context import Answer, Context
 from bot.core.i18n import t
+from bot.core.inputs import parse_id
 from bot.core.lifecycle import AlertState
 from bot.core.snooze import snooze_until
 from bot.slack.compose import Composer
@@ -28,7 +29,8 @@ class Alerts:
         `Access` as ever."""
         person = await self.access.person(user_id)
         store = self.ctx.store
-        alert = await asyncio.to_thread(store.get_alert, int(value)) if value.isdigit() else None
+        alert_id = parse_id(value)
+        alert = await asyncio.to_thread(store.get_alert, alert_id) if alert_id else None
         if alert is None or alert.id is None:
             return Answer(t(person.lang, "answer.gone"))
         told = await asyncio.to_thread(store.in_digest_message, alert.id, channel, message_ts)

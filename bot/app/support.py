@@ -21,6 +21,7 @@ from bot.core.domain import Condition
 from bot.core.errors import ActionError
 from bot.core.event_report import EventsReport
 from bot.core.i18n import t
+from bot.core.inputs import parse_id
 from bot.core.settings import Tenant
 from bot.slack.compose import facts
 from bot.slack.people import Person
@@ -93,8 +94,8 @@ class Support:
         allowed = await self.access.to_alert(user_id, "ticket", alert_id_text, resolved_ok=True)
         if isinstance(allowed, Answer):
             alert = None
-            if alert_id_text.isdigit():
-                alert = await asyncio.to_thread(self.store.get_alert, int(alert_id_text))
+            if (alert_id := parse_id(alert_id_text)) is not None:
+                alert = await asyncio.to_thread(self.store.get_alert, alert_id)
             if alert is None:
                 return Submitted(allowed)
             return Submitted(allowed, alert.channel, alert.message_ts)

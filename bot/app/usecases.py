@@ -9,29 +9,34 @@ from __future__ import annotations
 import asyncio
 import logging
 from collections.abc import Sequence
+from typing import Any
 
 from slack_sdk.web.async_client import AsyncWebClient
 
 from bot.adapters.registry import Adapters
 from bot.app.access import Access
 from bot.app.alerts import Alerts
-from bot.app.context import Context
+from bot.app.context import Answer, Context
 from bot.app.dispatch import Dispatch
 from bot.app.event_viewer import EventViewer
 from bot.app.polling import PollListener
+from bot.app.refusals import Refusals
 from bot.app.reruns import Reruns
 from bot.app.silences import Silences
 from bot.app.status import Status
 from bot.app.support import Support
 from bot.app.windows import Windows
 from bot.core.domain import Snapshot
+from bot.core.i18n import t
 from bot.core.lifecycle import Decision, Keep
 from bot.core.playbook import load_playbook
 from bot.core.settings import Settings, Tenant
 from bot.slack.compose import Composer
 from bot.slack.delivery import Deliverer
 from bot.slack.membership import Membership
+from bot.slack.payloads import Refused
 from bot.slack.people import People
+from bot.slack.render import notice_modal
 from bot.sources import Source
 from bot.store import Store
 from bot.store.tables import Rerun
@@ -54,6 +59,7 @@ class UseCases:
         without one, one is made from the settings."""
         composer = composer or Composer(settings, load_playbook(settings.playbook_extra), adapters)
         self.ctx = Context(settings, store, adapters)
+        self.refusals = Refusals()
         self.access = Access(self.ctx, People(settings, client), Membership(client))
         self.alerts = Alerts(self.ctx, self.access, composer)
         self.reruns = Reruns(self.ctx, self.access, sources, composer.playbook, client)
@@ -71,6 +77,18 @@ class UseCases:
     async def aclose(self) -> None:
         await self.events.aclose()
         await self.ctx.aclose()
+
+    # -- requests refused before any use case ----------------------------------------------------
+
+    def refused(self, why: Refused) -> Answer:
+        """Count a request Slack would not send, and the short answer for whoever sent it (in
+        the bot's language: who asked is not known well enough to look them up)."""
+        self.refusals.refuse(why.kind, why.detail, who=why.user)
+        return Answer(t(self.ctx.settings.language, why.answer))
+
+    def refused_view(self, why: Refused) -> dict[str, Any]:
+        """The same, for a form: a modal in place of the one submitted."""
+        return notice_modal(self.refused(why).text, self.ctx.settings.language)
 
     # -- timers and poll listeners -------------------------------------------------------------
 

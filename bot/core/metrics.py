@@ -48,3 +48,8 @@ WINDOWS = Counter(
     ["event"],
 )
 ACTIONS = Counter("eadm_bot_actions_total", "Clicks and commands", ["action", "outcome"])
+REFUSED = Counter(
+    "eadm_bot_refused_requests_total",
+    "Requests refused before any work (a bad signature, a body or field Slack would not send)",
+    ["reason"],
+)

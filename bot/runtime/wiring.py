@@ -34,10 +34,11 @@ from bot.app.usecases import UseCases
 from bot.core.playbook import load_playbook
 from bot.core.settings import Settings
 from bot.core.storm import StormRule
-from bot.runtime import health
+from bot.runtime import health, slack_http
 from bot.runtime.acks import AckFirst
 from bot.runtime.health_routes import HealthRoutes
 from bot.runtime.slack_client import slack_client
+from bot.runtime.slack_http import SlackEndpoint, report_errors
 from bot.serving import serve
 from bot.slack.compose import Composer
 from bot.slack.delivery import ChannelPace, Deliverer
@@ -122,8 +123,12 @@ class Bot:
             ),
             request_verification_enabled=not settings.socket_mode,
             process_before_response=False,
+            # A request nothing answers is told by the endpoint in one line, not by Bolt's
+            # warning with its sample code.
+            raise_error_for_unhandled_request=True,
             logger=_bolt_logger(),
         )
+        report_errors(self.bolt, self.cases.refusals)
         self.bolt.use(
             AckFirst(lambda: self.client.session)
         )  # Slack hears every ack before listeners' work goes on
@@ -148,6 +153,9 @@ class Bot:
     # -- lifecycle ---------------------------------------------------------------------------
 
     async def start(self, *, migrate: bool = True, serve_http: bool = True) -> None:
+        from handlers import register_fallbacks
+
+        register_fallbacks(self.bolt, self.cases)  # last: after any listener added since
         asyncio.get_running_loop().set_default_executor(
             ThreadPoolExecutor(max_workers=WORKER_THREADS, thread_name_prefix="eadm-bot")
         )
@@ -169,7 +177,14 @@ class Bot:
             if serve_http:
                 await self._serve(self.health.add_to(web.Application()))
         elif serve_http:
-            app = self.bolt.web_app(path="/slack/events", port=self.settings.port)
+            assert self.settings.slack_signing_secret is not None
+            endpoint = SlackEndpoint(
+                self.bolt,
+                self.settings.slack_signing_secret.get_secret_value(),
+                self.cases.refusals,
+            )
+            app = web.Application()
+            app.router.add_post(slack_http.PATH, endpoint.handle)
             await self._serve(self.health.add_to(app))
         spread = min(self.settings.poll_interval, 30.0) if len(self.settings.tenants) > 1 else 0
         for tenant in self.settings.tenants:

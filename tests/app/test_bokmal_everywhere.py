@@ -29,6 +29,7 @@ from tests.renderings import OUTSIDE, every_rendering
 SAME_IN_BOTH = {
     "duration.min",
     "duration.s",
+    "refused.title",  # the bot's name, the title of the modal for a form it cannot take
     "runner.http_ok",
     "runner.webhook_refused",
     "step.export_ad",

@@ -30,6 +30,7 @@ from bot.slack.render import (
     code,
     escape,
     link,
+    notice_modal,
     outside,
     render_alert,
     render_digest,
@@ -282,6 +283,9 @@ def test_confirmations_and_questions(words: str) -> None:
     again = ticket_again_question(7, words, "nb")
     validated_blocks(again.blocks)
     nothing_live(again.blocks)
+    modal = notice_modal(outside(words, 2000, "en"), "en")
+    validated_view(modal)
+    nothing_live(modal)
 
 
 # -- the helpers themselves ---------------------------------------------------------------------

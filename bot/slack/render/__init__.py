@@ -44,7 +44,12 @@ from bot.slack.render.formatting import (
     title,
     truncate,
 )
-from bot.slack.render.questions import render_question, ticket_again_question, ticket_offer
+from bot.slack.render.questions import (
+    notice_modal,
+    render_question,
+    ticket_again_question,
+    ticket_offer,
+)
 from bot.slack.render.replies import render_escalation, render_reply
 from bot.slack.render.status import (
     AlertLink,
@@ -82,6 +87,7 @@ __all__ = [
     "history_lines",
     "link",
     "mention_markup",
+    "notice_modal",
     "one_line",
     "outcome",
     "outside",

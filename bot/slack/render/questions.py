@@ -1,9 +1,12 @@
 """Private questions with the one button that answers them: a ticket is already open (open
 another?), a refusal that offers the support ticket instead, and the question `/eadm rerun`
-asks with its Rerun button. Pure: no I/O.
+asks with its Rerun button; and the modal that answers a form the bot cannot take. Pure: no
+I/O.
 """
 
 from __future__ import annotations
+
+from typing import Any
 
 from slack_sdk.models.blocks import (
     ActionsBlock,
@@ -12,6 +15,7 @@ from slack_sdk.models.blocks import (
     MarkdownTextObject,
     SectionBlock,
 )
+from slack_sdk.models.views import View
 
 from bot.core.i18n import DEFAULT, t
 from bot.slack import ids
@@ -43,3 +47,16 @@ def ticket_offer(text: str, alert_id: int, lang: str) -> SlackMessage:
         text=t(lang, "button.ticket"), action_id=ids.ACTION_TICKET, value=str(alert_id)
     )
     return render_question(text, button, lang)
+
+
+def notice_modal(text: str, lang: str) -> dict[str, Any]:
+    """A modal that only says `text`, shown in place of a form the bot cannot take (one that
+    expired, or one it does not know)."""
+    return View(
+        type="modal",
+        title=t(lang, "refused.title"),
+        close=t(lang, "refused.close"),
+        blocks=[
+            SectionBlock(text=MarkdownTextObject(text=truncate(text, SECTION_MAX, lang) or "…"))
+        ],
+    ).to_dict()
