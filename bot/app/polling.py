@@ -81,9 +81,12 @@ class Poller:
         source = self.sources[tenant.name]
         metrics.POLLS.labels(tenant=tenant.name).inc()
         started = time.perf_counter()
+        # One deadline for every read of this poll: a source that trickles its answer byte by
+        # byte (each read within its own timeout) still ends here.
+        deadline = asyncio.get_running_loop().time() + self.settings.poll_deadline
         snapshot: Snapshot | None
         try:
-            snapshot = await source.current()
+            snapshot = await self._read(source, deadline)
         except SourceError as exc:
             metrics.POLL_ERRORS.labels(tenant=tenant.name).inc()
             said = Said.words(Voice.BOT, exc.words)
@@ -93,7 +96,7 @@ class Poller:
         else:
             metrics.POLL_LATENCY.labels(tenant=tenant.name).observe(time.perf_counter() - started)
             metrics.LAST_POLL.labels(tenant=tenant.name).set(now.timestamp())
-            await self._learn(tenant, source, now)
+            await self._learn(tenant, source, now, deadline)
             await asyncio.to_thread(self.store.record_success, tenant.name, snapshot, now)
             health = SourceHealth(tenant=tenant.name)
             self._log_recovery(tenant.name, now)
@@ -184,12 +187,31 @@ class Poller:
             out.append(finding)
         return out
 
-    async def _learn(self, tenant: Tenant, source: Source, now: datetime) -> None:
-        """Read recent cycles once per process, so normal step durations are known at once."""
+    async def _read(self, source: Source, deadline: float) -> Snapshot:
+        """The source's current cycle, read before `deadline` (the event loop's clock)."""
+        try:
+            async with asyncio.timeout_at(deadline):
+                return await source.current()
+        except TimeoutError:
+            raise self._late() from None
+
+    def _late(self) -> SourceError:
+        return SourceError("source.deadline", seconds=f"{self.settings.poll_deadline:g}")
+
+    async def _learn(self, tenant: Tenant, source: Source, now: datetime, deadline: float) -> None:
+        """Read recent cycles once per process, so normal step durations are known at once;
+        within what is left of the poll's deadline."""
         if tenant.name in self._learned:
             return
         try:
-            cycles = await source.history(HISTORY_CYCLES)
+            async with asyncio.timeout_at(deadline):
+                cycles = await source.history(HISTORY_CYCLES)
+        except TimeoutError:
+            log.info(
+                "[%s] could not read cycle history (%s); learning from polls instead",
+                tenant.name,
+                self._late(),
+            )
         except SourceError as exc:
             log.info(
                 "[%s] could not read cycle history (%s); learning from polls instead",

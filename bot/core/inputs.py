@@ -14,6 +14,7 @@ import json
 import re
 from typing import Any
 
+SOURCE_MAX_BYTES = 4 * 1024 * 1024  # the default cap on a source's answer (SOURCE_MAX_BYTES)
 MAX_DEPTH = 64  # nesting of JSON objects and arrays; Slack's deepest payloads use about 12
 ID_MAX = 2**63 - 1  # the largest integer SQLite and PostgreSQL's BIGINT store
 ID_DIGITS = 19
@@ -27,6 +28,10 @@ _HIDDEN = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f\u202a-\u202e\u2066-\u
 
 class BadJson(ValueError):
     """The text is not JSON, nests deeper than allowed, or is not the kind of value wanted."""
+
+
+class TooDeep(BadJson):
+    """The JSON nests deeper than allowed."""
 
 
 def depth_of(value: Any) -> int:
@@ -58,12 +63,12 @@ def parse_json(text: str | bytes, *, max_depth: int = MAX_DEPTH) -> Any:
     try:
         value = json.loads(text, parse_constant=_no_constant)
     except RecursionError:
-        raise BadJson(f"the JSON nests deeper than {max_depth} levels") from None
+        raise TooDeep(f"the JSON nests deeper than {max_depth} levels") from None
     except json.JSONDecodeError:
         raise BadJson("the body is not JSON") from None
     # Fewer brackets than the limit cannot nest past it: most answers need no walk at all.
     if text.count("[") + text.count("{") > max_depth and depth_of(value) > max_depth:
-        raise BadJson(f"the JSON nests deeper than {max_depth} levels")
+        raise TooDeep(f"the JSON nests deeper than {max_depth} levels")
     return value
 
 

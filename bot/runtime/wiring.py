@@ -91,7 +91,9 @@ class Bot:
         self.composer = Composer(settings, self.playbook, self.adapters)
         self.http = status_client()  # one pool and TLS context for every tenant's status reads
         self.sources = {
-            tenant.name: source_for(tenant, settings.tz, client=self.http)
+            tenant.name: source_for(
+                tenant, settings.tz, client=self.http, max_bytes=settings.source_max_bytes
+            )
             for tenant in settings.tenants
         }
         self.deliverer = Deliverer(

@@ -9,7 +9,6 @@ Imports nothing from Slack, the store or handlers.
 from __future__ import annotations
 
 import dataclasses
-import json
 import logging
 from datetime import UTC, datetime
 from typing import Any, Self
@@ -25,9 +24,11 @@ from bot.core.domain import (
     task_from_dict,
 )
 from bot.core.errors import NotStatusContract, SourceError
+from bot.core.inputs import MAX_DEPTH, BadJson, TooDeep, parse_json
 from bot.core.said import Param, Words
 from bot.core.task_rules import with_task
 from bot.core.windows_events import EventsReading
+from bot.sources.capped import DEFAULT_MAX_BYTES, TooLarge, get_capped
 from bot.sources.events import EventsError, events_from_contract
 
 log = logging.getLogger(__name__)
@@ -205,10 +206,12 @@ class EadmSource:
         *,
         timeout: float = 10.0,
         client: httpx.AsyncClient | None = None,
+        max_bytes: int = DEFAULT_MAX_BYTES,
     ) -> None:
         self.base_url = base_url.rstrip("/")
         self.tenant = tenant
         self.timeout = timeout
+        self.max_bytes = max_bytes
         headers = {"Accept": "application/json", "User-Agent": "eadm-bot"}
         if token:
             headers["Authorization"] = f"Bearer {token}"
@@ -248,9 +251,18 @@ class EadmSource:
     async def _get(self, path: str, *, params: dict[str, Any] | None = None) -> Any:
         url = f"{self.base_url}{path}"
         try:
-            response = await self._client.get(
-                url, params=params, headers=self._headers, timeout=self.timeout
+            response = await get_capped(
+                self._client,
+                url,
+                params=params,
+                headers=self._headers,
+                read_timeout=self.timeout,
+                max_bytes=self.max_bytes,
             )
+        except TooLarge as exc:
+            raise SourceError("source.api.too_large", url=url, problem=exc.words) from None
+        except SourceError as exc:
+            raise SourceError("source.api.wrapped", url=url, problem=exc.words) from None
         except httpx.TimeoutException:
             raise SourceError(
                 "source.api.timeout", url=url, seconds=f"{self.timeout:.0f}"
@@ -259,12 +271,14 @@ class EadmSource:
             raise SourceError(
                 "source.api.unreachable", url=url, error=f"{type(exc).__name__}: {exc}"
             ) from None
-        status = f"{response.status_code} {response.reason_phrase}"
-        if response.status_code in (401, 403):
+        status = f"{response.status} {response.reason}"
+        if response.status in (401, 403):
             raise SourceError("source.api.refused", url=url, status=status)
-        if response.status_code != 200:
+        if response.status != 200:
             raise SourceError("source.api.status", url=url, status=status)
         try:
-            return response.json()
-        except (json.JSONDecodeError, UnicodeDecodeError):
+            return parse_json(response.body)
+        except TooDeep:
+            raise self._bad(path, Words.of("source.too_deep", depth=MAX_DEPTH)) from None
+        except BadJson:
             raise self._bad(path, Words.of("source.api.not_json")) from None

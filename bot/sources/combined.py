@@ -16,6 +16,7 @@ from bot.core.domain import Snapshot
 from bot.core.settings import Tenant
 from bot.core.task_rules import with_task
 from bot.sources.api import EadmSource
+from bot.sources.capped import DEFAULT_MAX_BYTES
 from bot.sources.exporter import ExporterSource
 from bot.sources.redacting import RedactingSource
 from bot.sources.task import TaskSource, default_command
@@ -52,10 +53,13 @@ class CombinedSource:
 
 
 def task_reader(
-    tenant: Tenant, tz: tzinfo, client: httpx.AsyncClient | None = None
+    tenant: Tenant,
+    tz: tzinfo,
+    client: httpx.AsyncClient | None = None,
+    max_bytes: int = DEFAULT_MAX_BYTES,
 ) -> TaskSource | ExporterSource | None:
     """The tenant's reader of the sync task (task or exporter), if it watches one. `client`
-    is an HTTP client to share (its owner closes it)."""
+    is an HTTP client to share (its owner closes it); `max_bytes` caps an HTTP answer."""
     if tenant.task_source == "task":
         command = tenant.task_command or default_command(tenant.task_name)
         if not command:
@@ -66,23 +70,33 @@ def task_reader(
     if tenant.task_source == "exporter":
         assert tenant.exporter_url
         return ExporterSource(
-            tenant.name, tenant.exporter_url, task_name=tenant.task_name, client=client
+            tenant.name,
+            tenant.exporter_url,
+            task_name=tenant.task_name,
+            client=client,
+            max_bytes=max_bytes,
         )
     return None
 
 
-def source_for(tenant: Tenant, tz: tzinfo, client: httpx.AsyncClient | None = None) -> Source:
+def source_for(
+    tenant: Tenant,
+    tz: tzinfo,
+    client: httpx.AsyncClient | None = None,
+    max_bytes: int = DEFAULT_MAX_BYTES,
+) -> Source:
     """The source a tenant's settings ask for, redacting with the tenant's redactor whatever
-    it reads; HTTP sources share `client` when given."""
-    return RedactingSource(_reader_for(tenant, tz, client), tenant.redactor)
+    it reads; HTTP sources share `client` when given, and read at most `max_bytes`
+    (SOURCE_MAX_BYTES) of an answer."""
+    return RedactingSource(_reader_for(tenant, tz, client, max_bytes), tenant.redactor)
 
 
 def _reader_for(
-    tenant: Tenant, tz: tzinfo, client: httpx.AsyncClient | None
+    tenant: Tenant, tz: tzinfo, client: httpx.AsyncClient | None, max_bytes: int
 ) -> EadmSource | TaskSource | ExporterSource | CombinedSource:
-    reader = task_reader(tenant, tz, client)
+    reader = task_reader(tenant, tz, client, max_bytes)
     if reader is None or "api" in tenant.sources:
         token = tenant.eadm_api_token.get_secret_value() if tenant.eadm_api_token else None
-        api = EadmSource(tenant.eadm_url, tenant.name, token, client=client)
+        api = EadmSource(tenant.eadm_url, tenant.name, token, client=client, max_bytes=max_bytes)
         return api if reader is None else CombinedSource(api, reader)
     return reader

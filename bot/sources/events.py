@@ -23,7 +23,6 @@ that run commands and parse PowerShell's times.
 
 from __future__ import annotations
 
-import json
 import sys
 from collections.abc import Mapping
 from dataclasses import replace
@@ -32,6 +31,7 @@ from pathlib import Path
 from typing import Any
 
 from bot.core.errors import EadmBotError, SourceError
+from bot.core.inputs import BadJson, TooDeep, parse_json
 from bot.core.redact import Redactor
 from bot.core.settings import Tenant
 from bot.core.windows_events import Event, EventsReading
@@ -184,8 +184,12 @@ def parse_events(stdout: bytes | str, *, tz: tzinfo = UTC) -> EventsReading:
     if not text:
         return EventsReading(None, ())
     try:
-        data = json.loads(text)
-    except json.JSONDecodeError:
+        data = parse_json(text)
+    except TooDeep as exc:
+        raise EventsError(
+            f"the events command printed JSON that cannot be its events: {exc}"
+        ) from None
+    except BadJson:
         first = text.splitlines()[0][:120]
         raise EventsError(
             f"the events command did not print JSON (it began with {first!r}); end it with "

@@ -22,6 +22,7 @@ from bot.core.domain import Snapshot, TaskInfo, TaskState
 from bot.core.errors import SourceError
 from bot.core.said import Words
 from bot.core.task_rules import task_snapshot
+from bot.sources.capped import DEFAULT_MAX_BYTES, TooLarge, get_capped
 from bot.sources.task import TaskReading, TaskWatch
 
 log = logging.getLogger(__name__)
@@ -29,7 +30,6 @@ log = logging.getLogger(__name__)
 PREFIX = "windows_scheduled_task_"
 # How to make windows_exporter publish the task, said where it does not.
 ENABLE = Words.of("source.exporter.enable")
-MAX_BODY = 5_000_000
 
 # windows_exporter's result status words and the Task Scheduler codes they stand for.
 STATUS_CODES: dict[str, int] = {
@@ -142,11 +142,13 @@ class ExporterSource:
         timeout: float = 10.0,
         client: httpx.AsyncClient | None = None,
         clock: Any = None,
+        max_bytes: int = DEFAULT_MAX_BYTES,
     ) -> None:
         self.tenant = tenant
         self.url = url
         self.task_name = task_name
         self.timeout = timeout
+        self.max_bytes = max_bytes
         self.watch = TaskWatch()
         self._owns_client = client is None
         self._client = client or httpx.AsyncClient(timeout=timeout)
@@ -164,11 +166,19 @@ class ExporterSource:
 
     async def read_text(self) -> str:
         try:
-            response = await self._client.get(
+            response = await get_capped(
+                self._client,
                 self.url,
                 headers={"Accept": "text/plain", "User-Agent": "eadm-bot"},
-                timeout=self.timeout,
+                read_timeout=self.timeout,
+                max_bytes=self.max_bytes,
             )
+        except TooLarge as exc:
+            raise SourceError(
+                "source.exporter.too_large", url=self.url, problem=exc.words, enable=ENABLE
+            ) from None
+        except SourceError as exc:
+            raise SourceError("source.exporter.wrapped", url=self.url, problem=exc.words) from None
         except httpx.TimeoutException:
             raise SourceError(
                 "source.exporter.timeout", url=self.url, seconds=f"{self.timeout:.0f}"
@@ -177,18 +187,11 @@ class ExporterSource:
             raise SourceError(
                 "source.exporter.unreachable", url=self.url, error=f"{type(exc).__name__}: {exc}"
             ) from None
-        if response.status_code != 200:
-            status = f"{response.status_code} {response.reason_phrase}"
+        if response.status != 200:
+            status = f"{response.status} {response.reason}"
             raise SourceError("source.exporter.status", url=self.url, status=status)
-        if len(response.content) > MAX_BODY:
-            raise SourceError(
-                "source.exporter.too_big",
-                url=self.url,
-                kb=len(response.content) // 1000,
-                enable=ENABLE,
-            )
         text = response.text
-        kind = response.headers.get("content-type", "")
+        kind = response.content_type
         if "html" in kind or text.lstrip().startswith("<"):
             raise SourceError("source.exporter.web_page", url=self.url)
         return text

@@ -14,7 +14,6 @@ every source's command. Imports only the core and `commands`.
 
 from __future__ import annotations
 
-import json
 import logging
 import re
 import sys
@@ -25,6 +24,7 @@ from typing import Any, Self
 
 from bot.core.domain import Snapshot, TaskInfo, TaskState
 from bot.core.errors import SourceError
+from bot.core.inputs import MAX_DEPTH, BadJson, TooDeep, parse_json
 from bot.core.said import Param, Words
 from bot.core.task_rules import HAS_NOT_RUN, NEVER_YEAR, code32, is_failure, task_snapshot
 from bot.sources.commands import powershell_script, run_command, shipped_script
@@ -169,8 +169,11 @@ def parse_output(stdout: bytes, *, task_name: str, tz: tzinfo = UTC) -> TaskRead
     if not text:
         raise SourceError("source.task.printed_nothing")
     try:
-        data = json.loads(text)
-    except json.JSONDecodeError:
+        data = parse_json(text)
+    except TooDeep:
+        deep = Words.of("source.too_deep", depth=MAX_DEPTH)
+        raise SourceError("source.task.too_deep", problem=deep) from None
+    except BadJson:
         first = text.splitlines()[0][:120]
         raise SourceError("source.task.not_json", first=repr(first)) from None
     return parse_task(data, task_name=task_name, tz=tz)

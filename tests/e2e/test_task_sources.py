@@ -216,7 +216,10 @@ async def world(tmp_path_factory: pytest.TempPathFactory) -> AsyncIterator[World
                 lines += ['source = "exporter"', f"exporter_url = {_toml(url + '/metrics')}"]
             else:
                 assert case.command
-                lines += [f"task_command = {_toml(case.command)}", "task_timeout = 1"]
+                # A hanging command is stopped by its own timeout within the poll's deadline
+                # (80 % of POLL_INTERVAL), which the alert tells as "1 s".
+                timeout = 0.6 if case.name == "task-hangs" else 1
+                lines += [f"task_command = {_toml(case.command)}", f"task_timeout = {timeout}"]
                 if case.events:
                     lines.append(f"events_command = {_toml(case.events)}")
                 if case.name == "ps51-failed":

@@ -131,7 +131,9 @@ async def check_tenant(
     if tenant.task_source is not None:
         checks.insert(0, ("sync task", check_task(settings, tenant)))
     if "api" in tenant.sources:
-        checks.insert(0, ("eAdm status API", check_eadm(tenant)))
+        checks.insert(
+            0, ("eAdm status API", check_eadm(tenant, max_bytes=settings.source_max_bytes))
+        )
     if slack_works:
         checks.insert(0, ("alert channel", check_channel(settings, tenant, client)))
     if slack_works and settings.escalation(tenant) is not None:

@@ -10,6 +10,7 @@ from bot.cli.check.verdict import Verdict, failed, passed
 from bot.core.credentials import mask_argv
 from bot.core.domain import StepState
 from bot.core.errors import NotStatusContract, SourceError
+from bot.core.inputs import SOURCE_MAX_BYTES
 from bot.core.settings import Settings, Tenant
 from bot.sources.api import EadmSource
 from bot.sources.redacting import RedactingSource, redact_error
@@ -17,11 +18,12 @@ from bot.sources.redacting import RedactingSource, redact_error
 _CONTRACT_FIX = "point EADM_URL at a server that serves the status contract (docs/sources.md)"
 
 
-async def check_eadm(tenant: Tenant) -> Verdict:
+async def check_eadm(tenant: Tenant, *, max_bytes: int = SOURCE_MAX_BYTES) -> Verdict:
     item = f"[{tenant.name}] eAdm status API"
     token = tenant.eadm_api_token.get_secret_value() if tenant.eadm_api_token else None
     # Read as the bot reads it: what eAdm says comes out redacted, here too.
-    source = RedactingSource(EadmSource(tenant.eadm_url, tenant.name, token), tenant.redactor)
+    api = EadmSource(tenant.eadm_url, tenant.name, token, max_bytes=max_bytes)
+    source = RedactingSource(api, tenant.redactor)
     async with contextlib.aclosing(source):
         try:
             snapshot = await source.current()

@@ -16,6 +16,7 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 from pydantic import Field, PrivateAttr, SecretStr, field_validator, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
+from bot.core.inputs import SOURCE_MAX_BYTES
 from bot.core.maintenance import MaintenanceError, Window, parse_windows
 from bot.core.notify import EscalationRule
 from bot.core.redact import PatternError, Redactor, compile_patterns
@@ -37,6 +38,7 @@ from bot.core.settings.validators import Argv, BaseUrl, Mention, PageUrl, Url, U
 from bot.core.storm import StormRule
 from bot.core.thresholds import Thresholds
 
+POLL_DEADLINE_MAX = 30.0  # seconds, whatever POLL_INTERVAL is
 _THRESHOLDS = Thresholds()
 _STORM = StormRule()
 _RETENTION = Retention()
@@ -81,6 +83,9 @@ class Settings(BaseSettings):
     playbook_extra: Path | None = None
     tenant_name: str = "eadm"
     poll_interval: float = Field(default=60, gt=0)
+    # The most bytes a source's answer may take (4 MiB: an agent's answer with its events and
+    # log lines fits many times over); a larger one is a source error.
+    source_max_bytes: int = Field(default=SOURCE_MAX_BYTES, ge=1024)
     eadm_source: str = DEFAULT_SOURCE
     eadm_task_name: str = DEFAULT_TASK_NAME
     eadm_task_command: Argv = None
@@ -320,6 +325,12 @@ class Settings(BaseSettings):
         if not after or to is None or to == "none":
             return None
         return EscalationRule(after, to, tenant.escalate_channel or self.escalate_channel)
+
+    @property
+    def poll_deadline(self) -> float:
+        """Seconds one poll may spend reading its source, all reads together: at most 80 % of
+        POLL_INTERVAL (the lease's length) and never more than POLL_DEADLINE_MAX."""
+        return min(0.8 * self.poll_interval, POLL_DEADLINE_MAX)
 
     @property
     def tz(self) -> tzinfo:
