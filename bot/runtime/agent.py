@@ -9,8 +9,10 @@ elsewhere (a provider's central bot).
   read once when the last run changes (`RunEvents`), so the central bot needs no Get-WinEvent
   of its own; the history leaves them out, to stay small.
 - `POST /api/v1/sync/run`, signed exactly as the bot's rerun webhook signs (the same headers,
-  the same HMAC, secret AGENT_SECRET): 401 for a bad, stale or replayed signature, 409 while
-  the task runs, 202 when it was started.
+  the same HMAC, secret AGENT_SECRET): 401 for a bad, stale or replayed signature, 400 for a
+  body that is not `{"action": "rerun", "tenant": <TENANT_NAME>}` (a signed ticket, or a
+  rerun meant for another tenant's agent: nothing runs), 409 while the task runs, 202 when
+  it was started.
 
 The signature code is the rerun webhook's own (bot.adapters.runners), so there is one scheme
 with one implementation; starting the task is the rerun command runner's work.
@@ -36,8 +38,10 @@ from aiohttp import web
 
 from bot.adapters.log_folder import log_excerpt
 from bot.adapters.runners import SIGNATURE_HEADER, TIMESTAMP_HEADER, CommandRunner, verify
+from bot.app.refusals import Refusals
 from bot.core.domain import Snapshot, StepState, TaskState, snapshot_to_dict
 from bot.core.errors import SourceError
+from bot.core.inputs import BadJson, parse_json_object
 from bot.core.settings import Settings
 from bot.core.task_rules import task_snapshot
 from bot.runtime.agent_events import RunEvents
@@ -98,6 +102,7 @@ class Agent:
         self._history: OrderedDict[str, Snapshot] = OrderedDict()
         self._last: tuple[float, Snapshot] | None = None
         self._lock = asyncio.Lock()
+        self.refusals = Refusals("a run request")
         self._runner: web.AppRunner | None = None
         self.port: int | None = None
 
@@ -214,6 +219,20 @@ class Agent:
         self._seen[signature] = now + 2 * MAX_AGE
         return None
 
+    def _asked(self, body: bytes) -> dict[str, Any] | str:
+        """The signed request's body when it asks this agent to start its own task; else
+        why not, naming what it asked for and what this agent starts."""
+        expected = json.dumps({"action": "rerun", "tenant": self.tenant}, ensure_ascii=False)
+        try:
+            data = parse_json_object(body)
+        except BadJson as exc:
+            return f"{exc}; this agent starts its task only for {expected}"
+        action, tenant = data.get("action"), data.get("tenant")
+        if action == "rerun" and tenant == self.tenant:
+            return data
+        got = json.dumps({"action": action, "tenant": tenant}, ensure_ascii=False)[:300]
+        return f"the request asks for {got}; this agent starts its task only for {expected}"
+
     async def _run(self, request: web.Request) -> web.Response:
         body = await request.read()
         refusal = self._fresh_signature(
@@ -222,9 +241,13 @@ class Agent:
             body,
         )
         if refusal is not None:
-            log.warning("refused a run request from %s: %s", request.remote, refusal)
+            self.refusals.refuse("signature", refusal, who=request.remote)
             return self._refuse(401, refusal)
-        who = _requested_by(body)
+        asked = self._asked(body)
+        if isinstance(asked, str):
+            self.refusals.refuse("body", asked, who=request.remote)
+            return self._refuse(400, asked)
+        who = str(asked.get("requested_by") or "?")[:100]
         async with self._lock:
             self._last = None  # the start decision reads the task afresh
         try:
@@ -246,11 +269,3 @@ class Agent:
             return self._refuse(502, f"starting the sync task failed: {detail}")
         log.info('started the sync task "%s" for %s', task.name, who)
         return web.json_response({"started": True, "task": task.name}, status=202)
-
-
-def _requested_by(body: bytes) -> str:
-    try:
-        data: Any = json.loads(body or b"{}")
-    except (json.JSONDecodeError, UnicodeDecodeError):
-        return "?"
-    return str(data.get("requested_by") or "?") if isinstance(data, dict) else "?"

@@ -212,6 +212,10 @@ class EadmSource:
         self.tenant = tenant
         self.timeout = timeout
         self.max_bytes = max_bytes
+        # What the last current cycle said of itself: the tenant it names, and whether it
+        # came from `eadm-bot agent` (it carries the sync task), for `eadm-bot check`.
+        self.reported_tenant: str | None = None
+        self.from_agent = False
         headers = {"Accept": "application/json", "User-Agent": "eadm-bot"}
         if token:
             headers["Authorization"] = f"Bearer {token}"
@@ -231,6 +235,10 @@ class EadmSource:
 
     async def current(self) -> Snapshot:
         data = await self._get(CURRENT)
+        if isinstance(data, dict):
+            named = data.get("tenant")
+            self.reported_tenant = named if isinstance(named, str) else None
+            self.from_agent = isinstance(data.get("task"), dict)
         try:
             return parse_cycle(data, tenant=self.tenant, fetched_at=datetime.now(UTC))
         except NotStatusContract as exc:

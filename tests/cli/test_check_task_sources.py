@@ -163,7 +163,7 @@ async def test_check_says_what_the_agent_serves_of_event_viewer() -> None:
     app.router.add_get("/api/v1/sync/cycles/current", current)
     runner, url = await serve_app(app)
     try:
-        s = settings(eadm_url=url)
+        s = settings(eadm_url=url, tenant_name="voss")  # the agent's own name
         verdict = await check_eadm(s.tenants[0])
     finally:
         await runner.cleanup()

@@ -113,6 +113,7 @@ async def world(tmp_path_factory: pytest.TempPathFactory) -> AsyncIterator[Agent
             POLL_INTERVAL="1",
             SOURCE_DOWN_AFTER="2",
             RERUN_COOLDOWN="0",
+            TENANT_NAME="voss",  # the agent's own: it starts the task only for its tenant
         )
         yield world
 
@@ -219,13 +220,41 @@ async def test_signature_refusals_and_a_start(world: Agents) -> None:
     before = await _post(world, body, _signed(body, timestamp=int(world.lone.started) - 2))
     assert before.status_code == 401 and "before the agent started" in before.json()["error"]
     assert scheduler.load(world.lone_state)["starts"] == 0  # no refusal started anything
-    headers = _signed(b'{"requested_by": "U3"}')
-    started = await _post(world, b'{"requested_by": "U3"}', headers)
+    good = json.dumps({"action": "rerun", "tenant": "voss", "requested_by": "U3"}).encode()
+    headers = _signed(good)
+    started = await _post(world, good, headers)
     assert started.status_code == 202, started.text
-    replayed = await _post(world, b'{"requested_by": "U3"}', headers)
+    replayed = await _post(world, good, headers)
     assert replayed.status_code == 401 and "already used" in replayed.json()["error"]
-    again = await _post(world, b'{"requested_by": "U4"}', _signed(b'{"requested_by": "U4"}'))
+    again_body = good.replace(b"U3", b"U4")
+    again = await _post(world, again_body, _signed(again_body))
     assert again.status_code == 409 and "running" in again.json()["error"]
     assert scheduler.load(world.lone_state)["starts"] == 1
     log = world.lone.log()
     assert "refused a run request" in log and "Traceback" not in log
+
+
+@pytest.mark.parametrize(
+    ("body", "says"),
+    [
+        (
+            {"action": "ticket", "tenant": "voss", "subject": "Export AD failed"},
+            '{"action": "ticket", "tenant": "voss"}',
+        ),
+        ({"action": "rerun", "tenant": "bergen"}, '{"action": "rerun", "tenant": "bergen"}'),
+        ({"requested_by": "U5"}, '{"action": null, "tenant": null}'),
+        ("not an object", "the JSON is a string, not an object"),
+    ],
+)
+async def test_a_signed_request_for_anything_but_its_own_rerun_starts_nothing(
+    world: Agents, body: object, says: str
+) -> None:
+    before = scheduler.load(world.lone_state)["starts"]
+    raw = json.dumps(body).encode()
+    refused = await _post(world, raw, _signed(raw))
+    assert refused.status_code == 400
+    error = refused.json()["error"]
+    assert says in error
+    assert 'this agent starts its task only for {"action": "rerun", "tenant": "voss"}' in error
+    assert scheduler.load(world.lone_state)["starts"] == before
+    assert "Traceback" not in world.lone.log()

@@ -34,6 +34,16 @@ async def check_eadm(tenant: Tenant, *, max_bytes: int = SOURCE_MAX_BYTES) -> Ve
             # The source's own messages already name what to check, but for this one.
             fix = _CONTRACT_FIX if isinstance(exc, NotStatusContract) else None
             return failed(item, message, fix)
+        if api.from_agent and api.reported_tenant != tenant.name:
+            # The agent starts its task only for a request that names its own TENANT_NAME.
+            named = tenant.redactor.within(str(api.reported_tenant), 200)
+            return failed(
+                item,
+                f"{tenant.eadm_url} is eadm-bot agent for tenant {named!r}, "
+                f"not {tenant.name!r}, so it would refuse this tenant's Rerun sync",
+                f"set TENANT_NAME={tenant.name} for the agent on that server and restart it "
+                "(or rename the tenant here)",
+            )
     done = sum(1 for s in snapshot.steps if s.state is StepState.COMPLETED)
     detail = f"{tenant.eadm_url}: cycle {snapshot.cycle_id}, {done} of {len(snapshot.steps)} "
     detail += "steps completed"
