@@ -5,7 +5,8 @@ marked delivered. A failed send is tried again later with backoff, honouring Sla
 Retry-After; Slack's answers are told apart by their error code, never their wording. Every
 post goes through `_post_once`: it carries its outbox ID in Slack message metadata, so a retry
 after a crash or a timeout first looks in the channel for the message it may already have
-posted, and adopts it instead of posting twice.
+posted, and adopts it instead of posting twice. Only a message this bot posted is adopted
+(its `bot_id`, from auth.test): anyone can post a message with the same metadata.
 
 Each channel is paced (`ChannelPace`): Slack takes about one message per second per channel
 with short bursts, and answers 429 beyond that. Posts, thread replies and updates all count.
@@ -140,6 +141,7 @@ class Deliverer:
         self._senders = asyncio.Semaphore(SENDERS)
         self._said: set[str] = set()  # configuration problems already logged
         self._ids: dict[str, str] = {}  # channel names as given -> the IDs Slack answered
+        self._bot_id: str | None = None  # this bot's own, from auth.test, once needed
         self._again = False
         self._drain: asyncio.Task[None] | None = None
         self._by_kind: dict[OutboxKind, Callable[[Outbox, About, bool], Awaitable[Landed]]] = {
@@ -397,10 +399,20 @@ class Deliverer:
         await self._call("chat.update", channel=channel, ts=ts, text=text, blocks=blocks)
         return ts, channel
 
+    async def _own_bot_id(self) -> str:
+        """This bot's bot_id, as auth.test tells it (asked once per process)."""
+        if self._bot_id is None:
+            if not (bot_id := (await self._call("auth.test")).get("bot_id")):
+                raise DeliveryError("auth.test did not say the bot's bot_id; is it a bot token?")
+            self._bot_id = str(bot_id)
+        return self._bot_id
+
     async def _find(
         self, tenant: str, channel: str, outbox_id: int | None, thread_ts: str | None = None
     ) -> tuple[str, str] | None:
-        """The message an earlier attempt may have posted, found by its metadata."""
+        """The message an earlier attempt may have posted, found by its metadata and posted
+        by this bot."""
+        own = await self._own_bot_id()
         if thread_ts:
             response = await self._call(
                 "conversations.replies",
@@ -415,8 +427,8 @@ class Deliverer:
             )
         for message in response.get("messages") or []:
             meta = message.get("metadata") or {}
-            payload = meta.get("event_payload") or {}
-            if meta.get("event_type") == EVENT_TYPE and payload.get("outbox_id") == outbox_id:
+            said = (message.get("bot_id"), meta.get("event_type"), meta.get("event_payload"))
+            if said[:2] == (own, EVENT_TYPE) and (said[2] or {}).get("outbox_id") == outbox_id:
                 log.info(
                     "[%s] message %s was already in Slack (ts %s); not posting it again",
                     tenant,

@@ -160,6 +160,32 @@ async def test_a_retry_adopts_the_post_an_earlier_attempt_made(
     assert store.get_alert(1).message_ts == slack.messages(CHANNEL)[0]["ts"]
 
 
+async def test_a_retry_adopts_no_other_apps_message_with_the_same_metadata(
+    store: Store, slack: SlackDouble, deliverer: Deliverer, clock: Clock
+) -> None:
+    """Anyone in the channel can post a message carrying the bot's metadata: had the retry
+    adopted it, the alert would never appear."""
+    open_alert(store)
+    slack.fail("chat.postMessage", "server_error")  # refused: nothing was posted
+    assert await deliverer.run_once() == 0
+    decoy = {"event_type": "eadm_bot_message", "event_payload": {"outbox_id": 1, "alert_id": 1}}
+    slack.channels.setdefault(CHANNEL, []).append(
+        {
+            "type": "message",
+            "user": "U0OTHER",
+            "bot_id": "B0OTHERAPP",
+            "ts": "1.000100",
+            "text": "nothing to see",
+            "metadata": decoy,
+        }
+    )
+    clock.now = at(60)
+    assert await deliverer.run_once() == 1
+    ours = [m for m in slack.messages(CHANNEL) if m.get("bot_id") == "B0BOT"]
+    assert len(ours) == 1 and store.get_alert(1).message_ts == ours[0]["ts"]
+    assert len(slack.calls("auth.test")) == 1  # asked once, for the bot's own bot_id
+
+
 async def test_an_update_of_a_deleted_message_is_dropped_by_slacks_error_code(
     store: Store,
     slack: SlackDouble,
