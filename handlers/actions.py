@@ -102,4 +102,4 @@ def register(app: AsyncApp, cases: UseCases) -> None:
         if user is None:
             cases.refused(payloads.Refused("field", "a Refresh without a Slack user ID"))
             return
-        await cases.status.publish_home(user)
+        await cases.status.refresh_home(user)

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import time
 
 from slack_sdk.web.async_client import AsyncWebClient
 
@@ -32,6 +33,7 @@ from bot.store.tables import Alert, TenantState
 log = logging.getLogger(__name__)
 
 HOME_CYCLES = 5  # the last cycles each tenant shows on the App Home
+REFRESH_EVERY = 10.0  # seconds: one person's Refresh rereads every tenant at most this often
 
 HomePart = tuple[StatusFacts, list[Snapshot]]
 
@@ -51,6 +53,7 @@ class Status:
         self.client = client
         self.windows = windows
         self._home_viewers: set[str] = set()
+        self._refreshed: dict[str, float] = {}  # person -> when their Refresh last reread
 
     async def facts(self, tenant: Tenant) -> StatusFacts:
         return (await self._read(tenant))[0]
@@ -157,6 +160,17 @@ class Status:
             await publish_home(self.client, user_id, view)
             return
         await self._publish(user_id, tenants, await self._home_parts(tenants))
+
+    async def refresh_home(self, user_id: str) -> None:
+        """The Home tab's Refresh button. Each click rereads every tenant, so one person gets
+        it at most once per REFRESH_EVERY seconds; their tab is kept fresh after every change
+        anyway."""
+        now = time.monotonic()
+        if now - self._refreshed.get(user_id, -REFRESH_EVERY) < REFRESH_EVERY:
+            return
+        self._refreshed = {u: at for u, at in self._refreshed.items() if now - at < REFRESH_EVERY}
+        self._refreshed[user_id] = now
+        await self.publish_home(user_id)
 
     def refresh_homes(self, tenant: str | None = None) -> None:
         """The open Home tabs again: of those who see `tenant` when given, else all."""

@@ -15,7 +15,7 @@ from __future__ import annotations
 
 import asyncio
 import time
-from collections.abc import Awaitable, Callable, Iterable, Mapping, Sequence
+from collections.abc import Awaitable, Callable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
@@ -185,14 +185,6 @@ async def ping(store: Store) -> bool | None:
         return None
 
 
-def _stored_polls(store: Store, tenants: Iterable[str]) -> dict[str, datetime | None]:
-    found: dict[str, datetime | None] = {}
-    for tenant in tenants:
-        state = store.tenant_state(tenant)
-        found[tenant] = state.last_poll_at if state else None
-    return found
-
-
 async def readiness(
     *,
     store: Store,
@@ -208,7 +200,7 @@ async def readiness(
     if reachable:
         try:
             stored = await asyncio.wait_for(
-                asyncio.to_thread(_stored_polls, store, tenants), timeout=PROBE_TIMEOUT
+                asyncio.to_thread(store.last_polls), timeout=PROBE_TIMEOUT
             )
         except Exception:  # the database check already says what is wrong
             stored = {}

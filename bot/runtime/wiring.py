@@ -149,8 +149,10 @@ class Bot:
         )
         self._inflight: set[asyncio.Task[Any]] = set()
         self._runner: web.AppRunner | None = None
+        self._ops_runner: web.AppRunner | None = None
         self._socket_handler: Any = None
         self.port: int | None = None
+        self.ops_port: int | None = None  # /readyz and /metrics, when OPS_PORT is set
 
     # -- lifecycle ---------------------------------------------------------------------------
 
@@ -177,7 +179,7 @@ class Bot:
                 self.bolt, self.settings.slack_app_token.get_secret_value()
             )
             if serve_http:
-                await self._serve(self.health.add_to(web.Application()))
+                await self._serve(self._probes(web.Application()))
         elif serve_http:
             assert self.settings.slack_signing_secret is not None
             endpoint = SlackEndpoint(
@@ -187,7 +189,12 @@ class Bot:
             )
             app = web.Application()
             app.router.add_post(slack_http.PATH, endpoint.handle)
-            await self._serve(self.health.add_to(app))
+            await self._serve(self._probes(app))
+        if serve_http and self.settings.ops_port is not None:
+            ops = self.health.add_to(web.Application())
+            self._ops_runner, self.ops_port = await serve(
+                ops, self.settings.ops_host, self.settings.ops_port
+            )
         spread = min(self.settings.poll_interval, 30.0) if len(self.settings.tenants) > 1 else 0
         for tenant in self.settings.tenants:
             self.scheduler.add_job(
@@ -242,6 +249,12 @@ class Bot:
             "Socket Mode" if self.settings.socket_mode else f"HTTP on port {self.port}",
         )
         log.info("%s (RETENTION_DAYS, AUDIT_RETENTION_DAYS)", self.purge.describe())
+        if self.ops_port is not None:
+            log.info(
+                "/readyz and /metrics on %s port %d (OPS_HOST, OPS_PORT)",
+                self.settings.ops_host,
+                self.ops_port,
+            )
 
     def _tracked(self, job: Callable[..., Awaitable[Any]]) -> Callable[..., Awaitable[Any]]:
         """A job whose run stop() can wait for, so a poll is never cut off mid-write."""
@@ -273,6 +286,8 @@ class Bot:
             await self._socket_handler.close_async()
         if self._runner is not None:
             await self._runner.cleanup()
+        if self._ops_runner is not None:
+            await self._ops_runner.cleanup()
         await self.cases.aclose()
         await self.deliverer.aclose()
         for source in self.sources.values():
@@ -284,6 +299,11 @@ class Bot:
         log.info("eadm-bot stopped")
 
     # -- HTTP --------------------------------------------------------------------------------
+
+    def _probes(self, app: web.Application) -> web.Application:
+        """The health routes on PORT: all of them, or /healthz alone when the operations
+        listener (OPS_PORT) serves the rest."""
+        return self.health.add_to(app, ops=self.settings.ops_port is None)
 
     async def _serve(self, app: web.Application) -> None:
         self._runner, self.port = await serve(app, self.settings.host, self.settings.port)

@@ -74,3 +74,10 @@ class PollStore(Database):
     def tenant_state(self, tenant: str) -> TenantState | None:
         with self.session() as s:
             return s.get(TenantState, tenant)
+
+    def last_polls(self) -> dict[str, datetime | None]:
+        """When each tenant was last polled, by whichever process: one read for all of them
+        (readiness asks at every probe)."""
+        with self.session() as s:
+            rows = s.execute(sa.select(col(TenantState.tenant), col(TenantState.last_poll_at)))
+            return {tenant: at for tenant, at in rows}

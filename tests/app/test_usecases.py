@@ -362,6 +362,22 @@ async def test_open_home_tabs_are_refreshed_from_one_read_of_the_tenants(world: 
     assert len(world.slack.calls("chat.getPermalink")) == links + 1, "one read for both tabs"
 
 
+async def test_the_refresh_button_rereads_once_per_person_in_ten_seconds(
+    world: World, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from bot.app import status
+
+    now = [1000.0]
+    monkeypatch.setattr(status.time, "monotonic", lambda: now[0])
+    for _ in range(5):  # a person clicking Refresh over and over
+        await world.cases.status.refresh_home(ADMIN)
+    await world.cases.status.refresh_home(OTHER)  # another person is not held up by it
+    assert [c.params["user_id"] for c in world.slack.calls("views.publish")] == [ADMIN, OTHER]
+    now[0] += status.REFRESH_EVERY
+    await world.cases.status.refresh_home(ADMIN)
+    assert len(world.slack.calls("views.publish")) == 3
+
+
 async def test_the_command_needs_a_tenant_and_explains_itself(world: World) -> None:
     assert "north, south" in text(await world.cases.dispatch.command("status", ADMIN))
     assert "/eadm" in text(await world.cases.dispatch.command("help", ADMIN))

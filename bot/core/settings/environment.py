@@ -60,6 +60,10 @@ class Settings(BaseSettings):
     slack_api_url: BaseUrl = "https://slack.com/api/"
     port: int = Field(default=3000, ge=0, le=65535)
     host: str = "0.0.0.0"
+    # /readyz and /metrics on a listener of their own (loopback unless OPS_HOST says else);
+    # without OPS_PORT they stay on PORT.
+    ops_port: int | None = Field(default=None, ge=0, le=65535)
+    ops_host: str = "127.0.0.1"
     delivery_retry_cap: float = Field(default=300, gt=0)
     # Slack's pace per channel (messages per second after a short burst); 0 turns it off.
     slack_channel_rate: float = Field(default=1.0, ge=0)
