@@ -258,3 +258,27 @@ async def test_a_signed_request_for_anything_but_its_own_rerun_starts_nothing(
     assert 'this agent starts its task only for {"action": "rerun", "tenant": "voss"}' in error
     assert scheduler.load(world.lone_state)["starts"] == before
     assert "Traceback" not in world.lone.log()
+
+
+async def test_connections_that_never_finish_a_request_do_not_keep_the_bot_out(
+    world: Agents,
+) -> None:
+    """What 130 such connections once did to the agent: it refused the central bot's reads
+    and wrote half a million log lines. Now the oldest make room, and the log says it once."""
+    before = len(world.agent.log().splitlines())
+    held = []
+    for _ in range(300):
+        _reader, writer = await asyncio.open_connection("127.0.0.1", world.agent.port)
+        writer.write(b"GET /api/v1/sync/cycles/current HTTP/1.1\r\nHost: x\r\nAuthoriz")
+        held.append(writer)
+    try:
+        started = time.monotonic()
+        response = await _get(world, "/api/v1/sync/cycles/current")
+        took = time.monotonic() - started
+        assert response.status_code == 200 and took < 3, took
+    finally:
+        for writer in held:
+            writer.close()
+    log = world.agent.log().splitlines()[before:]
+    assert len(log) <= 1, log
+    print(f"300 held connections: the agent answered in {took:.2f} s, {len(log)} log line(s)")
