@@ -61,7 +61,7 @@ def parse_json(text: str | bytes, *, max_depth: int = MAX_DEPTH) -> Any:
         except UnicodeDecodeError:
             raise BadJson("the body is not UTF-8") from None
     try:
-        value = json.loads(text, parse_constant=_no_constant)
+        value = _DECODER.decode(text)
     except RecursionError:
         raise TooDeep(f"the JSON nests deeper than {max_depth} levels") from None
     except json.JSONDecodeError:
@@ -97,6 +97,9 @@ def json_kind(value: Any) -> str:
 
 def _no_constant(name: str) -> Any:
     raise BadJson(f"the body is not JSON ({name} is not a number JSON has)")
+
+
+_DECODER = json.JSONDecoder(parse_constant=_no_constant)  # made once: json.loads makes one a call
 
 
 def parse_id(value: Any) -> int | None:

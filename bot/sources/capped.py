@@ -5,8 +5,9 @@ The answer is read as a stream and dropped as soon as it passes `max_bytes`, so 
 answers 300 MiB (or a gzip bomb: the cap counts the bytes after decompression) costs the bot
 at most the cap, never the whole answer; a Content-Length over the cap is refused before a
 byte of the body is read. Only gzip is asked for, and decompressed here in steps of at most
-what the cap has room for. Time is bounded by the caller: the client's timeouts for each
-read, the poll's deadline for the whole (`bot.app.polling`). Imports only the core.
+what the cap has room for; a plain answer within its Content-Length is read at once. Time is
+bounded by the caller: the client's timeouts for each read, the poll's deadline for the whole
+(`bot.app.polling`). Imports only the core.
 """
 
 from __future__ import annotations
@@ -71,18 +72,23 @@ async def get_capped(
     asked = {**(headers or {}), "Accept-Encoding": "gzip"}
     stream = client.stream("GET", url, params=params, headers=asked, timeout=read_timeout)
     async with stream as got:
-        kind = got.headers.get("content-type", "")
+        given = got.headers
+        kind = given.get("content-type", "")
         if got.status_code != 200:
             return Answer(got.status_code, got.reason_phrase, kind, b"")
-        declared = got.headers.get("content-length", "")
+        declared = given.get("content-length", "")
         if declared.isdigit() and int(declared) > max_bytes:
             raise TooLarge(max_bytes)
-        body = await _read(got, max_bytes)
+        coding = given.get("content-encoding", "identity").strip().lower()
+        if coding in ("", "identity") and declared.isdigit():
+            body = await got.aread()  # framed by its Content-Length, already within the cap
+        else:
+            body = await _read(got, coding, max_bytes)
     return Answer(200, got.reason_phrase, kind, body)
 
 
-async def _read(response: httpx.Response, max_bytes: int) -> bytes:
-    coding = response.headers.get("content-encoding", "identity").strip().lower()
+async def _read(response: httpx.Response, coding: str, max_bytes: int) -> bytes:
+    """The body as a stream, undoing gzip in bounded steps, dropped past `max_bytes`."""
     if coding not in ("", "identity", "gzip"):
         raise SourceError("source.capped.encoding", coding=coding)
     inflate = zlib.decompressobj(wbits=31) if coding == "gzip" else None
