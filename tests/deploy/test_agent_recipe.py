@@ -53,3 +53,12 @@ def test_short_agent_secrets_are_refused() -> None:
     settings = Settings(_env_file=None, agent_token="short", agent_secret=None)  # type: ignore[call-arg]
     problems = " ".join(check_agent_settings(settings))
     assert "AGENT_TOKEN: shorter than 16" in problems and "AGENT_SECRET: missing" in problems
+
+
+def test_the_agent_and_the_central_tenant_have_one_name() -> None:
+    """The agent starts the task only for a rerun that names its own TENANT_NAME."""
+    agent = dict(
+        line.split("=", 1) for line in _block("ini", "AGENT_TOKEN").splitlines() if "=" in line
+    )
+    (tenant,) = tomllib.loads(_block("toml", "[[tenants]]"))["tenants"]
+    assert agent["TENANT_NAME"] == tenant["name"]
