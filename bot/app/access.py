@@ -19,6 +19,7 @@ from bot.core.inputs import parse_id
 from bot.core.settings import Tenant
 from bot.slack.membership import Membership, MembershipUnknown
 from bot.slack.people import People, Person
+from bot.slack.render import code
 from bot.store.tables import Alert
 
 __all__ = ["Access", "Allowed", "MembershipUnknown"]
@@ -116,8 +117,8 @@ class Access:
         except MembershipUnknown:
             names = []
         if names:
-            return t(lang, "command.tenant_unknown", name=name, names=", ".join(names))
-        return t(lang, "command.tenant_unknown_none", name=name)
+            return t(lang, "command.tenant_unknown", name=code(name), names=code(", ".join(names)))
+        return t(lang, "command.tenant_unknown_none", name=code(name))
 
     # -- acting ---------------------------------------------------------------------------------
 
