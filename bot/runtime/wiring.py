@@ -41,7 +41,8 @@ from bot.runtime.slack_client import slack_client
 from bot.runtime.slack_http import SlackEndpoint, report_errors
 from bot.serving import serve
 from bot.slack.compose import Composer
-from bot.slack.delivery import ChannelPace, Deliverer
+from bot.slack.delivery import Deliverer
+from bot.slack.pacing import ChannelPace
 from bot.sources import source_for
 from bot.sources.api import status_client
 from bot.store import Store, utcnow

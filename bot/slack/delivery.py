@@ -8,8 +8,9 @@ after a crash or a timeout first looks in the channel for the message it may alr
 posted, and adopts it instead of posting twice. Only a message this bot posted is adopted
 (its `bot_id`, from auth.test): anyone can post a message with the same metadata.
 
-Each channel is paced (`ChannelPace`): Slack takes about one message per second per channel
-with short bursts, and answers 429 beyond that. Posts, thread replies and updates all count.
+Each channel is paced (`ChannelPace`, in `pacing`): Slack takes about one message per second
+per channel with short bursts, and answers 429 beyond that. Posts, thread replies and updates
+all count.
 Channels are delivered side by side, so one busy channel does not hold up the others; a
 message whose channel has no room in this pass waits for the next one.
 """
@@ -33,6 +34,7 @@ from bot.core import storm as storm_rules
 from bot.core.errors import DeliveryError, SlackMisconfigured, SlackRateLimited, SlackRefused
 from bot.core.notify import OutboxKind
 from bot.slack.compose import Composer
+from bot.slack.pacing import ChannelPace
 from bot.store import Store, utcnow
 from bot.store.tables import Alert, AlertCopy, Digest, Outbox
 
@@ -75,47 +77,6 @@ NOTHING: Landed = (None, None)  # nothing to send: done, with no message of its 
 def backoff(attempts: int, cap: float) -> float:
     """Seconds to wait after the n-th failed attempt: 2, 4, 8, ... up to the cap."""
     return float(min(cap, 2 ** max(1, attempts)))
-
-
-class ChannelPace:
-    """How fast each channel may be written to: `rate` messages per second, after a burst of
-    `burst`. A generic cell rate algorithm: each channel keeps the time its next message is
-    due in steady state; a message may go once that time is at most `burst - 1` intervals
-    ahead. `rate` 0 turns pacing off.
-
-    This process's own pace: several replicas each keep theirs, and Slack's Retry-After
-    (`hold`) still tells each of them when it has been too fast.
-    """
-
-    def __init__(
-        self, rate: float, burst: int, clock: Callable[[], float] = time.monotonic
-    ) -> None:
-        self.interval = 1.0 / rate if rate > 0 else 0.0
-        self.slack = max(0, burst - 1) * self.interval  # how far ahead a burst may run
-        self.clock = clock
-        self._due: dict[str, float] = {}
-
-    def reserve(self, channel: str, max_wait: float) -> float | None:
-        """Take the channel's next turn if it comes within `max_wait` seconds; returns how
-        long to wait for it, or None (and takes nothing) when it is further off."""
-        if not self.interval:
-            return 0.0
-        now = self.clock()
-        due = max(self._due.get(channel, now), now)
-        wait = max(0.0, due - self.slack - now)
-        if wait > max_wait:
-            return None
-        self._due[channel] = due + self.interval
-        if len(self._due) > 1000:  # forget channels that have been quiet for a while
-            self._due = {c: t for c, t in self._due.items() if t > now}
-        return wait
-
-    def hold(self, channel: str, seconds: float) -> None:
-        """Slack said wait `seconds` (Retry-After): nothing goes to the channel before."""
-        if not self.interval:
-            return
-        now = self.clock()
-        self._due[channel] = max(self._due.get(channel, now), now + seconds + self.slack)
 
 
 class Deliverer:

@@ -7,7 +7,7 @@ from __future__ import annotations
 import pytest
 
 from bot.sim.slack import Pace
-from bot.slack.delivery import ChannelPace
+from bot.slack.pacing import ChannelPace
 
 
 class Clock:
