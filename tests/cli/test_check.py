@@ -442,37 +442,3 @@ async def test_it_says_what_is_kept_and_points_at_the_membership_events(
     assert code == 0 and output.splitlines()[-1].endswith(" skipped, 1 warning).")
     _, single = await run(make_settings())
     assert "membership events" not in single, "one tenant: everyone sees it"
-
-
-def agent_answering_for(tenant: str) -> web.Application:
-    """What `eadm-bot agent` serves: a cycle of the sync task, the task itself, its tenant."""
-    from datetime import UTC, datetime
-
-    from bot.core.domain import TaskInfo, TaskState, snapshot_to_dict
-    from bot.core.task_rules import task_snapshot
-
-    now = datetime.now(UTC)
-    task = TaskInfo(name="eAdm synkronisering", state=TaskState.READY, last_run_at=now)
-    answer = snapshot_to_dict(task_snapshot(tenant, task, now))
-
-    async def current(_request: web.Request) -> web.Response:
-        return web.json_response(answer)
-
-    app = web.Application()
-    app.router.add_get("/api/v1/sync/cycles/current", current)
-    return app
-
-
-@pytest.mark.parametrize(("agent_says", "ok"), [("voss", True), ("eadm", False)])
-async def test_an_agent_answering_for_another_tenant_is_found(
-    make_settings: Callable[..., Settings], agent_says: str, ok: bool
-) -> None:
-    from testkit.e2e import serving
-
-    async with serving(agent_answering_for(agent_says)) as url:
-        verdicts = await check(make_settings(eadm_url=url, tenant_name="voss"))
-    verdict = verdicts["[voss] eAdm status API"]
-    assert verdict.ok is ok, verdict.detail
-    if not ok:
-        assert "eadm-bot agent for tenant 'eadm', not 'voss'" in verdict.detail
-        assert verdict.fix and verdict.fix.startswith("set TENANT_NAME=voss for the agent")
