@@ -139,10 +139,14 @@ class Reruns:
     async def facts(self, tenant: Tenant, alert_id: int | None) -> tuple[RerunFacts, Words | None]:
         """What the guard judges, read now; and why the status is unreadable, when it is."""
         error = None
+        deadline = self.settings.poll_deadline  # a poll's, so a trickling source ends here too
         try:
-            snapshot: Snapshot | None = await self.sources[tenant.name].current()
+            async with asyncio.timeout(deadline):
+                snapshot: Snapshot | None = await self.sources[tenant.name].current()
         except SourceError as exc:
             snapshot, error = None, exc.words
+        except TimeoutError:
+            snapshot, error = None, SourceError("source.deadline", seconds=f"{deadline:g}").words
 
         def read() -> tuple[Alert | None, list[Alert], bool, datetime | None]:
             clicked = self.store.get_alert(alert_id) if alert_id is not None else None

@@ -3,7 +3,9 @@ against is refused, with the reason; a failed runner says why in the channel."""
 
 from __future__ import annotations
 
+import asyncio
 import sys
+import time
 from collections.abc import AsyncIterator, Callable
 from datetime import timedelta
 from pathlib import Path
@@ -221,3 +223,37 @@ async def test_a_rerun_whose_process_died_before_its_runner_answered_lapses(
     assert got == result, answer
     statuses = {r.id: r.status for r in store_rows.reruns(store)}
     assert statuses[died.id] == ("lapsed" if result == "started" else "requested")
+
+
+async def test_a_source_that_trickles_its_answer_is_unreadable_within_a_polls_deadline(
+    store: Store,
+) -> None:
+    """The guard reads the status afresh: a server that sends a byte a tenth of a second
+    must not hold the person's answer for longer than a poll may take."""
+    from aiohttp import web
+
+    from testkit.e2e import serving
+
+    async def trickle(request: web.Request) -> web.StreamResponse:
+        response = web.StreamResponse(headers={"Content-Type": "application/json"})
+        await response.prepare(request)
+        for _ in range(10_000):
+            await response.write(b" ")
+            await asyncio.sleep(0.1)
+        return response
+
+    app = web.Application()
+    app.router.add_get("/api/v1/sync/cycles/current", trickle)
+    async with serving(app) as url:
+        t = tenant(url)
+        settings = load_settings(require_slack=False, require_tenants=False, poll_interval=1.5)
+        ctx = Context(settings, store, Adapters.resolve([t]), utcnow)
+        source = EadmSource(t.eadm_url, t.name, timeout=5)
+        reruns = Reruns(ctx, Access(ctx, None, None), {t.name: source}, load_playbook())  # type: ignore[arg-type]
+        started = time.monotonic()
+        try:
+            got, answer = await reruns.start(t, user_id="U1", lang="en")
+        finally:
+            await source.aclose()
+    assert got == "refused_unreadable" and "deadline of 1.2 s" in answer.text
+    assert time.monotonic() - started < 3
