@@ -10,8 +10,8 @@ stays until the purge deletes it.
 It also adds what the daily purge needs: a lease row per job (so one replica at a time runs
 it) and indexes on the times it deletes by.
 
-Revision ID: 0004
-Revises: 0007
+Revision ID: 0005
+Revises: 0004
 Create Date: 2026-12-02 09:00:00
 """
 
@@ -23,8 +23,8 @@ from alembic import op
 
 from bot.core.redact import Redactor, redact_fnr, redact_json
 
-revision: str = "0004"
-down_revision: str | None = "0007"
+revision: str = "0005"
+down_revision: str | None = "0004"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
