@@ -99,9 +99,10 @@ class Silences:
         }
         key = "silence.planned" if planned else "silence.started"
         channel_text = t(tenant.language, key, **words)
-        await asyncio.to_thread(
-            self.ctx.store.owe_notice, tenant.name, tenant.channel, {"text": channel_text}, now
-        )
+        for channel in tenant.all_channels:  # each channel that hears its alerts hears why not
+            await asyncio.to_thread(
+                self.ctx.store.owe_notice, tenant.name, channel, {"text": channel_text}, now
+            )
         self.ctx.kick(tenant.name)
         answer = t(lang, key, **words)
         replaced = _planned_ahead(before, now)

@@ -41,6 +41,12 @@ name = "east"
 eadm_url = "http://east.invalid"
 channel = "CEAST"
 maintenance = []
+
+[[tenants]]
+name = "west"
+eadm_url = "http://west.invalid"
+channels = ["CWEST", "CWESTCOPY"]
+maintenance = []
 """
 
 
@@ -185,6 +191,18 @@ async def test_a_new_silence_replaces_one_planned_ahead_and_says_so(world: World
     assert "It replaces the silence planned for 24.12 08:00–24.12 16:00." in (
         await world.command("silence 30m east")
     )
+
+
+async def test_every_channel_of_a_tenant_hears_its_silence_begin_and_end(world: World) -> None:
+    """A tenant whose alerts go to two channels: both hear why they go quiet, and both hear
+    that alerts are on again."""
+    assert "silenced alerts for west" in await world.command("silence 30m west patching")
+    began = [(channel, text) for channel, text in world.texts() if "west" in text]
+    assert [channel for channel, _ in began] == ["CWEST", "CWESTCOPY"]
+    assert began[0][1] == began[1][1] and "(patching)" in began[0][1]
+    await world.command("unsilence west")
+    told = [channel for channel, text in world.texts() if "west" in text]
+    assert told.count("CWEST") == told.count("CWESTCOPY") == 2, "the end in both, as the start"
 
 
 def test_the_calendar_answers_as_the_windows_do_at_every_instant() -> None:
