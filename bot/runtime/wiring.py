@@ -31,6 +31,7 @@ from bot.adapters.registry import Adapters
 from bot.app.polling import Poller
 from bot.app.retention import Purge
 from bot.app.usecases import UseCases
+from bot.core.budget import Rate
 from bot.core.playbook import load_playbook
 from bot.core.settings import Settings
 from bot.core.storm import StormRule
@@ -104,6 +105,7 @@ class Bot:
             owner=self.owner,
             retry_cap=settings.delivery_retry_cap,
             pace=ChannelPace(settings.slack_channel_rate, settings.slack_channel_burst),
+            updates=Rate(settings.slack_update_rate / 60, settings.slack_update_burst),
         )
         self.poller = Poller(settings, self.store, self.sources, self.deliverer, owner=self.owner)
         self.cases = UseCases(

@@ -67,6 +67,12 @@ class Pace:
         return max(1, math.ceil((1 - tokens) / self.per_second))
 
 
+def per_workspace(per_minute: float = 50.0, burst: int = 8) -> Pace:
+    """Slack's Tier 3 for chat.update: 50+ calls per minute per workspace, with short bursts;
+    one bucket for every channel (its key is "")."""
+    return Pace(per_minute / 60.0, burst)
+
+
 @dataclass
 class Fault:
     # ratelimited | server_error | invalid_auth | channel_not_found | hang, or accept_then_error:
@@ -95,6 +101,7 @@ class SlackDouble(Workspace):
         self.version = 0  # grows with every change a person could see
         self._changed = asyncio.Event()
         self.pace: Pace | None = None
+        self.update_pace: Pace | None = None  # chat.update's, per workspace
         self._runner: web.AppRunner | None = None
         self.port = 0
 
@@ -203,6 +210,11 @@ class SlackDouble(Workspace):
         answering 429 with Retry-After when a channel gets more."""
         self.pace = Pace(per_second, burst)
 
+    def limit_updates(self, per_minute: float = 50.0, burst: int = 8) -> None:
+        """Keep chat.update's Tier 3 limit for the whole workspace, answering 429 with
+        Retry-After beyond it."""
+        self.update_pace = per_workspace(per_minute, burst)
+
     def rate_limited(self, method: str = "chat.postMessage") -> list[Call]:
         return [c for c in self.calls(method) if c.fault == "ratelimited"]
 
@@ -247,15 +259,13 @@ class SlackDouble(Workspace):
                 self.touch()
                 return web.json_response({"ok": False, "error": "internal_error"}, status=500)
             return web.json_response({"ok": False, "error": fault.mode})
-        if self.pace is not None and method == "chat.postMessage":
-            channel = self.channel_id(str(params.get("channel", "")))
-            if (wait := self.pace.retry_after(channel, time.monotonic())) is not None:
-                call.fault = "ratelimited"
-                return web.json_response(
-                    {"ok": False, "error": "ratelimited"},
-                    status=429,
-                    headers={"Retry-After": str(wait)},
-                )
+        if (wait := self._over_limit(method, params)) is not None:
+            call.fault = "ratelimited"
+            return web.json_response(
+                {"ok": False, "error": "ratelimited"},
+                status=429,
+                headers={"Retry-After": str(wait)},
+            )
         token = request.headers.get("Authorization", "").removeprefix("Bearer ").strip()
         token = token or str(params.get("token", ""))
         if not token:
@@ -272,6 +282,16 @@ class SlackDouble(Workspace):
             if self.on_message is not None:
                 self.on_message(self.recorded[-1])
         return web.json_response(body, headers=headers)
+
+    def _over_limit(self, method: str, params: dict[str, Any]) -> int | None:
+        """Seconds to wait when `method` is beyond its limit now (its Retry-After), else None
+        (and the call takes its turn)."""
+        if self.pace is not None and method == "chat.postMessage":
+            channel = self.channel_id(str(params.get("channel", "")))
+            return self.pace.retry_after(channel, time.monotonic())
+        if self.update_pace is not None and method == "chat.update":
+            return self.update_pace.retry_after("", time.monotonic())
+        return None
 
     # -- control API, for a test driving a double in another process -----------------------
 

@@ -1,18 +1,21 @@
-"""Delivery: the outbox, posted to Slack until Slack has accepted every message, once.
+"""Delivery: the outbox, sent to Slack until Slack has accepted every message, once, the
+newest trouble first.
 
-A message is claimed (one process at a time), sent by the method for its `OutboxKind`, and
-marked delivered. A failed send is tried again later with backoff, honouring Slack's
-Retry-After; Slack's answers are told apart by their error code, never their wording. Every
-post goes through `_post_once`: it carries its outbox ID in Slack message metadata, so a retry
-after a crash or a timeout first looks in the channel for the message it may already have
-posted, and adopts it instead of posting twice. Only a message this bot posted is adopted
-(its `bot_id`, from auth.test): anyone can post a message with the same metadata.
+Each pass reads every message still owed and lets `bot.core.outbox_order` say the order to
+try them in: notices, then new alerts, then thread replies, then redraws, and per message in
+Slack only its oldest row, so one alert's own messages keep their order; a redraw that a newer
+one makes needless is marked done without a call. A message is claimed (one process at a
+time), sent by `sending.Sender`, and marked delivered. A failed send is tried again later with
+backoff, honouring Slack's Retry-After.
 
-Each channel is paced (`ChannelPace`, in `pacing`): Slack takes about one message per second
-per channel with short bursts, and answers 429 beyond that. Posts, thread replies and updates
-all count.
-Channels are delivered side by side, so one busy channel does not hold up the others; a
-message whose channel has no room in this pass waits for the next one.
+Each kind goes at its Slack method's own pace. Posts and thread replies (chat.postMessage)
+take their channel's turn (`ChannelPace`, about one a second per channel with short bursts),
+and a reply leaves one turn of the burst to the alerts that may follow it. Redraws
+(chat.update, a Tier 3 method: 50+ a minute per workspace) take a turn of the workspace's
+budget, kept in the store so that every replica shares it. A pass never waits long for a
+turn: what has none now waits for a timer at the moment it comes (or the next sweep), so a
+new alert owed meanwhile is never queued behind older news. Channels are delivered side by
+side, so one busy channel does not hold up the others.
 """
 
 from __future__ import annotations
@@ -20,58 +23,31 @@ from __future__ import annotations
 import asyncio
 import logging
 import time
-from collections.abc import Awaitable, Callable
-from dataclasses import dataclass
+from collections.abc import Callable
 from datetime import datetime, timedelta
-from typing import Any
 
-import aiohttp
-from slack_sdk.errors import SlackApiError
 from slack_sdk.web.async_client import AsyncWebClient
 
-from bot.core import metrics
-from bot.core import storm as storm_rules
-from bot.core.errors import DeliveryError, SlackMisconfigured, SlackRateLimited, SlackRefused
-from bot.core.notify import OutboxKind
+from bot.core import metrics, outbox_order
+from bot.core.budget import Rate
+from bot.core.errors import DeliveryError, SlackMisconfigured, SlackRateLimited
+from bot.core.outbox_order import Lane
 from bot.slack.compose import Composer
 from bot.slack.pacing import ChannelPace
+from bot.slack.sending import About, Sender
 from bot.store import Store, utcnow
-from bot.store.tables import Alert, AlertCopy, Digest, Outbox
+from bot.store.tables import Outbox
 
 log = logging.getLogger(__name__)
 
-EVENT_TYPE = "eadm_bot_message"
 CLAIM_TTL = 60.0
-PASS_WAIT = 2.0  # seconds a pass may wait for a channel's pace before leaving it to the next
 SENDERS = 8  # messages in flight at once, across channels
-MESSAGE_GONE = "message_not_found"  # chat.update's answer when someone deleted the message
-# Errors that no retry soon will cure; the admin has to change something.
-_CONFIG_ERRORS = {
-    "invalid_auth": "Slack rejected the bot token; check SLACK_BOT_TOKEN",
-    "not_authed": "no bot token reached Slack; check SLACK_BOT_TOKEN",
-    "account_inactive": "the Slack app or its token was deactivated; reinstall the app",
-    "token_revoked": "the bot token was revoked; reinstall the app and update SLACK_BOT_TOKEN",
-    "channel_not_found": "the alert channel does not exist or is private; check ALERT_CHANNEL "
-    "and invite the bot (/invite @eadm-bot)",
-    "not_in_channel": "the bot is not in the alert channel; invite it with /invite @eadm-bot",
-    "is_archived": "the alert channel is archived; unarchive it or change ALERT_CHANNEL",
-    "missing_scope": "the Slack app lacks a scope; reinstall it from deploy/slack-app-manifest.yml",
-}
-
-
-@dataclass(frozen=True, slots=True)
-class About:
-    """What an outbox row is about: its alert, the alert's copy in the row's channel, and the
-    storm digest (with its alerts) the row redraws or threads in."""
-
-    alert: Alert | None
-    copy: AlertCopy | None
-    digest: Digest | None
-    members: list[storm_rules.Member]
-
-
-Landed = tuple[str | None, str | None]  # the Slack ts and channel ID a message landed under
-NOTHING: Landed = (None, None)  # nothing to send: done, with no message of its own
+TURN_WAIT = 0.05  # seconds a pass waits for a turn at most; one further off is a timer's
+PASS_LIMIT = 200  # rows a pass reads whole and tries, in their order
+UPDATES = "chat.update"  # the workspace budget redraws take turns of
+# Turns of a channel's burst a message leaves to the lanes before it: a reply keeps one for
+# a new alert.
+KEEP = {Lane.NOTICE: 0, Lane.POST: 0, Lane.REPLY: 1}
 
 
 def backoff(attempts: int, cap: float) -> float:
@@ -90,29 +66,23 @@ class Deliverer:
         retry_cap: float = 300.0,
         clock: Callable[[], datetime] = utcnow,
         pace: ChannelPace | None = None,
+        updates: Rate | None = None,
     ) -> None:
         self.store = store
-        self.client = client
-        self.composer = composer
+        self.sender = Sender(client, composer, clock)
         self.owner = owner
         self.retry_cap = retry_cap
         self.clock = clock
         self.pace = pace or ChannelPace(rate=0, burst=1)
+        self.updates = updates or Rate(0)  # chat.update's budget per workspace; 0: none
         self._lock = asyncio.Lock()
         self._senders = asyncio.Semaphore(SENDERS)
-        self._said: set[str] = set()  # configuration problems already logged
         self._ids: dict[str, str] = {}  # channel names as given -> the IDs Slack answered
-        self._bot_id: str | None = None  # this bot's own, from auth.test, once needed
         self._again = False
         self._drain: asyncio.Task[None] | None = None
-        self._by_kind: dict[OutboxKind, Callable[[Outbox, About, bool], Awaitable[Landed]]] = {
-            OutboxKind.POST: self._post,
-            OutboxKind.UPDATE: self._update,
-            OutboxKind.REPLY: self._reply,
-            OutboxKind.NOTICE: self._notice,
-            OutboxKind.DIGEST: self._digest,
-            OutboxKind.ESCALATION: self._escalation,
-        }
+        self._wake: asyncio.TimerHandle | None = None  # the next pass, when a turn comes
+        self._wake_at = 0.0
+        self._no_updates = False  # this pass found the workspace's update budget spent
 
     def kick(self) -> None:
         """Deliver what was just owed soon, without waiting for it: a pass starts now, or
@@ -130,17 +100,29 @@ class Deliverer:
                 log.exception("delivery pass failed; the next sweep tries again")
 
     async def aclose(self, grace: float = 10.0) -> None:
-        """Let a pass that was kicked finish."""
+        """Let a pass that was kicked finish; no pass starts for a turn after."""
+        if self._wake is not None:
+            self._wake.cancel()
         if self._drain is not None and not self._drain.done():
             await asyncio.wait({self._drain}, timeout=grace)
 
     async def run_once(self) -> int:
-        """Deliver every message that is due. Returns how many Slack accepted."""
+        """Deliver every message that is due and has its turn. Returns how many Slack
+        accepted."""
         async with self._lock:  # one pass at a time in this process; claims guard the rest
-            rows = await asyncio.to_thread(self.store.due_messages, self.clock())
-            by_channel: dict[str, list[Outbox]] = {}
-            for row in rows:
-                by_channel.setdefault(self._paced(row.channel), []).append(row)
+            now = self.clock()
+            pending = await asyncio.to_thread(self.store.pending_messages, now)
+            planned = outbox_order.plan(pending)
+            if planned.superseded:
+                await asyncio.to_thread(self.store.supersede, planned.superseded, now)
+            turns = planned.turns[:PASS_LIMIT]
+            rows = await asyncio.to_thread(self.store.messages, [t.row.id for t in turns])
+            whole = {row.id: row for row in rows}
+            by_channel: dict[str, list[tuple[Lane, Outbox]]] = {}
+            for turn in turns:
+                if (row := whole.get(turn.row.id)) is not None:
+                    by_channel.setdefault(self._paced(row.channel), []).append((turn.lane, row))
+            self._no_updates = False
             counts = await asyncio.gather(
                 *(self._deliver_channel(key, queue) for key, queue in by_channel.items())
             )
@@ -150,21 +132,50 @@ class Deliverer:
     def _paced(self, channel: str) -> str:
         return self._ids.get(channel, channel)
 
-    async def _deliver_channel(self, channel: str, rows: list[Outbox]) -> int:
-        """One channel's due messages in order, at the channel's pace."""
+    async def _deliver_channel(self, channel: str, rows: list[tuple[Lane, Outbox]]) -> int:
+        """One channel's due messages in their order, each kind at its method's pace; one
+        without a turn now is left for the pass its turn wakes."""
         delivered = 0
-        for row in rows:
-            wait = self.pace.reserve(channel, PASS_WAIT)
+        for lane, row in rows:
+            wait = await self._turn(channel, lane)
             if wait is None:
-                break  # the channel is busy: the rest goes in a later pass, in order
+                continue
             if wait:
                 await asyncio.sleep(wait)
             async with self._senders:
-                if await self._deliver(row):
+                if await self._deliver(row, lane):
                     delivered += 1
         return delivered
 
-    async def _deliver(self, row: Outbox) -> bool:
+    async def _turn(self, channel: str, lane: Lane) -> float | None:
+        """Take a turn for a message of `lane` to `channel`: the seconds to wait for it, or
+        None when it is further off (a pass is then set for when it comes)."""
+        if lane is Lane.REDRAW:
+            if self._no_updates:
+                return None
+            got = await asyncio.to_thread(
+                self.store.take_turn, UPDATES, self.updates, self.clock().timestamp(), TURN_WAIT
+            )
+            self._no_updates = not got.taken
+        else:
+            got = self.pace.turn(channel, TURN_WAIT, keep=KEEP.get(lane, 0))
+        if got.taken:
+            return got.wait
+        self._wake_in(got.wait)
+        return None
+
+    def _wake_in(self, seconds: float) -> None:
+        """A pass in `seconds`, unless one is set for sooner."""
+        loop = asyncio.get_running_loop()
+        at = loop.time() + seconds
+        if self._wake is not None and not self._wake.cancelled() and loop.time() < self._wake_at:
+            if self._wake_at <= at:
+                return
+            self._wake.cancel()
+        self._wake_at = at
+        self._wake = loop.call_later(seconds, self.kick)
+
+    async def _deliver(self, row: Outbox, lane: Lane) -> bool:
         assert row.id is not None
         now = self.clock()
         if not await asyncio.to_thread(
@@ -174,12 +185,13 @@ class Deliverer:
         attempts = row.attempts + 1
         started = time.perf_counter()
         try:
-            ts, channel = await self._send(row, await self._about(row), retrying=attempts > 1)
+            ts, channel = await self.sender.send(row, await self._about(row), retrying=attempts > 1)
         except DeliveryError as exc:
             wait = backoff(attempts, self.retry_cap)
             if isinstance(exc, SlackRateLimited) and exc.retry_after:
                 wait = exc.retry_after
-                self.pace.hold(self._paced(row.channel), exc.retry_after)
+                if lane is not Lane.REDRAW:  # chat.update's limit is the workspace's
+                    self.pace.hold(self._paced(row.channel), exc.retry_after)
             # A configuration problem was already said once, loudly; repeats add nothing.
             quiet = isinstance(exc, SlackMisconfigured)
             if quiet:
@@ -215,215 +227,3 @@ class Deliverer:
             return About(alert, copy, told[0] if told else None, told[1] if told else [])
 
         return await asyncio.to_thread(read)
-
-    async def _send(self, row: Outbox, about: About, *, retrying: bool) -> Landed:
-        """Send one message the way its kind asks."""
-        try:
-            send = self._by_kind[OutboxKind(row.kind)]
-        except ValueError:
-            # A newer version's row, met during a rolling update: that version delivers it.
-            raise DeliveryError(f"kind {row.kind!r} is not one this version sends") from None
-        return await send(row, about, retrying)
-
-    async def _post(self, row: Outbox, about: About, retrying: bool) -> Landed:
-        """An alert's own message, the first time the channel hears of it."""
-        alert = about.alert
-        assert alert is not None
-        message = self.composer.alert_message(alert, self.clock(), new=True)
-        return await self._post_once(
-            row,
-            row.channel,
-            text=message.text,
-            blocks=message.blocks,
-            unfurl_links=False,
-            retrying=retrying,
-        )
-
-    async def _update(self, row: Outbox, about: About, retrying: bool) -> Landed:
-        """The alert's message in this row's channel redrawn as the alert is now."""
-        alert = about.alert
-        # Its copy in this channel, or (for alerts from before copies) the alert's own.
-        where = about.copy or alert
-        assert alert is not None and where is not None
-        if not where.message_ts:
-            return NOTHING  # never posted (opened in a maintenance window)
-        message = self.composer.alert_message(alert, self.clock())
-        try:
-            return await self._redraw(
-                where.channel, where.message_ts, text=message.text, blocks=message.blocks
-            )
-        except SlackRefused as exc:
-            if exc.error != MESSAGE_GONE:
-                raise
-            log.warning(
-                "[%s] alert %s message was deleted in Slack; not updating", row.tenant, alert.id
-            )
-            return NOTHING
-
-    async def _reply(self, row: Outbox, about: About, retrying: bool) -> Landed:
-        """A line in the alert's thread, or, for an alert told in a storm digest (a person's
-        action on it), in the digest's thread."""
-        alert = about.alert
-        where = about.digest if about.digest is not None else about.copy or alert
-        assert alert is not None and where is not None
-        if not where.message_ts:
-            return NOTHING
-        return await self._post_once(
-            row,
-            where.channel,
-            thread_ts=where.message_ts,
-            text=self.composer.reply_text(row, alert, self.clock()),
-            retrying=retrying,
-        )
-
-    async def _notice(self, row: Outbox, about: About, retrying: bool) -> Landed:
-        """A message of its own, tied to no alert, written out in the row."""
-        payload = row.payload or {}
-        return await self._post_once(
-            row,
-            row.channel,
-            text=payload.get("text", ""),
-            blocks=payload.get("blocks"),
-            retrying=retrying,
-        )
-
-    async def _digest(self, row: Outbox, about: About, retrying: bool) -> Landed:
-        """A storm digest: posted the first time, redrawn in place after."""
-        told = about.digest
-        if told is None:
-            return NOTHING
-        message = self.composer.digest_message(told, about.members)
-        if told.message_ts:
-            return await self._redraw(
-                told.channel, told.message_ts, text=message.text, blocks=message.blocks
-            )
-        return await self._post_once(
-            row,
-            told.channel,
-            text=message.text,
-            blocks=message.blocks,
-            unfurl_links=False,
-            retrying=retrying,
-        )
-
-    async def _escalation(self, row: Outbox, about: About, retrying: bool) -> Landed:
-        """The escalation channel's message: whom it calls, and a link to the alert's message
-        (or to the storm digest that tells it), which it waits for."""
-        alert = about.alert
-        where = about.digest if about.digest is not None else about.copy or alert
-        assert alert is not None and where is not None
-        if not where.message_ts:
-            raise DeliveryError("the alert's own message is not in Slack yet; waiting for it")
-        response = await self._call(
-            "chat.getPermalink", channel=where.channel, message_ts=where.message_ts
-        )
-        link = str(response.get("permalink") or "")
-        return await self._post_once(
-            row,
-            row.channel,
-            text=self.composer.escalation_text(row, alert, link, self.clock()),
-            retrying=retrying,
-        )
-
-    async def _post_once(
-        self,
-        row: Outbox,
-        channel: str,
-        *,
-        text: str,
-        blocks: Any = None,
-        thread_ts: str | None = None,
-        unfurl_links: bool | None = None,
-        retrying: bool,
-    ) -> Landed:
-        """Post the row's message, carrying its outbox ID in the message's metadata. A retry
-        first looks for the message an earlier attempt may have posted (its answer lost to a
-        timeout or a crash) and adopts it, so nothing is posted twice."""
-        if retrying and (found := await self._find(row.tenant, channel, row.id, thread_ts)):
-            return found
-        response = await self._call(
-            "chat.postMessage",
-            channel=channel,
-            thread_ts=thread_ts,
-            text=text,
-            blocks=blocks,
-            metadata={
-                "event_type": EVENT_TYPE,
-                "event_payload": {"outbox_id": row.id, "alert_id": row.alert_id or 0},
-            },
-            unfurl_links=unfurl_links,
-        )
-        return response.get("ts"), response.get("channel")
-
-    async def _redraw(self, channel: str, ts: str, *, text: str, blocks: Any) -> Landed:
-        """A message already in Slack, drawn again: done twice, it still shows once."""
-        await self._call("chat.update", channel=channel, ts=ts, text=text, blocks=blocks)
-        return ts, channel
-
-    async def _own_bot_id(self) -> str:
-        """This bot's bot_id, as auth.test tells it (asked once per process)."""
-        if self._bot_id is None:
-            if not (bot_id := (await self._call("auth.test")).get("bot_id")):
-                raise DeliveryError("auth.test did not say the bot's bot_id; is it a bot token?")
-            self._bot_id = str(bot_id)
-        return self._bot_id
-
-    async def _find(
-        self, tenant: str, channel: str, outbox_id: int | None, thread_ts: str | None = None
-    ) -> tuple[str, str] | None:
-        """The message an earlier attempt may have posted, found by its metadata and posted
-        by this bot."""
-        own = await self._own_bot_id()
-        if thread_ts:
-            response = await self._call(
-                "conversations.replies",
-                channel=channel,
-                ts=thread_ts,
-                include_all_metadata=True,
-                limit=200,
-            )
-        else:
-            response = await self._call(
-                "conversations.history", channel=channel, include_all_metadata=True, limit=100
-            )
-        for message in response.get("messages") or []:
-            meta = message.get("metadata") or {}
-            said = (message.get("bot_id"), meta.get("event_type"), meta.get("event_payload"))
-            if said[:2] == (own, EVENT_TYPE) and (said[2] or {}).get("outbox_id") == outbox_id:
-                log.info(
-                    "[%s] message %s was already in Slack (ts %s); not posting it again",
-                    tenant,
-                    outbox_id,
-                    message.get("ts"),
-                )
-                return str(message.get("ts")), str(response.get("channel") or channel)
-        return None
-
-    async def _call(self, method: str, **params: Any) -> Any:
-        try:
-            call = getattr(self.client, method.replace(".", "_"))
-            # Calls and errors are counted by the client itself (bot.runtime.slack_client).
-            return await call(**{k: v for k, v in params.items() if v is not None})
-        except SlackApiError as exc:
-            error = str(exc.response.get("error") or exc.response.status_code)
-            if exc.response.status_code == 429:
-                retry_after = float(exc.response.headers.get("Retry-After", 30))
-                # The client already waited once; this wait is the message's, in the outbox.
-                metrics.RATE_LIMIT_WAITS.inc()
-                raise SlackRateLimited(
-                    f"Slack rate-limited {method}", retry_after=retry_after
-                ) from None
-            if error in _CONFIG_ERRORS:
-                if error not in self._said:
-                    self._said.add(error)
-                    log.error("Slack answered %s to %s: %s", error, method, _CONFIG_ERRORS[error])
-                raise SlackMisconfigured(
-                    f"{method}: {error}: {_CONFIG_ERRORS[error]}", method=method, error=error
-                ) from None
-            raise SlackRefused(
-                f"{method}: Slack answered {error}", method=method, error=error
-            ) from None
-        except (aiohttp.ClientError, TimeoutError, OSError) as exc:
-            raise DeliveryError(
-                f"{method}: Slack could not be reached ({type(exc).__name__}: {exc})"
-            ) from None

@@ -3,15 +3,27 @@ them, claimed by one process at a time and marked delivered once Slack accepted 
 
 from __future__ import annotations
 
-from datetime import datetime, timedelta
+from collections.abc import Mapping, Sequence
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import sqlalchemy as sa
 from sqlmodel import Session, col, select
 
+from bot.core import outbox_order
 from bot.core.notify import OutboxKind
+from bot.core.outbox_order import Pending, Thread
 from bot.store.db import Database
 from bot.store.tables import Alert, AlertCopy, Digest, Outbox
+
+PENDING_READ = 5000  # undelivered rows read per pass, at most (a few columns each)
+
+
+def _aware(value: datetime | None) -> datetime | None:
+    """A time read by a bare column select: SQLite forgets the zone the table type restores."""
+    if value is None or value.tzinfo is not None:
+        return value
+    return value.replace(tzinfo=UTC)
 
 
 def owe_channel_notice(
@@ -30,44 +42,92 @@ def owe_channel_notice(
     )
 
 
-def _thread(row: Outbox) -> tuple[str, int] | None:
+def _thread(copy_id: int | None, digest_id: int | None, alert_id: int | None) -> Thread | None:
     """The message in Slack a row is about, whose rows must go in order."""
-    if row.digest_id is not None:
-        return ("digest", row.digest_id)
-    if row.copy_id is not None:
-        return ("copy", row.copy_id)
-    if row.alert_id is not None:
-        return ("alert", row.alert_id)
+    if digest_id is not None:
+        return ("digest", digest_id)
+    if copy_id is not None:
+        return ("copy", copy_id)
+    if alert_id is not None:
+        return ("alert", alert_id)
     return None
 
 
 class OutboxStore(Database):
-    def due_messages(self, now: datetime, limit: int = 50) -> list[Outbox]:
-        """Undelivered messages whose time has come, oldest first, and per message in Slack
-        (an alert's copy in one channel, a digest) only the oldest: an update must not
-        overtake its post."""
+    def pending_messages(self, now: datetime, limit: int = PENDING_READ) -> list[Pending]:
+        """Every undelivered message, oldest first, as `bot.core.outbox_order` needs to know
+        it: a few columns each, so that a new alert is seen however much older news waits."""
         with self.session() as s:
-            pending = s.exec(
-                select(Outbox)
+            found = s.execute(
+                sa.select(
+                    Outbox.id,
+                    Outbox.kind,
+                    Outbox.channel,
+                    Outbox.copy_id,
+                    Outbox.digest_id,
+                    Outbox.alert_id,
+                    Outbox.next_attempt_at,
+                    Outbox.claimed_until,
+                    Digest.message_ts,
+                )
+                .outerjoin(Digest, col(Digest.id) == col(Outbox.digest_id))
                 .where(col(Outbox.delivered_at).is_(None))
                 .order_by(col(Outbox.id))
-                .limit(limit * 4)
+                .limit(limit)
             ).all()
-        due: list[Outbox] = []
-        blocked: set[tuple[str, int]] = set()
-        for row in pending:
-            if (key := _thread(row)) is not None:
-                if key in blocked:
-                    continue
-                blocked.add(key)
-            if row.next_attempt_at and row.next_attempt_at > now:
-                continue
-            if row.claimed_until and row.claimed_until > now:
-                continue
-            due.append(row)
-            if len(due) >= limit:
-                break
-        return due
+        pending = []
+        for id_, kind, channel, copy_id, digest_id, alert_id, retry_at, held, drawn in found:
+            held = _aware(held) is not None and _aware(held) > now
+            pending.append(
+                Pending(
+                    id=id_,
+                    kind=kind,
+                    channel=channel,
+                    thread=_thread(copy_id, digest_id, alert_id),
+                    due=not held and not (retry_at is not None and _aware(retry_at) > now),
+                    claimed=held,
+                    drawn=drawn is not None,
+                )
+            )
+        return pending
+
+    def messages(self, ids: Sequence[int]) -> list[Outbox]:
+        """The rows with these IDs, in the order given."""
+        if not ids:
+            return []
+        with self.session() as s:
+            found = {
+                row.id: row for row in s.exec(select(Outbox).where(col(Outbox.id).in_(ids))).all()
+            }
+        return [found[i] for i in ids if i in found]
+
+    def due_messages(self, now: datetime, limit: int = 50) -> list[Outbox]:
+        """Undelivered messages whose time has come, in the order they go
+        (`outbox_order.plan`): per message in Slack only the oldest, so an update never
+        overtakes its post."""
+        turns = outbox_order.plan(self.pending_messages(now)).turns[:limit]
+        return self.messages([t.row.id for t in turns])
+
+    def supersede(self, needless: Mapping[int, int], now: datetime) -> int:
+        """Mark redraws a newer redraw of the same message makes needless as delivered,
+        without a call (those no process holds); returns how many."""
+        done = 0
+        with self.session() as s:
+            for message_id, newer in needless.items():
+                result = s.execute(
+                    sa.update(Outbox)
+                    .where(col(Outbox.id) == message_id)
+                    .where(col(Outbox.delivered_at).is_(None))
+                    .where(
+                        sa.or_(
+                            col(Outbox.claimed_until).is_(None), col(Outbox.claimed_until) <= now
+                        )
+                    )
+                    .values(delivered_at=now, last_error=f"superseded by message {newer}")
+                )
+                done += result.rowcount  # type: ignore[attr-defined]
+            s.commit()
+        return done
 
     def claim_message(self, message_id: int, owner: str, now: datetime, ttl: float) -> bool:
         with self.session() as s:

@@ -12,6 +12,7 @@ from __future__ import annotations
 from bot.core.storm import StormRule
 from bot.store.alerts import AlertStore, Target
 from bot.store.audit import AuditStore
+from bot.store.budget import BudgetStore
 from bot.store.cycles import CycleStore
 from bot.store.db import MIGRATIONS, utcnow
 from bot.store.events import EventsStore
@@ -36,11 +37,13 @@ class Store(
     RerunStore,
     AuditStore,
     RetentionStore,
+    BudgetStore,
 ):
     """One database, all its operations: polls and leases (`polls`), cycle history
     (`cycles`), alerts (`alerts`), what Event Viewer said with them (`events`), messages owed
     to Slack (`outbox`), maintenance windows (`silences`), reruns (`reruns`), the audit log
-    (`audit`) and what is deleted when (`retention`).
+    (`audit`), what is deleted when (`retention`) and the budgets of Slack calls all
+    replicas share (`budget`).
 
     `storm` is STORM_AFTER and STORM_WINDOW, by which new alerts are routed into digests.
     """

@@ -263,3 +263,13 @@ class JobLease(SQLModel, table=True):
     owner: str | None = None
     until: datetime | None = _ts()
     last_run_at: datetime | None = _ts()
+
+
+class SendBudget(SQLModel, table=True):
+    """A rate Slack allows per workspace (chat.update's), shared by every replica: when its
+    next turn is due in steady state, in milliseconds since the epoch (`bot.core.budget`)."""
+
+    __tablename__ = "send_budget"
+
+    name: str = Field(primary_key=True)  # the Slack method it paces, such as "chat.update"
+    due_ms: int = Field(sa_type=sa.BigInteger)

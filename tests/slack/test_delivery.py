@@ -113,7 +113,7 @@ def test_the_stored_kinds_never_change() -> None:
 
 
 def test_every_kind_has_its_method(deliverer: Deliverer) -> None:
-    assert set(deliverer._by_kind) == set(OutboxKind)
+    assert set(deliverer.sender.by_kind) == set(OutboxKind)
 
 
 async def test_an_alert_is_posted_redrawn_and_answered_in_its_thread_once_each(

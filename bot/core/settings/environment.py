@@ -68,6 +68,10 @@ class Settings(BaseSettings):
     # Slack's pace per channel (messages per second after a short burst); 0 turns it off.
     slack_channel_rate: float = Field(default=1.0, ge=0)
     slack_channel_burst: int = Field(default=3, ge=1)
+    # chat.update's pace for the whole workspace (Slack's Tier 3: 50+ a minute), shared by
+    # every replica through the store; 0 turns it off.
+    slack_update_rate: float = Field(default=50, ge=0)
+    slack_update_burst: int = Field(default=5, ge=1)
     # More than STORM_AFTER new alerts for one channel within STORM_WINDOW s: one digest.
     storm_after: int = Field(default=_STORM.after, ge=1)
     storm_window: float = Field(default=_STORM.window, gt=0)
