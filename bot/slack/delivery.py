@@ -43,7 +43,8 @@ log = logging.getLogger(__name__)
 CLAIM_TTL = 60.0
 SENDERS = 8  # messages in flight at once, across channels
 TURN_WAIT = 0.05  # seconds a pass waits for a turn at most; one further off is a timer's
-PASS_LIMIT = 200  # rows a pass reads whole and tries, in their order
+PASS_LIMIT = 200  # rows a round reads whole and tries, in their order
+ROUNDS = 5  # rounds a pass makes while rows behind delivered ones of their message come free
 UPDATES = "chat.update"  # the workspace budget redraws take turns of
 # Turns of a channel's burst a message leaves to the lanes before it: a reply keeps one for
 # a new alert.
@@ -107,27 +108,40 @@ class Deliverer:
             await asyncio.wait({self._drain}, timeout=grace)
 
     async def run_once(self) -> int:
-        """Deliver every message that is due and has its turn. Returns how many Slack
-        accepted."""
+        """Deliver every message that is due and has its turn, and those behind them in their
+        message's order as they come free. Returns how many Slack accepted."""
         async with self._lock:  # one pass at a time in this process; claims guard the rest
-            now = self.clock()
-            pending = await asyncio.to_thread(self.store.pending_messages, now)
-            planned = outbox_order.plan(pending)
-            if planned.superseded:
-                await asyncio.to_thread(self.store.supersede, planned.superseded, now)
-            turns = planned.turns[:PASS_LIMIT]
-            rows = await asyncio.to_thread(self.store.messages, [t.row.id for t in turns])
-            whole = {row.id: row for row in rows}
-            by_channel: dict[str, list[tuple[Lane, Outbox]]] = {}
-            for turn in turns:
-                if (row := whole.get(turn.row.id)) is not None:
-                    by_channel.setdefault(self._paced(row.channel), []).append((turn.lane, row))
-            self._no_updates = False
-            counts = await asyncio.gather(
-                *(self._deliver_channel(key, queue) for key, queue in by_channel.items())
-            )
+            total = 0
+            for _ in range(ROUNDS):
+                delivered, behind = await self._round()
+                total += delivered
+                if not (delivered and behind):
+                    break
             metrics.OUTBOX_DEPTH.set(await asyncio.to_thread(self.store.outbox_depth))
-            return sum(counts)
+            return total
+
+    async def _round(self) -> tuple[int, bool]:
+        """One look at the outbox: what it delivered, and whether rows waited behind others
+        of their message (which may go now)."""
+        now = self.clock()
+        pending = await asyncio.to_thread(self.store.pending_messages, now)
+        planned = outbox_order.plan(pending)
+        if planned.superseded:
+            await asyncio.to_thread(self.store.supersede, planned.superseded, now)
+        turns = planned.turns[:PASS_LIMIT]
+        rows = await asyncio.to_thread(self.store.messages, [t.row.id for t in turns])
+        whole = {row.id: row for row in rows}
+        by_channel: dict[str, list[tuple[Lane, Outbox]]] = {}
+        for turn in turns:
+            if (row := whole.get(turn.row.id)) is not None:
+                by_channel.setdefault(self._paced(row.channel), []).append((turn.lane, row))
+        self._no_updates = False
+        counts = await asyncio.gather(
+            *(self._deliver_channel(key, queue) for key, queue in by_channel.items())
+        )
+        tried = {t.row.id for t in turns} | set(planned.superseded)
+        behind = any(p.due and p.id not in tried for p in pending)
+        return sum(counts), behind
 
     def _paced(self, channel: str) -> str:
         return self._ids.get(channel, channel)

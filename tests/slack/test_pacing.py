@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import pytest
 
-from bot.sim.slack import Pace
+from bot.sim.slack import Pace, per_workspace
 from bot.slack.pacing import ChannelPace
 
 
@@ -84,3 +84,11 @@ def test_the_double_answers_like_slack_beyond_a_burst(
         got.append(pace.retry_after("C1", now))
     assert got == answers
     assert pace.retry_after("C2", now) is None
+
+
+def test_the_double_keeps_chat_updates_limit_for_the_whole_workspace() -> None:
+    """Tier 3: 50 a minute for every channel together, after a short burst."""
+    pace = per_workspace(per_minute=50, burst=2)
+    assert [pace.retry_after("", 0.0) for _ in range(3)] == [None, None, 2]
+    assert pace.retry_after("", 1.2) is None
+    assert pace.retry_after("", 1.3) == 2
