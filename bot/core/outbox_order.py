@@ -7,10 +7,12 @@ escalation's call), then lines in threads, then redraws of messages already in S
 a lane, oldest first.
 
 One message in Slack (an alert's copy in a channel, a digest) keeps its own order whatever
-the lanes say: only the oldest message owed about it may go, so a reply never goes before its
-alert's post exists and an older redraw never after a newer one. A redraw with a newer redraw
-of the same message still owed is needless: a redraw draws the message as it is when it is
-sent, so the newer one alone shows everything; the older is marked done without a call.
+the lanes say: nothing about it goes before its post, its thread's lines go in the order they
+were owed, and its redraws too, so a reply never goes before its alert's post exists and an
+older redraw never after a newer one. A line and a redraw need not wait for each other: the
+redraw draws the message as it is when it is sent, whatever was said in the thread. So a
+redraw with a newer one of the same message still owed is needless: the newer one alone shows
+everything, and the older is marked done without a call.
 
 Lifecycle and `notify` decide what is owed; this decides only the order it goes in, and
 delivery's pacing how fast.
@@ -89,26 +91,48 @@ def plan(pending: Sequence[Pending]) -> Plan:
         if row.kind == OutboxKind.DIGEST.value and row.thread is not None:
             digest_seen.add(row.thread)
         lanes[row.id] = lane(row, first_of_digest=first)
-        if lanes[row.id] is Lane.REDRAW and row.thread is not None:
+        if lanes[row.id] is Lane.REDRAW and row.kind in _REDRAWS and row.thread is not None:
             newest_redraw[row.thread] = row.id
     superseded = {
         row.id: newest_redraw[row.thread]
         for row in rows
         if row.thread is not None
         and lanes[row.id] is Lane.REDRAW
+        and row.kind in _REDRAWS
         and not row.claimed
         and newest_redraw[row.thread] != row.id
     }
     heads: list[Turn] = []
-    blocked: set[Thread] = set()
+    seen: set[Thread] = set()  # messages with an older row still owed
+    blocked: set[tuple[Thread, str]] = set()  # (message, "all" | "said" | "redraw")
     for row in rows:
         if row.id in superseded:
             continue
         if row.thread is not None:
-            if row.thread in blocked:
+            queue = _queue(row, lanes[row.id])
+            behind = (row.thread, "all") in blocked or (row.thread, queue) in blocked
+            behind = behind or (queue == "all" and row.thread in seen)
+            seen.add(row.thread)
+            blocked.add((row.thread, queue))
+            if behind:
                 continue  # behind an older row about the same message
-            blocked.add(row.thread)
         if row.due:
             heads.append(Turn(row, lanes[row.id]))
     heads.sort(key=lambda t: (t.lane, t.row.id))
     return Plan(heads, superseded)
+
+
+_REDRAWS = {OutboxKind.UPDATE.value, OutboxKind.DIGEST.value}
+_SAID = {OutboxKind.REPLY.value, OutboxKind.ESCALATION.value}
+
+
+def _queue(row: Pending, row_lane: Lane) -> str:
+    """Which of its message's orders a row keeps: the message's own post (and a row of a
+    kind this version does not know) goes before everything about it; the lines said about
+    it (thread replies, escalations) keep their order among themselves, and so do its
+    redraws, but a line need not wait for a redraw nor a redraw for a line."""
+    if row_lane is Lane.REDRAW and row.kind in _REDRAWS:
+        return "redraw"
+    if row.kind in _SAID:
+        return "said"
+    return "all"

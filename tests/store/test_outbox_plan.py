@@ -29,11 +29,13 @@ def owe(store: Store, kind: OutboxKind, **where: int | None) -> int:
 
 def test_a_new_alert_goes_before_older_news(store: Store) -> None:
     redraw = owe(store, OutboxKind.UPDATE, alert_id=1, copy_id=1)
-    owe(store, OutboxKind.REPLY, alert_id=1, copy_id=1)  # behind the redraw of its alert
-    reply = owe(store, OutboxKind.REPLY, alert_id=2, copy_id=2)
+    first = owe(store, OutboxKind.REPLY, alert_id=1, copy_id=1)
+    owe(store, OutboxKind.REPLY, alert_id=1, copy_id=1)  # behind the line before it
+    other = owe(store, OutboxKind.REPLY, alert_id=2, copy_id=2)
     post = owe(store, OutboxKind.POST, alert_id=3, copy_id=3)
     notice = owe(store, OutboxKind.NOTICE)
-    assert [m.id for m in store.due_messages(NOW)] == [notice, post, reply, redraw]
+    due = [m.id for m in store.due_messages(NOW)]
+    assert due == [notice, post, first, other, redraw]
 
 
 def test_rows_waiting_or_held_block_their_message_only(store: Store) -> None:
@@ -55,7 +57,7 @@ def test_a_redraw_a_newer_one_makes_needless_is_done_without_a_call(store: Store
     planned = plan(store.pending_messages(NOW))
     assert planned.superseded == {old: new}
     assert store.supersede(planned.superseded, NOW) == 1
-    assert [m.id for m in store.due_messages(NOW)] == [reply]
+    assert [m.id for m in store.due_messages(NOW)] == [reply, new]
     done = {m.id: m for m in store_rows.messages(store)}[old]
     assert done.delivered_at == NOW and done.result_ts is None
     assert done.last_error == f"superseded by message {new}"
