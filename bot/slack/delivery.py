@@ -204,7 +204,11 @@ class Deliverer:
             wait = backoff(attempts, self.retry_cap)
             if isinstance(exc, SlackRateLimited) and exc.retry_after:
                 wait = exc.retry_after
-                if lane is not Lane.REDRAW:  # chat.update's limit is the workspace's
+                if lane is Lane.REDRAW:  # chat.update's limit is the workspace's
+                    self._no_updates = True
+                    until = self.clock().timestamp() + exc.retry_after
+                    await asyncio.to_thread(self.store.hold_turns, UPDATES, self.updates, until)
+                else:
                     self.pace.hold(self._paced(row.channel), exc.retry_after)
             # A configuration problem was already said once, loudly; repeats add nothing.
             quiet = isinstance(exc, SlackMisconfigured)

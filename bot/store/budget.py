@@ -46,3 +46,31 @@ class BudgetStore(Database):
                 if result.rowcount == 1:  # type: ignore[attr-defined]
                     return got
         return Take(rate.interval, None)  # contended all along: try again in a moment
+
+    def hold_turns(self, name: str, rate: Rate, until: float) -> None:
+        """Slack said wait (Retry-After): no process takes a turn of `name` before `until`
+        (seconds since the epoch)."""
+        if not rate.interval:
+            return
+        held = round((until + rate.ahead()) * 1000)
+        for _ in range(TRIES):
+            with self.session() as s:
+                row = s.get(SendBudget, name)
+                if row is None:
+                    s.add(SendBudget(name=name, due_ms=held))
+                    try:
+                        s.commit()
+                    except sa.exc.IntegrityError:
+                        continue
+                    return
+                if row.due_ms >= held:
+                    return
+                result = s.execute(
+                    sa.update(SendBudget)
+                    .where(col(SendBudget.name) == name)
+                    .where(col(SendBudget.due_ms) == row.due_ms)
+                    .values(due_ms=held)
+                )
+                s.commit()
+                if result.rowcount == 1:  # type: ignore[attr-defined]
+                    return

@@ -70,3 +70,17 @@ def test_racing_processes_take_each_turn_once(store: Store) -> None:
     assert taken.count(True) <= 10
     # Whoever lost a race read the row again; only what was truly spent is refused.
     assert taken.count(True) >= 10 - len(stores)
+
+
+def test_a_retry_after_holds_every_process(store: Store) -> None:
+    other = Store(store.url)
+    try:
+        rate = Rate(1.0, 3)
+        store.hold_turns(UPDATES, rate, T + 30)
+        assert not other.take_turn(UPDATES, rate, T + 29, max_wait=0).taken
+        assert other.take_turn(UPDATES, rate, T + 30, max_wait=0).taken
+        store.hold_turns(UPDATES, rate, T + 10)  # an earlier hold changes nothing
+        assert not other.take_turn(UPDATES, rate, T + 30, max_wait=0).taken
+        assert other.take_turn(UPDATES, rate, T + 31, max_wait=0).taken
+    finally:
+        other.dispose()
