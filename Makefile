@@ -56,6 +56,8 @@ bench: $(STAMP)
 	$(BIN)/python -m bench.latency
 	$(BIN)/python -m bench.memory
 	$(BIN)/python -m bench.scale
+	$(BIN)/python -m bench.busy_channel
+	$(BIN)/python -m bench.storm_channels
 
 clean:
 	rm -rf $(VENV) *.egg-info .pytest_cache .ruff_cache

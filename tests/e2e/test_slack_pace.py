@@ -21,9 +21,11 @@ CHANNEL = "C0BUSY"
 
 @pytest_asyncio.fixture
 async def world(tmp_path: Path) -> AsyncIterator[World]:
-    """A Slack double that keeps Slack's pace."""
+    """A Slack double that keeps Slack's pace: chat.postMessage's per channel, chat.update's
+    per workspace."""
     slack = SlackDouble(token=BOT_TOKEN)
     slack.limit_rate(per_second=1.0, burst=4)
+    slack.limit_updates(per_minute=50, burst=8)
     async with World.open(tmp_path, slack=slack) as world:
         yield world
 
@@ -56,5 +58,6 @@ async def test_paced_delivery_meets_no_rate_limit(world: World) -> None:
     slack = world.slack
     await _run_storm(world)
     assert slack.rate_limited() == []
+    assert slack.rate_limited("chat.update") == []
     posts = [c.at for c in slack.calls("chat.postMessage")]
     assert posts[-1] - posts[0] >= TENANTS - 4 - 1, "one a second after the burst"

@@ -32,9 +32,11 @@ STORM = "C0STORM"
 
 @pytest_asyncio.fixture
 async def world(tmp_path: Path) -> AsyncIterator[World]:
-    """A Slack double that keeps Slack's pace, and knows the admin."""
+    """A Slack double that keeps Slack's pace (chat.postMessage's per channel, chat.update's
+    per workspace), and knows the admin."""
     slack = SlackDouble(token=BOT_TOKEN, users={ADMIN: {"name": "kari"}})
     slack.limit_rate(per_second=1.0, burst=4)
+    slack.limit_updates(per_minute=50, burst=8)
     async with World.open(tmp_path, slack=slack) as world:
         yield world
 
@@ -122,6 +124,7 @@ async def test_a_storm_is_told_in_one_digest_at_slacks_pace(world: World) -> Non
         store.dispose()
     assert len(slack.messages(STORM)) <= 3, "one digest and at most two alerts before it"
     assert slack.rate_limited() == [], "delivery kept Slack's pace"
+    assert slack.rate_limited("chat.update") == []
     alone = _alert_ids(slack, STORM)
     assert len(alone) == len(set(alone)), "no alert posted twice"
     check = Store(world.db_url)
