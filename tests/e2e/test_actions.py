@@ -474,4 +474,7 @@ async def test_the_webhook_target_gets_valid_json_and_a_valid_signature(world: A
         lambda: any("HOOK-17" in t for t in world.thread("CHOOK")),
         what="the reference in the thread",
     )
-    assert "https://help.example/17" in str(world.channel_alert("CHOOK")["blocks"])
+    await eventually(  # the redraw need not come before the thread's line
+        lambda: "https://help.example/17" in str(world.channel_alert("CHOOK")["blocks"]),
+        what="the link on the alert",
+    )
