@@ -94,7 +94,7 @@ class Poller:
             self._log_failure(tenant.name, exc, health.failing_since or now, now)
             snapshot = None
         else:
-            metrics.POLL_LATENCY.labels(tenant=tenant.name).observe(time.perf_counter() - started)
+            metrics.POLL_LATENCY.observe(time.perf_counter() - started)
             metrics.LAST_POLL.labels(tenant=tenant.name).set(now.timestamp())
             await self._learn(tenant, source, now, deadline)
             await asyncio.to_thread(self.store.record_success, tenant.name, snapshot, now)
