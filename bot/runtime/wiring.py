@@ -45,7 +45,7 @@ from bot.slack.compose import Composer
 from bot.slack.delivery import Deliverer
 from bot.slack.pacing import ChannelPace
 from bot.sources import source_for
-from bot.sources.api import status_client
+from bot.sources.api import StatusClients
 from bot.store import Store, utcnow
 
 log = logging.getLogger(__name__)
@@ -53,9 +53,22 @@ log = logging.getLogger(__name__)
 DELIVERY_INTERVAL = 2.0  # seconds between outbox sweeps (retries; fresh alerts go at once)
 PURGE_EVERY = 86400.0  # seconds between runs of the purge of old data
 PURGE_FIRST = (60.0, 600.0)  # seconds after start-up its first run comes, at random between
+# The first polls after start: spread over at least this many seconds, and at most this many
+# begun in a second (5,000 tenants at POLL_INTERVAL=60 spread over the whole minute), so the
+# first tick is no busier than the ticks after it.
+FIRST_SPREAD = 30.0
+FIRST_POLLS_A_SECOND = 50.0
 # Threads for blocking work (the database, mostly). Few on purpose: each holds the GIL while it
 # runs Python, and every thread more takes turns from the event loop that answers Slack.
 WORKER_THREADS = 2
+
+
+def first_spread(tenants: int, poll_interval: float) -> float:
+    """Seconds over which the tenants' first polls are spread at start: FIRST_SPREAD, or long
+    enough that no more than FIRST_POLLS_A_SECOND start in a second, within one interval."""
+    if tenants <= 1:
+        return 0.0
+    return min(poll_interval, max(FIRST_SPREAD, tenants / FIRST_POLLS_A_SECOND))
 
 
 def process_owner() -> str:
@@ -91,10 +104,11 @@ class Bot:
         for problem in self.adapters.misconfigured:
             log.error("%s", problem.line())
         self.composer = Composer(settings, self.playbook, self.adapters)
-        self.http = status_client()  # one pool and TLS context for every tenant's status reads
+        # A client per tenant, kept from poll to poll, and one TLS context for them all.
+        self.http = StatusClients.for_interval(settings.poll_interval)
         self.sources = {
             tenant.name: source_for(
-                tenant, settings.tz, client=self.http, max_bytes=settings.source_max_bytes
+                tenant, settings.tz, client=self.http.new(), max_bytes=settings.source_max_bytes
             )
             for tenant in settings.tenants
         }
@@ -198,7 +212,7 @@ class Bot:
             self._ops_runner, self.ops_port = await serve(
                 ops, self.settings.ops_host, self.settings.ops_port
             )
-        spread = min(self.settings.poll_interval, 30.0) if len(self.settings.tenants) > 1 else 0
+        spread = first_spread(len(self.settings.tenants), self.settings.poll_interval)
         for tenant in self.settings.tenants:
             self.scheduler.add_job(
                 self._tracked(self.poller.poll),

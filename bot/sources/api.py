@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import dataclasses
 import logging
+import ssl
 from datetime import UTC, datetime
 from typing import Any, Self
 
@@ -168,34 +169,66 @@ def parse_cycles(data: object, *, tenant: str, fetched_at: datetime) -> list[Sna
     return cycles
 
 
-# How many status reads may be in flight at once across all tenants. A poll holds one
-# connection for at most its timeout; keep-alive connections are few because each tenant is
-# read once per POLL_INTERVAL, far longer than an idle connection is kept.
-MAX_CONNECTIONS = 256
-MAX_KEEPALIVE = 32
+# Connections one tenant's client may hold: a poll reads its status (and, once, its history)
+# in turn, and an exporter or a rerun guard's fresh read may need one more at the same time.
+MAX_CONNECTIONS = 4
+MAX_KEEPALIVE = 2  # the status API's origin and windows_exporter's
+KEEPALIVE_MARGIN = 15.0  # seconds an idle connection outlives the poll interval
 
 
-def status_client(timeout: float = 10.0) -> httpx.AsyncClient:
-    """The one HTTP client every tenant's status reads share.
-
-    An httpx client carries a connection pool and a TLS context with the CA bundle loaded,
-    about 0.8 MB; one per tenant made a thousand tenants cost most of a gigabyte. Connections
-    are still per origin, so tenants never share one.
-    """
+def status_client(
+    timeout: float = 10.0, *, verify: ssl.SSLContext | bool = True, keepalive: float = 5.0
+) -> httpx.AsyncClient:
+    """An HTTP client for one tenant's status reads (`StatusClients` makes one per tenant)."""
     return httpx.AsyncClient(
         timeout=timeout,
+        verify=verify,
         limits=httpx.Limits(
-            max_connections=MAX_CONNECTIONS, max_keepalive_connections=MAX_KEEPALIVE
+            max_connections=MAX_CONNECTIONS,
+            max_keepalive_connections=MAX_KEEPALIVE,
+            keepalive_expiry=keepalive,
         ),
         headers={"Accept": "application/json", "User-Agent": "eadm-bot"},
     )
 
 
+class StatusClients:
+    """One small HTTP client per tenant, all sharing one TLS context.
+
+    The TLS context, with the CA bundle loaded (SSL_CERT_FILE or SSL_CERT_DIR when set, else
+    certifi's), is about 0.8 MB, so it is made once; a client without one is a few KB. Each
+    tenant's connection is kept open from one poll to the next (`keepalive` is set above
+    POLL_INTERVAL), where the server keeps it: no TCP or TLS handshake per poll. The pool is
+    per tenant because httpx's pool looks at every connection it holds at each request: one
+    pool holding a thousand tenants' connections cost more CPU per poll than a handshake.
+    """
+
+    def __init__(self, *, keepalive: float, timeout: float = 10.0) -> None:
+        self.keepalive = keepalive
+        self.timeout = timeout
+        self._tls = httpx.create_ssl_context()
+        self._clients: list[httpx.AsyncClient] = []
+
+    @classmethod
+    def for_interval(cls, poll_interval: float) -> StatusClients:
+        return cls(keepalive=poll_interval + KEEPALIVE_MARGIN)
+
+    def new(self) -> httpx.AsyncClient:
+        client = status_client(self.timeout, verify=self._tls, keepalive=self.keepalive)
+        self._clients.append(client)
+        return client
+
+    async def aclose(self) -> None:
+        for client in self._clients:
+            await client.aclose()
+        self._clients.clear()
+
+
 class EadmSource:
     """Reads one tenant's eAdm status over HTTP.
 
-    Pass `client` (from `status_client`) to share one pool among tenants; the source then
-    leaves closing it to its owner. Without one it makes and closes its own.
+    Pass `client` (from `StatusClients`, or one shared among tenants) and the source leaves
+    closing it to its owner. Without one it makes and closes its own.
     """
 
     def __init__(

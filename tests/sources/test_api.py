@@ -16,7 +16,7 @@ from bot import serving
 from bot.core.domain import Snapshot, StepState
 from bot.core.errors import SourceError
 from bot.sim.eadm import build_app
-from bot.sources.api import EadmSource, parse_cycle, parse_cycles
+from bot.sources.api import EadmSource, StatusClients, parse_cycle, parse_cycles
 from testkit.e2e import cycle_reaches
 
 NOW = datetime(2026, 11, 24, 22, 0, tzinfo=UTC)
@@ -209,3 +209,32 @@ def test_paused_and_halted_are_not_the_import_filters_stop(word: str) -> None:
     )
     assert snap.steps[0].state is not StepState.STOPPED
     assert dict(snap.problems) == {"Synchronization": repr(word)}
+
+
+# -- one client per tenant, kept from poll to poll ---------------------------------------------
+
+
+async def test_a_tenants_connection_is_kept_from_one_poll_to_the_next() -> None:
+    async def current(request: web.Request) -> web.Response:
+        peer = request.transport.get_extra_info("peername") if request.transport else None
+        body = cycle({"name": "Import HR", "state": "completed"}, cycle_id=f"c-{peer[1]}")
+        return web.json_response(body)
+
+    app = web.Application()
+    app.router.add_get("/api/v1/sync/cycles/current", current)
+    runner, port = await serving.serve(app, "127.0.0.1", 0)
+    clients = StatusClients.for_interval(60)
+    try:
+        url = f"http://127.0.0.1:{port}"
+        one, other = (EadmSource(url, name, client=clients.new()) for name in ("a", "b"))
+        first, again = await one.current(), await one.current()
+        assert first.cycle_id == again.cycle_id, "the same connection (client port) both times"
+        assert (await other.current()).cycle_id != first.cycle_id, "each tenant its own"
+    finally:
+        await clients.aclose()
+        await runner.cleanup()
+
+
+def test_an_idle_connection_outlives_the_poll_interval() -> None:
+    assert StatusClients.for_interval(60).keepalive > 60
+    assert StatusClients.for_interval(1).keepalive > 1
