@@ -16,9 +16,10 @@ from __future__ import annotations
 import asyncio
 import time
 from collections.abc import Awaitable, Callable, Mapping, Sequence
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Any
+from typing import Any, TypeVar
 
 import aiohttp
 from slack_sdk.errors import SlackApiError
@@ -31,6 +32,8 @@ SLACK_OK_TTL = 60.0  # seconds a good auth.test answer is trusted
 # long enough that a tight probe loop cannot hammer Slack.
 SLACK_FAIL_TTL = 5.0
 PROBE_TIMEOUT = 5.0  # seconds one probe (database or Slack) may take before it counts as down
+
+T = TypeVar("T")
 
 DATABASE = "database"
 SLACK = "slack"
@@ -173,14 +176,24 @@ class SlackAuth:
             return result
 
 
+# The probes' own thread: the worker threads may have a queue of polls' store work before
+# them (thousands at start-up), and a probe that waits its turn there is a probe that fails.
+_PROBES = ThreadPoolExecutor(max_workers=1, thread_name_prefix="eadm-bot-probe")
+
+
+async def in_probe_thread(work: Callable[[], T]) -> T:
+    return await asyncio.get_running_loop().run_in_executor(_PROBES, work)
+
+
 async def ping(store: Store) -> bool | None:
     """Whether the store answers; `None` when it did not answer within PROBE_TIMEOUT.
 
-    The ping runs in a thread, and a hung connection attempt must not hang the probe with it.
+    The ping runs in the probes' thread, and a hung connection attempt must not hang the
+    probe with it.
     """
     try:
         async with asyncio.timeout(PROBE_TIMEOUT):
-            return await asyncio.to_thread(store.ping)
+            return await in_probe_thread(store.ping)
     except TimeoutError:
         return None
 
@@ -200,7 +213,7 @@ async def readiness(
     if reachable:
         try:
             stored = await asyncio.wait_for(
-                asyncio.to_thread(store.last_polls), timeout=PROBE_TIMEOUT
+                in_probe_thread(store.last_polls), timeout=PROBE_TIMEOUT
             )
         except Exception:  # the database check already says what is wrong
             stored = {}

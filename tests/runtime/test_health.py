@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import asyncio
+import threading
 import time
 from collections.abc import Iterator
+from concurrent.futures import ThreadPoolExecutor
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
@@ -225,6 +227,25 @@ async def test_readiness_reads_polls_from_the_store_too(
     assert not by_name["poll:a"].ok
     assert by_name["poll:b"].ok and by_name["poll:b"].age_s == 2
     assert by_name["poll:c"].detail == "not polled yet"
+
+
+async def test_the_ping_is_answered_while_every_worker_thread_is_busy(
+    sqlite_store: Store,
+) -> None:
+    # At start-up with thousands of tenants the worker threads have a queue of polls' store
+    # work; the probe has a thread of its own and does not wait behind it.
+    loop = asyncio.get_running_loop()
+    workers = ThreadPoolExecutor(max_workers=2)
+    loop.set_default_executor(workers)
+    release = threading.Event()
+    busy = [asyncio.to_thread(release.wait) for _ in range(50)]
+    try:
+        async with asyncio.timeout(2):
+            assert await health.ping(sqlite_store) is True
+    finally:
+        release.set()
+        await asyncio.gather(*busy)
+        workers.shutdown()
 
 
 async def test_readiness_with_the_database_gone_names_the_database(fake: FakeSlack) -> None:
