@@ -16,13 +16,16 @@ import dataclasses
 import logging
 import time
 from collections.abc import Awaitable, Callable, Sequence
+from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from bot.adapters.log_folder import log_excerpt
+from bot.app.leases import TickLeases
 from bot.app.windows import Calendar
 from bot.core import metrics
 from bot.core.detect import SourceHealth, detect, normal_durations
 from bot.core.domain import TASK_STEP, Condition, Finding, Snapshot
+from bot.core.due import Applied, applied, as_seen, unchanged
 from bot.core.errors import SourceError
 from bot.core.lifecycle import Change, Decision, Escalate, Keep, Open, Resolve
 from bot.core.said import Said, Voice
@@ -34,6 +37,9 @@ from bot.store import Store, Target, utcnow
 log = logging.getLogger(__name__)
 
 HISTORY_CYCLES = 20
+# An unchanged cycle is written again after this long, so its `seen_at` (by which the purge
+# deletes old cycles) stays within it of the truth.
+REWRITE_AFTER = timedelta(hours=1)
 
 # Told after every poll: (tenant, snapshot or None, decisions). Rerun checks and the App Home
 # listen here instead of polling themselves.
@@ -63,6 +69,8 @@ class Poller:
         self._log_lines: dict[str, Said] = {}  # alert key -> log lines added to its error
         self._outages: dict[str, datetime] = {}  # tenant -> first failed poll, as logged here
         self.calendar = Calendar(settings.tz)
+        self.leases = TickLeases(store, owner, settings.poll_interval)
+        self._seen: dict[str, _Seen] = {}  # tenant -> what this process last saw and wrote
 
     async def poll(self, tenant: Tenant) -> list[Decision] | None:
         """Poll one tenant, unless another process holds this tick. Never raises."""
@@ -75,9 +83,12 @@ class Poller:
 
     async def _poll(self, tenant: Tenant) -> list[Decision] | None:
         now = self.clock()
-        ttl = self.settings.poll_interval * 0.8
-        if not await asyncio.to_thread(self.store.claim_poll, tenant.name, self.owner, now, ttl):
+        tick = await self.leases.take(tenant.name, now)
+        if tick is None:
             return None
+        seen = self._seen.pop(tenant.name, None)
+        if seen is not None and not self.leases.held_since(tenant.name, seen.tick):
+            seen = None  # another process polled the tenant since: what was seen may not hold
         source = self.sources[tenant.name]
         metrics.POLLS.labels(tenant=tenant.name).inc()
         started = time.perf_counter()
@@ -91,37 +102,35 @@ class Poller:
             metrics.POLL_ERRORS.labels(tenant=tenant.name).inc()
             said = Said.words(Voice.BOT, exc.words)
             health = await asyncio.to_thread(self.store.record_failure, tenant.name, said, now)
+            self.leases.written(tenant.name)
             self._log_failure(tenant.name, exc, health.failing_since or now, now)
             snapshot = None
+            seen = _Seen(
+                tick, None, now, seen.normal if seen else None, seen.applied if seen else None
+            )
         else:
             metrics.POLL_LATENCY.observe(time.perf_counter() - started)
             metrics.LAST_POLL.labels(tenant=tenant.name).set(now.timestamp())
-            await self._learn(tenant, source, now, deadline)
-            await asyncio.to_thread(self.store.record_success, tenant.name, snapshot, now)
+            learned = await self._learn(tenant, source, now, deadline)
+            seen = await self._remember(tenant.name, snapshot, seen, tick, now, learned)
             health = SourceHealth(tenant=tenant.name)
             self._log_recovery(tenant.name, now)
         self.last_poll[tenant.name] = now
-        history = await asyncio.to_thread(self.store.recent_cycles, tenant.name, HISTORY_CYCLES)
+        if seen.normal is None:
+            history = await asyncio.to_thread(self.store.recent_cycles, tenant.name, HISTORY_CYCLES)
+            seen.normal = normal_durations(history)
+        self._seen[tenant.name] = seen
         findings = detect(
             snapshot,
             now=now,
             thresholds=self.settings.thresholds,
             health=health,
-            normal=normal_durations(history),
+            normal=seen.normal,
         )
         findings = await self._with_log_lines(tenant, findings)
-        window = self.calendar.at(self.settings.maintenance_windows(tenant), now)
-        decisions = await asyncio.to_thread(
-            self.store.apply_findings,
-            tenant.name,
-            Target(tenant.channel, tenant.language, tenant.all_channels[1:]),
-            findings,
-            snapshot,
-            now=now,
-            remind_after=self.settings.remind_after,
-            window=window,
-            escalation=self.settings.escalation(tenant),
-        )
+        decisions: list[Decision] | None = unchanged(seen.applied, findings, snapshot, now)
+        if decisions is None:
+            decisions = await self._apply(tenant, findings, snapshot, now, seen)
         _count(tenant.name, findings, decisions)
         if self.deliverer is not None and any(not _quiet(d) for d in decisions):
             self.deliverer.kick()  # not awaited: a busy channel's pace must not hold up polls
@@ -131,6 +140,66 @@ class Poller:
             except Exception:
                 log.exception("[%s] a poll listener failed", tenant.name)
         return decisions
+
+    async def _remember(
+        self,
+        tenant: str,
+        snapshot: Snapshot,
+        seen: _Seen | None,
+        tick: int,
+        now: datetime,
+        learned: bool,
+    ) -> _Seen:
+        """Write the tenant's state and cycle when they changed since this process last wrote
+        them (or an hour ago, so the cycle's `seen_at` stays near the truth), else leave a
+        heartbeat for the next lease. Normal durations are learned again when the stored
+        cycles changed in a way that matters to them: history recorded, a new cycle, or the
+        cycle completed."""
+        cycle = as_seen(snapshot)
+        stale = seen is None or seen.cycle is None or now - seen.written_at >= REWRITE_AFTER
+        if stale or (seen is not None and seen.cycle != cycle):
+            await asyncio.to_thread(self.store.record_success, tenant, snapshot, now)
+            self.leases.written(tenant)
+            written_at = now
+        else:
+            assert seen is not None
+            self.leases.beat(tenant, now)
+            written_at = seen.written_at
+        normal = seen.normal if seen is not None else None
+        before = seen.cycle if seen is not None else None
+        if learned or before is None or _completed(before, snapshot):
+            normal = None
+        return _Seen(tick, cycle, written_at, normal, seen.applied if seen else None)
+
+    async def _apply(
+        self,
+        tenant: Tenant,
+        findings: list[Finding],
+        snapshot: Snapshot | None,
+        now: datetime,
+        seen: _Seen,
+    ) -> list[Decision]:
+        window = self.calendar.at(self.settings.maintenance_windows(tenant), now)
+        escalation = self.settings.escalation(tenant)
+        done = await asyncio.to_thread(
+            self.store.apply_poll,
+            tenant.name,
+            Target(tenant.channel, tenant.language, tenant.all_channels[1:]),
+            findings,
+            snapshot,
+            now=now,
+            remind_after=self.settings.remind_after,
+            window=window,
+            escalation=escalation,
+        )
+        seen.applied = applied(
+            findings,
+            snapshot,
+            done.alerts,
+            remind_after=self.settings.remind_after,
+            escalate_after=escalation.after if escalation is not None else 0,
+        )
+        return done.decisions
 
     def _log_failure(self, tenant: str, error: SourceError, since: datetime, now: datetime) -> None:
         """Warn once per outage: a thousand tenants behind one broken network would otherwise
@@ -198,11 +267,12 @@ class Poller:
     def _late(self) -> SourceError:
         return SourceError("source.deadline", seconds=f"{self.settings.poll_deadline:g}")
 
-    async def _learn(self, tenant: Tenant, source: Source, now: datetime, deadline: float) -> None:
+    async def _learn(self, tenant: Tenant, source: Source, now: datetime, deadline: float) -> bool:
         """Read recent cycles once per process, so normal step durations are known at once;
-        within what is left of the poll's deadline."""
+        within what is left of the poll's deadline. True when history was recorded now."""
         if tenant.name in self._learned:
-            return
+            return False
+        recorded = False
         try:
             async with asyncio.timeout_at(deadline):
                 cycles = await source.history(HISTORY_CYCLES)
@@ -220,7 +290,9 @@ class Poller:
             )
         else:
             await asyncio.to_thread(self.store.record_history, tenant.name, cycles, now)
+            recorded = True
         self._learned.add(tenant.name)
+        return recorded
 
 
 def outage_length(delta: timedelta) -> str:
@@ -233,6 +305,27 @@ def outage_length(delta: timedelta) -> str:
     if minutes:
         return f"{minutes} min {seconds} s"
     return f"{seconds} s"
+
+
+@dataclass
+class _Seen:
+    """What this process last saw of a tenant, valid while it holds the tenant's lease group
+    at every tick since `tick`: the cycle as written to the store (None: the poll failed, so
+    the next good one writes), when it was written, the normal step durations learned from
+    the stored cycles (None: learn them again), and what the last alert transaction was
+    given and left."""
+
+    tick: int
+    cycle: Snapshot | None
+    written_at: datetime
+    normal: dict[str, float] | None
+    applied: Applied | None
+
+
+def _completed(before: Snapshot, now: Snapshot) -> bool:
+    """A new cycle, or the same one now ended: the stored cycles changed in what normal
+    durations are learned from (a step's duration counts once its cycle is recorded)."""
+    return before.cycle_id != now.cycle_id or (before.ended_at is None) != (now.ended_at is None)
 
 
 def _quiet(decision: Decision) -> bool:

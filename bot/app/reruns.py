@@ -19,6 +19,7 @@ from slack_sdk.web.async_client import AsyncWebClient
 
 from bot.adapters.runners import RerunRunner
 from bot.app.access import Access
+from bot.app.awaiting import AwaitingReruns
 from bot.app.context import Answer, Context
 from bot.core.domain import TASK_STEP, Condition, Snapshot, snapshot_from_dict
 from bot.core.errors import SourceError
@@ -73,6 +74,7 @@ class Reruns:
         self.sources = sources
         self.clock = ctx.clock
         self.kick = ctx.kick  # deliver what was just owed, without waiting for the next sweep
+        self.awaiting = AwaitingReruns(ctx.store, every=ctx.settings.poll_interval)
 
     def runner(self, tenant: Tenant) -> RerunRunner | None:
         return self.ctx.adapters.runner(tenant.name)
@@ -300,6 +302,7 @@ class Reruns:
                 detail=result.detail,
                 deadline=self.clock() + timedelta(seconds=self.settings.rerun_grace),
             )
+            self.awaiting.changed()
             text = t(
                 channel_lang,
                 "rerun.started",
@@ -324,10 +327,10 @@ class Reruns:
     ) -> None:
         """After a poll: did a rerun's new cycle start? Past its deadline: say it did not.
         `awaiting`: every tenant's reruns awaiting their cycle, when the caller has read them
-        already."""
+        already; else those read this tick (`AwaitingReruns`), one read for all polls."""
         now = self.clock()
         if awaiting is None:
-            awaiting = await asyncio.to_thread(self.store.reruns_awaiting_cycle)
+            awaiting = await self.awaiting.get()
         reruns = [r for r in awaiting if r.tenant == tenant.name and r.id is not None]
         if reruns and snapshot is None:
             # A timer, not a poll: judge by the cycle the last good poll saw.
@@ -343,6 +346,7 @@ class Reruns:
                     RerunStatus.CONFIRMED,
                     new_cycle_id=snapshot.cycle_id,
                 )
+                self.awaiting.changed()
                 if moved:
                     started = snapshot.started_at or now
                     text = t(
@@ -356,6 +360,7 @@ class Reruns:
                 moved = await asyncio.to_thread(
                     self.store.move_rerun, rerun.id, RerunStatus.NO_CYCLE
                 )
+                self.awaiting.changed()
                 if moved:
                     minutes = max(1, round(self.settings.rerun_grace / 60))
                     text = t(tenant.language, "rerun.no_cycle", minutes=minutes)

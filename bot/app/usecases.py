@@ -6,7 +6,6 @@ changes something asks `Access` first, so no entry point can skip it.
 
 from __future__ import annotations
 
-import asyncio
 import logging
 from collections.abc import Sequence
 from typing import Any
@@ -101,7 +100,7 @@ class UseCases:
             log.exception("maintenance windows failed; trying again at the next tick")
         awaiting: list[Rerun] = []
         try:
-            awaiting = await asyncio.to_thread(self.ctx.store.reruns_awaiting_cycle)
+            awaiting = await self.reruns.awaiting.get(fresh=True)
         except Exception:
             log.exception("could not read the reruns under way; checking them at the next tick")
         for tenant in self.ctx.settings.tenants:

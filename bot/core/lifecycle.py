@@ -13,7 +13,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 from enum import StrEnum
 
 from bot.core.domain import Condition, Finding, Snapshot, StepState
@@ -177,15 +177,34 @@ def _resolution(
     return None
 
 
-def reminder_due(alert: AlertView, now: datetime, remind_after: float) -> bool:
+def reminder_at(alert: AlertView, remind_after: float) -> datetime | None:
+    """When the alert's next reminder comes due: `remind_after` after it was shown, last
+    reminded or snoozed until, and not before a snooze ends; None for an acknowledged alert."""
     if alert.state is AlertState.ACKNOWLEDGED:
-        return False
-    if alert.snoozed_until is not None and now < alert.snoozed_until:
-        return False
+        return None
     last = max(
         t for t in (alert.shown, alert.last_reminded_at, alert.snoozed_until) if t is not None
     )
-    return (now - last).total_seconds() >= remind_after
+    due = last + timedelta(seconds=remind_after)
+    return max(due, alert.snoozed_until) if alert.snoozed_until is not None else due
+
+
+def reminder_due(alert: AlertView, now: datetime, remind_after: float) -> bool:
+    at = reminder_at(alert, remind_after)
+    return at is not None and now >= at
+
+
+def escalation_at(alert: AlertView, escalate_after: float) -> datetime | None:
+    """When the alert escalates if nobody acknowledges it: `escalate_after` after it was
+    first shown, or after its last snooze ended, and not before a snooze ends; None when it
+    never will (no rule, acknowledged, or escalated already)."""
+    if escalate_after <= 0 or alert.escalated_at is not None:
+        return None
+    if alert.state is AlertState.ACKNOWLEDGED:
+        return None
+    start = max(t for t in (alert.shown, alert.unsnoozed_at, alert.snoozed_until) if t)
+    due = start + timedelta(seconds=escalate_after)
+    return max(due, alert.snoozed_until) if alert.snoozed_until is not None else due
 
 
 def escalation_due(alert: AlertView, now: datetime, escalate_after: float) -> int | None:
@@ -193,12 +212,8 @@ def escalation_due(alert: AlertView, now: datetime, escalate_after: float) -> in
     `escalate_after` or more; None when it is not due. The clock starts when the alert was
     first shown and again when a snooze ends (an acknowledged alert that is snoozed is waiting
     again once the snooze is over); an alert escalates once."""
-    if escalate_after <= 0 or alert.escalated_at is not None:
-        return None
-    if alert.state is AlertState.ACKNOWLEDGED:
-        return None
-    if alert.snoozed_until is not None and now < alert.snoozed_until:
+    at = escalation_at(alert, escalate_after)
+    if at is None or now < at:
         return None
     start = max(t for t in (alert.shown, alert.unsnoozed_at, alert.snoozed_until) if t)
-    waited = (now - start).total_seconds()
-    return int(waited) if waited >= escalate_after else None
+    return int((now - start).total_seconds())

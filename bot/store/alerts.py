@@ -50,6 +50,15 @@ class Target:
     also: tuple[str, ...] = ()
 
 
+@dataclass(frozen=True, slots=True)
+class AppliedPoll:
+    """A poll's transaction: what it decided and did, and the tenant's unresolved alerts as
+    it left them."""
+
+    decisions: list[Decision]
+    alerts: list[AlertView]
+
+
 def view(row: Alert) -> AlertView:
     """What the core's decisions need to know of a stored alert."""
     assert row.id is not None and row.opened_at is not None
@@ -92,6 +101,31 @@ class AlertStore(DigestStore):
         `escalation` its rule. Returns what was decided and done (a reminder or escalation
         that a window holds back is not). Retries once when another process opened an alert
         first."""
+        return self.apply_poll(
+            tenant,
+            target,
+            findings,
+            snapshot,
+            now=now,
+            remind_after=remind_after,
+            window=window,
+            escalation=escalation,
+        ).decisions
+
+    def apply_poll(
+        self,
+        tenant: str,
+        target: Target,
+        findings: Sequence[Finding],
+        snapshot: Snapshot | None,
+        *,
+        now: datetime,
+        remind_after: float,
+        window: Occurrence | None = None,
+        escalation: notify.EscalationRule | None = None,
+    ) -> AppliedPoll:
+        """`apply_findings`, and the tenant's unresolved alerts as the transaction left them:
+        what the poll job remembers to skip the next transaction when nothing is due."""
         for attempt in (1, 2):
             try:
                 return self._apply(
@@ -113,7 +147,7 @@ class AlertStore(DigestStore):
         remind_after: float,
         window: Occurrence | None,
         escalation: notify.EscalationRule | None,
-    ) -> list[Decision]:
+    ) -> AppliedPoll:
         with self.session() as s:
             rows = {row.id: row for row in _unresolved(s, tenant)}
             state = s.get(TenantState, tenant)
@@ -129,15 +163,19 @@ class AlertStore(DigestStore):
             )
             cycle = snapshot_to_dict(snapshot) if snapshot else None
             done: list[Decision] = []
+            touched = list(rows.values())
             for outcome in outcomes:
                 alert = _write(s, tenant, target, outcome, rows, snapshot, cycle, now)
                 if alert is None:
                     continue  # held back by a window, or done by another process first
                 done.append(outcome.decision)
+                if isinstance(outcome.decision, Open):
+                    touched.append(alert)
                 for message in outcome.messages:
                     owe(s, alert, message, now, self.storm)
             s.commit()
-            return done
+            left = [view(row) for row in touched if row.resolved_at is None]
+            return AppliedPoll(done, left)
 
     def get_alert(self, alert_id: int) -> Alert | None:
         with self.session() as s:

@@ -1,13 +1,18 @@
-"""Poll leases and source health: one row per tenant says who polls it this tick, when it was
-last read and since when it has been failing.
+"""Poll leases and source health: which process polls a group of tenants this tick, and one
+row per tenant that says when it was last read, since when it has been failing and the cycle it
+showed.
 
 A lease is a conditional UPDATE that only one process can win, so replicas on one database
-poll each tenant once per tick.
+poll each tenant once per tick. It is taken once per tick for a whole group of tenants (in
+`job_lease`, beside the daily purge's), not once per tenant: with one process it costs a few
+statements a tick, whatever the number of tenants. The lease columns of `tenant_state` are no
+longer written.
 """
 
 from __future__ import annotations
 
-from datetime import datetime, timedelta
+from collections.abc import Mapping
+from datetime import datetime
 
 import sqlalchemy as sa
 from sqlalchemy.exc import IntegrityError
@@ -18,32 +23,72 @@ from bot.core.domain import Snapshot, snapshot_to_dict
 from bot.core.said import Said, Voice, as_said
 from bot.store.cycles import upsert_cycle
 from bot.store.db import Database
-from bot.store.tables import TenantState
+from bot.store.tables import JobLease, TenantState, UTCDateTime
+
+POLL_LEASE = "poll:"  # a group of tenants' lease, in job_lease: `poll:<group>`
+
+_jobs = JobLease.__table__  # type: ignore[attr-defined]
+_states = TenantState.__table__  # type: ignore[attr-defined]
+_TAKE = (
+    sa.update(_jobs)
+    .where(_jobs.c.name == sa.bindparam("lease"))
+    .where(
+        sa.or_(_jobs.c.until.is_(None), _jobs.c.until <= sa.bindparam("start", type_=UTCDateTime))
+    )
+    .values(owner=sa.bindparam("who"), until=sa.bindparam("end", type_=UTCDateTime))
+)
+_BEAT = (
+    sa.update(_states)
+    .where(_states.c.tenant == sa.bindparam("t"))
+    .values(
+        last_poll_at=sa.bindparam("at", type_=UTCDateTime),
+        last_success_at=sa.bindparam("at", type_=UTCDateTime),
+    )
+)
 
 
 class PollStore(Database):
-    def claim_poll(self, tenant: str, owner: str, now: datetime, ttl: float) -> bool:
-        """Take this tenant's poll for this tick. Exactly one process wins a given tick."""
+    def claim_tick(
+        self,
+        group: str,
+        owner: str,
+        start: datetime,
+        end: datetime,
+        beats: Mapping[str, datetime] | None = None,
+    ) -> bool:
+        """Take the polls of one group of tenants for the tick from `start` to `end`: a
+        conditional UPDATE of the group's lease that only one process wins, held until the
+        tick's end. In the same transaction, `beats`: when this process last polled tenants
+        whose state it had no reason to write (their poll changed nothing), so every replica's
+        readiness sees them polled."""
+        name = f"{POLL_LEASE}{group}"
+        with self.engine.begin() as conn:
+            if beats:
+                self._beat(conn, beats)
+            taken = conn.execute(_TAKE, {"lease": name, "who": owner, "start": start, "end": end})
+            if taken.rowcount == 1:
+                return True
         with self.session() as s:
-            if s.get(TenantState, tenant) is None:
-                s.add(TenantState(tenant=tenant))
-                try:
-                    s.commit()
-                except IntegrityError:
-                    s.rollback()
-            result = s.execute(
-                sa.update(TenantState)
-                .where(col(TenantState.tenant) == tenant)
-                .where(
-                    sa.or_(
-                        col(TenantState.lease_until).is_(None),
-                        col(TenantState.lease_until) <= now,
-                    )
-                )
-                .values(lease_owner=owner, lease_until=now + timedelta(seconds=ttl))
-            )
-            s.commit()
-            return result.rowcount == 1  # type: ignore[attr-defined]
+            if s.get(JobLease, name) is not None:
+                return False
+            s.add(JobLease(name=name))
+            try:
+                s.commit()
+            except IntegrityError:
+                s.rollback()  # another process made it first: it may have taken the tick too
+        with self.engine.begin() as conn:
+            taken = conn.execute(_TAKE, {"lease": name, "who": owner, "start": start, "end": end})
+            return taken.rowcount == 1
+
+    def record_beats(self, beats: Mapping[str, datetime]) -> None:
+        """When tenants were last polled and read, where nothing else was written."""
+        if beats:
+            with self.engine.begin() as conn:
+                self._beat(conn, beats)
+
+    @staticmethod
+    def _beat(conn: sa.Connection, beats: Mapping[str, datetime]) -> None:
+        conn.execute(_BEAT, [{"t": tenant, "at": at} for tenant, at in beats.items()])
 
     def record_success(self, tenant: str, snapshot: Snapshot, now: datetime) -> None:
         with self.session() as s:

@@ -46,9 +46,45 @@ def test_open_keep_resolve_writes_the_owed_messages(store: Store) -> None:
 
 
 def test_only_one_process_wins_a_poll_tick(store: Store) -> None:
-    assert store.claim_poll("t", "a", T0, ttl=50)
-    assert not store.claim_poll("t", "b", T0 + timedelta(seconds=10), ttl=50)
-    assert store.claim_poll("t", "b", T0 + timedelta(seconds=50), ttl=50)
+    tick, next_tick = T0 + timedelta(seconds=60), T0 + timedelta(seconds=120)
+    assert store.claim_tick("3", "a", T0, tick)
+    assert not store.claim_tick("3", "b", T0, tick)
+    assert store.claim_tick("4", "b", T0, tick)  # another group is another lease
+    assert store.claim_tick("3", "b", tick, next_tick)
+    assert not store.claim_tick("3", "a", tick, next_tick)
+    assert not store.claim_tick("3", "a", T0, tick)  # a tick gone by is never taken again
+
+
+def test_a_tick_is_won_by_one_of_many_racing_processes(store: Store) -> None:
+    wins: list[str] = []
+    barrier = threading.Barrier(6)
+
+    def race(owner: str) -> None:
+        barrier.wait()
+        if store.claim_tick("7", owner, T0, T0 + timedelta(seconds=60)):
+            wins.append(owner)
+
+    threads = [threading.Thread(target=race, args=(f"p{i}",)) for i in range(6)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert len(wins) == 1
+
+
+def test_heartbeats_go_with_the_lease_and_readiness_sees_them(store: Store) -> None:
+    store.record_success("t1", cycle(tenant="t1"), T0)
+    store.record_success("t2", cycle(tenant="t2"), T0)
+    beats = {"t1": at(1), "t2": at(2), "never-written": at(3)}
+    assert store.claim_tick("1", "a", at(0), at(5), beats)
+    assert store.last_polls() == {"t1": at(1), "t2": at(2)}
+    store.record_beats({"t2": at(4)})
+    assert store.last_polls()["t2"] == at(4)
+    state = store.tenant_state("t1")
+    assert state is not None and state.last_success_at == at(1)
+    # Lost or won, the beats are written.
+    assert not store.claim_tick("1", "b", at(0), at(5), {"t1": at(6)})
+    assert store.last_polls()["t1"] == at(6)
 
 
 def test_a_message_is_claimed_by_one_process_at_a_time(store: Store) -> None:
