@@ -104,8 +104,3 @@ class TickLeases:
     def written(self, tenant: str) -> None:
         """The poll wrote the tenant's state itself, poll time included."""
         self._beats.pop(tenant, None)
-
-    async def flush(self) -> None:
-        """The heartbeats not written yet, now (at a stop)."""
-        beats, self._beats = self._beats, {}
-        await asyncio.to_thread(self.store.record_beats, beats)
