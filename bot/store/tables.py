@@ -80,6 +80,8 @@ class CycleRecord(SQLModel, table=True):
     """A cycle as last seen: the history `/eadm history` shows and durations are learned from."""
 
     __tablename__ = "cycle"
+    # A tenant's newest cycles are read by this index, not by sorting all of its history.
+    __table_args__ = (sa.Index("ix_cycle_tenant_started_at", "tenant", "started_at"),)
 
     tenant: str = Field(primary_key=True)
     cycle_id: str = Field(primary_key=True)
