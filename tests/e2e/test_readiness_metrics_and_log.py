@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import json
 import re
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Awaitable
 from contextlib import asynccontextmanager
 from pathlib import Path
 from typing import Any
@@ -420,11 +420,22 @@ async def actions(bot: BotProcess) -> dict[tuple[str, str], float]:
 async def test_rerun_and_ticket_webhooks_are_signed_and_counted(world: Ops) -> None:
     before = await actions(world.bot)
     await rerun_and_ticket(world)
-    after = await actions(world.bot)
-    counted = {key: n - before.get(key, 0.0) for key, n in after.items() if n != before.get(key)}
+
+    async def counted() -> dict[tuple[str, str], float]:
+        after = await actions(world.bot)
+        return {key: n - before.get(key, 0.0) for key, n in after.items() if n != before.get(key)}
+
+    # The ticket is counted once its hook has answered, a moment after the hook has the request.
+    await eventually(
+        lambda: _has(counted(), ("ticket", "opened")), what="the ticket in the counters"
+    )
     # The rerun that started and the ticket that was opened, once each: a refusal, or a
     # rerun that did not start, would be counted under its own outcome.
-    assert counted == {("rerun", "started"): 1, ("ticket", "opened"): 1}
+    assert await counted() == {("rerun", "started"): 1, ("ticket", "opened"): 1}
+
+
+async def _has(counts: Awaitable[dict[tuple[str, str], float]], key: tuple[str, str]) -> bool:
+    return key in await counts
 
 
 async def test_the_json_log_names_the_tenant_and_never_a_secret(tmp_path: Path) -> None:
