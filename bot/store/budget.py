@@ -6,7 +6,7 @@ taken, which for chat.update (at most about one a second) is nothing."""
 from __future__ import annotations
 
 import sqlalchemy as sa
-from sqlmodel import col
+from sqlmodel import Session, col
 
 from bot.core.budget import Rate, Take, take
 from bot.store.db import Database
@@ -28,22 +28,7 @@ class BudgetStore(Database):
                 got = take(rate, due, now, max_wait, keep)
                 if got.due is None:
                     return got
-                new_ms = round(got.due * 1000)
-                if row is None:
-                    s.add(SendBudget(name=name, due_ms=new_ms))
-                    try:
-                        s.commit()
-                    except sa.exc.IntegrityError:
-                        continue  # another process made the row first: read it again
-                    return got
-                result = s.execute(
-                    sa.update(SendBudget)
-                    .where(col(SendBudget.name) == name)
-                    .where(col(SendBudget.due_ms) == row.due_ms)
-                    .values(due_ms=new_ms)
-                )
-                s.commit()
-                if result.rowcount == 1:  # type: ignore[attr-defined]
+                if _set_due(s, name, row, round(got.due * 1000)):
                     return got
         return Take(rate.interval, None)  # contended all along: try again in a moment
 
@@ -56,21 +41,27 @@ class BudgetStore(Database):
         for _ in range(TRIES):
             with self.session() as s:
                 row = s.get(SendBudget, name)
-                if row is None:
-                    s.add(SendBudget(name=name, due_ms=held))
-                    try:
-                        s.commit()
-                    except sa.exc.IntegrityError:
-                        continue
+                if row is not None and row.due_ms >= held:
                     return
-                if row.due_ms >= held:
+                if _set_due(s, name, row, held):
                     return
-                result = s.execute(
-                    sa.update(SendBudget)
-                    .where(col(SendBudget.name) == name)
-                    .where(col(SendBudget.due_ms) == row.due_ms)
-                    .values(due_ms=held)
-                )
-                s.commit()
-                if result.rowcount == 1:  # type: ignore[attr-defined]
-                    return
+
+
+def _set_due(s: Session, name: str, row: SendBudget | None, due_ms: int) -> bool:
+    """Write `due_ms` as the budget's next turn if nobody changed it since `row` was read (or
+    made it, where there was no row); False when another process came first: read it again."""
+    if row is None:
+        s.add(SendBudget(name=name, due_ms=due_ms))
+        try:
+            s.commit()
+        except sa.exc.IntegrityError:
+            return False
+        return True
+    result = s.execute(
+        sa.update(SendBudget)
+        .where(col(SendBudget.name) == name)
+        .where(col(SendBudget.due_ms) == row.due_ms)
+        .values(due_ms=due_ms)
+    )
+    s.commit()
+    return bool(result.rowcount == 1)  # type: ignore[attr-defined]
