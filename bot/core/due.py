@@ -90,11 +90,13 @@ def unchanged(
     last: Applied | None, findings: Sequence[Finding], snapshot: Snapshot | None, now: datetime
 ) -> list[Keep] | None:
     """This poll's decisions without a transaction, when there is nothing to write: the same
-    findings about the same cycle as the last transaction's, each kept by its alert, and no
-    timer due. None when the transaction must run (nothing remembered, news, or a timer due)."""
+    findings as the last transaction's, each kept by its alert, and no timer due. A changed
+    cycle is news only while an alert is open (its message shows the cycle); with nothing
+    found and nothing open, a cycle moving from step to step writes no alert. None when the
+    transaction must run (nothing remembered, news, or a timer due)."""
     if last is None or tuple(findings) != last.findings:
         return None
-    if as_seen(snapshot) != last.snapshot:
+    if last.alerts and as_seen(snapshot) != last.snapshot:
         return None
     if last.due_at is not None and now >= last.due_at:
         return None

@@ -138,6 +138,22 @@ UNCHANGED_CASES = [
         [],
     ),
     (
+        "nothing wrong, nothing open, the cycle moved on",
+        Applied((), as_seen(FAILED), {}, None),
+        [],
+        cycle({"Export AD": StepState.RUNNING}, upto=6),
+        at(30),
+        [],
+    ),
+    (
+        "nothing wrong, nothing open, the poll failed",
+        Applied((), as_seen(FAILED), {}, None),
+        [],
+        None,
+        at(30),
+        [],
+    ),
+    (
         "a finding whose alert is not known",
         dataclasses.replace(LAST, alerts={}),
         [FINDING],
