@@ -46,6 +46,19 @@ _BEAT = (
     )
 )
 
+_SUCCEEDED = (
+    sa.update(_states)
+    .where(_states.c.tenant == sa.bindparam("t"))
+    .values(
+        last_poll_at=sa.bindparam("at", type_=UTCDateTime),
+        last_success_at=sa.bindparam("at", type_=UTCDateTime),
+        failing_since=None,
+        last_error=None,
+        last_error_said=None,
+        current_cycle=sa.bindparam("cycle", type_=_states.c.current_cycle.type),
+    )
+)
+
 
 class PollStore(Database):
     def claim_tick(
@@ -91,15 +104,15 @@ class PollStore(Database):
         conn.execute(_BEAT, [{"t": tenant, "at": at} for tenant, at in beats.items()])
 
     def record_success(self, tenant: str, snapshot: Snapshot, now: datetime) -> None:
+        """A good poll that changed the cycle: two UPDATEs in one transaction (an INSERT the
+        first time), without loading either row."""
+        cycle = snapshot_to_dict(snapshot)
         with self.session() as s:
-            state = s.get(TenantState, tenant) or TenantState(tenant=tenant)
-            state.last_poll_at = now
-            state.last_success_at = now
-            state.failing_since = None
-            state.last_error = None
-            state.last_error_said = None
-            state.current_cycle = snapshot_to_dict(snapshot)
-            s.add(state)
+            done = s.execute(_SUCCEEDED, {"t": tenant, "at": now, "cycle": cycle})
+            if done.rowcount == 0:  # type: ignore[attr-defined]
+                state = TenantState(tenant=tenant, last_poll_at=now, last_success_at=now)
+                state.current_cycle = cycle
+                s.add(state)
             upsert_cycle(s, snapshot, now)
             s.commit()
 
