@@ -249,3 +249,33 @@ def test_a_digest_opens_when_more_than_storm_after_tenants_have_new_alerts(db_ur
         assert len(_digests(store)) == 1, "the fourth tenant makes it a storm"
     finally:
         store.dispose()
+
+
+def test_a_changed_cycle_is_written_over_the_one_seen_before(store: Store) -> None:
+    """The first poll inserts the tenant's state and the cycle; later ones update both, and a
+    cycle that no longer says when it started keeps the start seen before."""
+    import dataclasses
+
+    from sqlmodel import select
+
+    from bot.core.domain import snapshot_to_dict
+    from bot.store.tables import CycleRecord
+
+    running = cycle({"Import AD": StepState.RUNNING}, upto=3, tenant="t", start=at(0))
+    store.record_success("t", running, at(5))
+    store.record_failure("t", "503", at(65))
+    done = dataclasses.replace(cycle(tenant="t", start=at(0)), started_at=None)
+    store.record_success("t", done, at(125))
+    state = store.tenant_state("t")
+    assert state is not None and state.failing_since is None and state.last_error is None
+    assert state.last_success_at == state.last_poll_at == at(125)
+    assert state.current_cycle == snapshot_to_dict(done)
+    with store.session() as s:
+        (row,) = s.exec(select(CycleRecord)).all()
+    assert (row.started_at, row.seen_at, row.data) == (at(0), at(125), snapshot_to_dict(done))
+    assert row.finished_at == done.ended_at is not None
+    fresh = dataclasses.replace(running, cycle_id="c9", started_at=None)
+    store.record_success("t", fresh, at(185))  # a cycle never seen, its start unknown: now
+    with store.session() as s:
+        rows = s.exec(select(CycleRecord)).all()
+    assert {r.cycle_id: r.started_at for r in rows} == {"c1": at(0), "c9": at(185)}
