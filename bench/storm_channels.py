@@ -48,7 +48,7 @@ def fail(store: Store, index: int, cycle_id: str) -> None:
     snapshot = Snapshot(tenant, cycle_id, now - timedelta(minutes=9), None, steps)
     finding = Finding(tenant, cycle_id, "Export AD", Condition.FAILED, since=now, error="LDAP")
     target = Target(channel=f"C{index:03d}", language="en")
-    store.apply_findings(tenant, target, [finding], snapshot, now=now, remind_after=7200)
+    store.apply_poll(tenant, target, [finding], snapshot, now=now, remind_after=7200)
 
 
 async def run_case(channels: int, *, paced: bool) -> dict[str, float]:

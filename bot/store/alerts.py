@@ -84,34 +84,6 @@ def view(row: Alert) -> AlertView:
 
 
 class AlertStore(DigestStore):
-    def apply_findings(
-        self,
-        tenant: str,
-        target: Target,
-        findings: Sequence[Finding],
-        snapshot: Snapshot | None,
-        *,
-        now: datetime,
-        remind_after: float,
-        window: Occurrence | None = None,
-        escalation: notify.EscalationRule | None = None,
-    ) -> list[Decision]:
-        """Decide this poll's outcomes and write them with the messages they owe, in one
-        transaction. `window` is the tenant's maintenance window at `now` (None outside one),
-        `escalation` its rule. Returns what was decided and done (a reminder or escalation
-        that a window holds back is not). Retries once when another process opened an alert
-        first."""
-        return self.apply_poll(
-            tenant,
-            target,
-            findings,
-            snapshot,
-            now=now,
-            remind_after=remind_after,
-            window=window,
-            escalation=escalation,
-        ).decisions
-
     def apply_poll(
         self,
         tenant: str,
@@ -124,8 +96,12 @@ class AlertStore(DigestStore):
         window: Occurrence | None = None,
         escalation: notify.EscalationRule | None = None,
     ) -> AppliedPoll:
-        """`apply_findings`, and the tenant's unresolved alerts as the transaction left them:
-        what the poll job remembers to skip the next transaction when nothing is due."""
+        """Decide this poll's outcomes and write them with the messages they owe, in one
+        transaction. `window` is the tenant's maintenance window at `now` (None outside one),
+        `escalation` its rule. Returns what was decided and done (a reminder or escalation
+        that a window holds back is not), and the tenant's unresolved alerts as the
+        transaction left them: what the poll job remembers to skip the next transaction when
+        nothing is due. Retries once when another process opened an alert first."""
         for attempt in (1, 2):
             try:
                 return self._apply(

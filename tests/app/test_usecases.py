@@ -52,7 +52,7 @@ class World:
     def alert(self, tenant: str, step: str, condition: Condition = Condition.FAILED) -> int:
         """Open an alert as a poll would, and return its ID."""
         finding = Finding(tenant, "c1", step, condition, since=utcnow(), error="boom")
-        self.store.apply_findings(
+        self.store.apply_poll(
             tenant,
             Target(channel=f"C{tenant.upper()}", language="en"),
             [finding],
@@ -182,7 +182,7 @@ async def test_a_button_naming_no_alert_or_a_resolved_one(world: World) -> None:
     assert "out of date" in text(await world.cases.alerts.acknowledge(ADMIN, "x"))
     assert "no longer exists" in text(await world.cases.alerts.acknowledge(ADMIN, "999"))
     alert = world.alert("north", EXPORT_AD)
-    world.store.apply_findings(
+    world.store.apply_poll(
         "north", Target("CNORTH", "en"), [], cycle(tenant="north"), now=utcnow(), remind_after=1
     )
     assert "already resolved" in text(await world.cases.alerts.acknowledge(ADMIN, str(alert)))

@@ -74,7 +74,7 @@ class World:
 
     def alert(self, tenant: str) -> int:
         finding = Finding(tenant, "c1", EXPORT_AD, Condition.FAILED, since=utcnow(), error="x")
-        self.store.apply_findings(
+        self.store.apply_poll(
             tenant,
             Target("C" + tenant.upper(), "en"),
             [finding],

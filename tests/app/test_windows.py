@@ -105,7 +105,7 @@ async def world(tmp_path: Path, migrated_sqlite_url: str) -> AsyncIterator[World
 async def test_tenants_of_one_channel_hear_one_notice_and_one_summary(world: World) -> None:
     world.at(1)
     await world.cases.windows.tick()
-    world.store.apply_findings(
+    world.store.apply_poll(
         "south",
         Target("CSHARED", "en"),
         [Finding("south", "c1", "Import AD", Condition.FAILED, since=at(0))],

@@ -73,7 +73,7 @@ def deliverer(store: Store, slack: SlackDouble, clock: Clock) -> Deliverer:
 def open_alert(store: Store, now: float = 20, escalation: EscalationRule | None = None) -> None:
     snapshot = cycle({"Export AD": StepState.FAILED}, upto=5, message="LDAP error 52")
     finding = Finding(TENANT, "c1", "Export AD", Condition.FAILED, since=at(16), error="LDAP 52")
-    store.apply_findings(
+    store.apply_poll(
         TENANT,
         Target(channel=CHANNEL, language="en"),
         [finding],
@@ -85,7 +85,7 @@ def open_alert(store: Store, now: float = 20, escalation: EscalationRule | None 
 
 
 def resolve_alert(store: Store) -> None:
-    store.apply_findings(
+    store.apply_poll(
         TENANT,
         Target(channel=CHANNEL, language="en"),
         [],

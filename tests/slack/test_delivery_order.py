@@ -81,7 +81,7 @@ def fail(store: Store, cycle_id: str, now: float) -> None:
     finding = Finding(
         TENANT, cycle_id, "Export AD", Condition.FAILED, since=at(now - 1), error="LDAP"
     )
-    store.apply_findings(
+    store.apply_poll(
         TENANT,
         Target(channel=CHANNEL, language="en"),
         [finding],

@@ -25,7 +25,7 @@ IGNORED = Event(at(70), 322, TASK_SCHEDULER, OPERATIONAL_LOG, "Warning", "", {
 def open_alert(store: Store, tenant: str = "voss", cycle_id: str = "c1") -> int:
     snapshot = cycle({"Export AD": StepState.FAILED}, upto=5, cycle_id=cycle_id, tenant=tenant)
     finding = Finding(tenant, cycle_id, TASK_STEP, Condition.FAILED, since=at(16), error="x")
-    store.apply_findings(tenant, TARGET, [finding], snapshot, now=at(20), remind_after=7200)
+    store.apply_poll(tenant, TARGET, [finding], snapshot, now=at(20), remind_after=7200)
     alert = store.open_alert(tenant, finding.key)
     assert alert is not None and alert.id is not None
     return alert.id

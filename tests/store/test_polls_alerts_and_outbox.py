@@ -24,19 +24,19 @@ def failed_export() -> tuple:
 
 def test_open_keep_resolve_writes_the_owed_messages(store: Store) -> None:
     snapshot, finding = failed_export()
-    first = store.apply_findings(
+    first = store.apply_poll(
         "demo-kommune", TARGET, [finding], snapshot, now=at(20), remind_after=7200
-    )
+    ).decisions
     assert [type(d) for d in first] == [Open]
-    again = store.apply_findings(
+    again = store.apply_poll(
         "demo-kommune", TARGET, [finding], snapshot, now=at(21), remind_after=7200
-    )
+    ).decisions
     assert [type(d) for d in again] == [Keep]
     assert [m.kind for m in store_rows.messages(store)] == ["post"]
     recovered = cycle(cycle_id="c2", start=at(100))
-    done = store.apply_findings(
+    done = store.apply_poll(
         "demo-kommune", TARGET, [], recovered, now=at(130), remind_after=7200
-    )
+    ).decisions
     assert [type(d) for d in done] == [Resolve]
     assert [m.kind for m in store_rows.messages(store)] == ["post", "update", "reply"]
     (alert,) = store_rows.alerts(store)
@@ -89,7 +89,7 @@ def test_heartbeats_go_with_the_lease_and_readiness_sees_them(store: Store) -> N
 
 def test_a_message_is_claimed_by_one_process_at_a_time(store: Store) -> None:
     snapshot, finding = failed_export()
-    store.apply_findings("demo-kommune", TARGET, [finding], snapshot, now=at(20), remind_after=1)
+    store.apply_poll("demo-kommune", TARGET, [finding], snapshot, now=at(20), remind_after=1)
     (row,) = store.due_messages(at(20))
     assert store.claim_message(row.id, "a", at(20), ttl=60)
     assert not store.claim_message(row.id, "b", at(20), ttl=60)
@@ -102,8 +102,8 @@ def test_a_message_is_claimed_by_one_process_at_a_time(store: Store) -> None:
 
 def test_an_update_waits_behind_its_undelivered_post(store: Store) -> None:
     snapshot, finding = failed_export()
-    store.apply_findings("demo-kommune", TARGET, [finding], snapshot, now=at(20), remind_after=1)
-    store.apply_findings(
+    store.apply_poll("demo-kommune", TARGET, [finding], snapshot, now=at(20), remind_after=1)
+    store.apply_poll(
         "demo-kommune", TARGET, [], cycle(cycle_id="c1"), now=at(40), remind_after=7200
     )
     due = store.due_messages(at(40))
@@ -120,9 +120,7 @@ def test_two_processes_finding_the_same_thing_open_one_alert(db_url: str) -> Non
     def apply(s: Store) -> None:
         barrier.wait()
         try:
-            s.apply_findings(
-                "demo-kommune", TARGET, [finding], snapshot, now=at(20), remind_after=7200
-            )
+            s.apply_poll("demo-kommune", TARGET, [finding], snapshot, now=at(20), remind_after=7200)
         except BaseException as exc:
             errors.append(exc)
 
@@ -162,7 +160,7 @@ def test_replicas_meeting_one_storm_open_one_digest(db_url: str) -> None:
         return Finding(tenant, "c1", "Export AD", Condition.FAILED, since=at(16), error="x")
 
     for i in range(5):
-        stores[0].apply_findings(
+        stores[0].apply_poll(
             f"t{i}", TARGET, [finding(f"t{i}")], snapshot, now=at(20), remind_after=7200
         )
     barrier = threading.Barrier(len(stores))
@@ -171,7 +169,7 @@ def test_replicas_meeting_one_storm_open_one_digest(db_url: str) -> None:
     def apply(s: Store, tenant: str) -> None:
         barrier.wait()
         try:
-            s.apply_findings(
+            s.apply_poll(
                 tenant,
                 TARGET,
                 [finding(tenant)],
@@ -219,9 +217,9 @@ def test_one_tenants_own_alerts_however_many_are_told_one_by_one(db_url: str) ->
     try:
         snapshot, _ = failed_export()
         burst = _cycle_failing_everywhere("voss")
-        store.apply_findings("voss", TARGET, burst, snapshot, now=at(20), remind_after=7200)
+        store.apply_poll("voss", TARGET, burst, snapshot, now=at(20), remind_after=7200)
         later = [Finding("voss", "c2", "Import HR", Condition.FAILED, since=at(21), error="y")]
-        store.apply_findings("voss", TARGET, later, snapshot, now=at(21), remind_after=7200)
+        store.apply_poll("voss", TARGET, later, snapshot, now=at(21), remind_after=7200)
         posts = [m for m in store_rows.messages(store) if m.kind == "post"]
         assert len(posts) == len(burst) + 1, "each alert its own message"
         assert all(m.next_attempt_at == m.created_at for m in posts), "none held back"
@@ -240,10 +238,10 @@ def test_a_digest_opens_when_more_than_storm_after_tenants_have_new_alerts(db_ur
         for i, tenant in enumerate(("a", "b", "c")):  # three tenants, many alerts each
             now = at(20) + timedelta(seconds=i)
             findings = _cycle_failing_everywhere(tenant)
-            store.apply_findings(tenant, TARGET, findings, snapshot, now=now, remind_after=7200)
+            store.apply_poll(tenant, TARGET, findings, snapshot, now=now, remind_after=7200)
         assert _digests(store) == [], "three tenants are not more than STORM_AFTER=3"
         one = [Finding("d", "c1", "Export AD", Condition.FAILED, since=at(16), error="x")]
-        store.apply_findings(
+        store.apply_poll(
             "d", TARGET, one, snapshot, now=at(20) + timedelta(seconds=4), remind_after=7200
         )
         assert len(_digests(store)) == 1, "the fourth tenant makes it a storm"

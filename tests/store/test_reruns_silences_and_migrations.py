@@ -109,9 +109,7 @@ def test_a_silence_ends_once_with_a_summary_of_what_it_hid(store: Store) -> None
     store.silence(TENANT, at(0), at(30), "patching", "U1", at(0))
     snapshot = cycle({"Import AD": StepState.FAILED}, upto=3, message="LDAP bind failed")
     finding = Finding(TENANT, "c1", "Import AD", Condition.FAILED, since=at(10))
-    store.apply_findings(
-        TENANT, Target("C1", "en"), [finding], snapshot, now=at(11), remind_after=7200
-    )
+    store.apply_poll(TENANT, Target("C1", "en"), [finding], snapshot, now=at(11), remind_after=7200)
     assert store_rows.messages(store) == [], "nothing is posted inside the silence"
     assert tick(store, at(20), summarize=summary) == ([], []), "not over yet"
     assert tick(store, at(31), summarize=summary) == ([], [TENANT])
@@ -167,13 +165,13 @@ def test_a_new_condition_speaks_up_through_a_snooze(store: Store) -> None:
     target = Target("C1", "en")
     running = cycle({"Export AD": StepState.RUNNING}, upto=5)
     stuck = Finding(TENANT, "c1", "Export AD", Condition.STUCK, since=at(15))
-    store.apply_findings(TENANT, target, [stuck], running, now=at(80), remind_after=7200)
+    store.apply_poll(TENANT, target, [stuck], running, now=at(80), remind_after=7200)
     (alert,) = store_rows.alerts(store)
     assert alert.id is not None
     store.snooze(alert.id, "U1", at(80 + 240), at(81))
     failed = cycle({"Export AD": StepState.FAILED}, upto=5, message="LDAP error 52")
     finding = Finding(TENANT, "c1", "Export AD", Condition.FAILED, since=at(90), error="LDAP")
-    store.apply_findings(TENANT, target, [finding], failed, now=at(91), remind_after=7200)
+    store.apply_poll(TENANT, target, [finding], failed, now=at(91), remind_after=7200)
     (alert,) = store_rows.alerts(store)
     assert alert.state == "open" and alert.condition == "failed" and alert.snoozed_until is None
     kinds = [(m.kind, (m.payload or {}).get("msg")) for m in store_rows.messages(store)]
@@ -185,9 +183,9 @@ def test_a_silence_summary_leaves_out_what_an_earlier_one_hid(store: Store) -> N
     store.silence(TENANT, at(0), at(30), "first", "U1", at(0))
     failed = cycle({"Import AD": StepState.FAILED}, upto=3, message="LDAP bind failed")
     finding = Finding(TENANT, "c1", "Import AD", Condition.FAILED, since=at(10))
-    store.apply_findings(TENANT, target, [finding], failed, now=at(11), remind_after=7200)
+    store.apply_poll(TENANT, target, [finding], failed, now=at(11), remind_after=7200)
     fixed = cycle(cycle_id="c2", start=at(20))
-    store.apply_findings(TENANT, target, [], fixed, now=at(25), remind_after=7200)
+    store.apply_poll(TENANT, target, [], fixed, now=at(25), remind_after=7200)
     tick(store, at(31), summarize=summary)
     store.silence(TENANT, at(60), at(90), "second", "U1", at(60))
     tick(store, at(91), summarize=summary)
@@ -200,13 +198,13 @@ def test_a_reminder_after_a_snooze_ran_out_opens_the_alert_again(store: Store) -
     target = Target("C1", "en")
     failed = cycle({"Export AD": StepState.FAILED}, upto=5, message="LDAP error 52")
     finding = Finding(TENANT, "c1", "Export AD", Condition.FAILED, since=at(15))
-    store.apply_findings(TENANT, target, [finding], failed, now=at(16), remind_after=3600)
+    store.apply_poll(TENANT, target, [finding], failed, now=at(16), remind_after=3600)
     (alert,) = store_rows.alerts(store)
     assert alert.id is not None
     store.snooze(alert.id, "U1", at(76), at(17))
-    store.apply_findings(TENANT, target, [finding], failed, now=at(100), remind_after=3600)
+    store.apply_poll(TENANT, target, [finding], failed, now=at(100), remind_after=3600)
     assert store.get_alert(alert.id).state == "snoozed", "an hour has not passed since"
-    store.apply_findings(TENANT, target, [finding], failed, now=at(136), remind_after=3600)
+    store.apply_poll(TENANT, target, [finding], failed, now=at(136), remind_after=3600)
     alert = store.get_alert(alert.id)
     assert alert.state == "open" and alert.snoozed_until is None
     assert alert.last_reminded_at == at(136)

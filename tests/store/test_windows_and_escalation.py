@@ -35,7 +35,7 @@ def failing(tenant: str = TENANT, condition: Condition = Condition.FAILED) -> Fi
 def poll(store: Store, minutes: float, findings: list[Finding], tenant: str = TENANT, **kw: Any):
     snapshot = FAILED if any(f.condition is Condition.FAILED for f in findings) else STUCK
     window = active_window(kw.pop("windows", PATCH_NIGHT), at(minutes), OSLO)
-    return store.apply_findings(
+    return store.apply_poll(
         tenant,
         Target(kw.pop("channel", "C1"), "en"),
         findings,
@@ -44,7 +44,7 @@ def poll(store: Store, minutes: float, findings: list[Finding], tenant: str = TE
         remind_after=kw.pop("remind_after", 7200),
         window=window,
         **kw,
-    )
+    ).decisions
 
 
 def said(store: Store) -> list[tuple[str, str, Any]]:
