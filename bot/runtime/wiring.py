@@ -38,6 +38,7 @@ from bot.core.storm import StormRule
 from bot.runtime import health, slack_http
 from bot.runtime.acks import AckFirst
 from bot.runtime.health_routes import HealthRoutes
+from bot.runtime.poll_clock import OnTheClock, phase_of
 from bot.runtime.slack_client import slack_client
 from bot.runtime.slack_http import SlackEndpoint, report_errors
 from bot.serving import serve
@@ -214,16 +215,20 @@ class Bot:
             )
         spread = first_spread(len(self.settings.tenants), self.settings.poll_interval)
         for tenant in self.settings.tenants:
+            interval = self.settings.poll_interval
             self.scheduler.add_job(
                 self._tracked(self.poller.poll),
-                IntervalTrigger(seconds=self.settings.poll_interval),
+                # The first polls spread over the first seconds, so hundreds of tenants do not
+                # hit eAdm and the database in the same instant; then each tenant at its own
+                # moment of every tick, the same on every replica.
+                OnTheClock(
+                    interval,
+                    phase_of(tenant.name, interval),
+                    utcnow() + timedelta(seconds=random.uniform(0, spread)),
+                ),
                 args=[tenant],
                 id=f"poll:{tenant.name}",
                 name=f"poll {tenant.name}",
-                # Spread the tenants' first polls over one interval: hundreds of tenants do
-                # not all hit eAdm and the database in the same instant, and replicas' ticks
-                # interleave instead of one replica winning every lease.
-                next_run_time=utcnow() + timedelta(seconds=random.uniform(0, spread)),
                 max_instances=1,  # a slow eAdm must not pile up polls of the same tenant
                 coalesce=True,
                 misfire_grace_time=None,
