@@ -9,7 +9,9 @@ second, 2 s allowed) and each signed `/eadm status` (every two seconds) took to 
 
 With `history`, the database is filled before the bot starts: a year of hourly cycles for the
 first `history` tenants, with two resolved alerts a day each (their copies and messages) and
-thirty audit rows a day, written in bulk as bench.retention writes it (testkit.history).
+thirty audit rows a day, written in bulk as bench.retention writes it (testkit.history), then
+purged as the daily purge leaves it when the bot keeps a year: the old messages gone, the rest
+kept. The bot then keeps a year too, so its own purge finds nothing to do while measured.
 """
 
 from __future__ import annotations
@@ -40,6 +42,11 @@ HEALTH_EVERY = 1.0  # seconds between two /healthz probes while the first tick r
 HEALTH_TIMEOUT = 2.0
 STATUS_EVERY = 2.0  # seconds between two `/eadm status` while the first tick runs
 ACK_WITHIN = 3.0  # Slack's limit for an answer
+# With a year of history the bot keeps a year (RETENTION_DAYS, AUDIT_RETENTION_DAYS), and the
+# prefill runs the purge first: the figures are a poll's with a year in the database, not the
+# first purge of a backlog (bench.retention measures that).
+KEEP_DAYS = 400
+PURGE_BATCH = 5000
 
 
 def rss_mib(pid: int) -> float:
@@ -112,15 +119,21 @@ def tenants_toml(urls: list[str], channel: str | None = None) -> str:
 
 
 def prefill(database_url: str, names: list[str]) -> tuple[float, dict[str, int]]:
-    """A year of history for `names`, written before the bot starts; seconds and rows."""
+    """A year of history for `names`, written before the bot starts, as the daily purge leaves
+    it when the bot keeps a year (KEEP_DAYS): the messages Slack took long ago are gone, the
+    cycles, alerts and audit rows stay. Seconds and rows written."""
+    from bot.app.retention import plan
+    from bot.core.retention import Retention
     from bot.store import Store, utcnow
 
     store = Store(database_url)
     store.migrate()
     started = time.perf_counter()
-    counts = Year(tuple(names), utcnow(), cycle_every=timedelta(hours=1), audit_a_day=30).write(
-        store
-    )
+    now = utcnow()
+    counts = Year(tuple(names), now, cycle_every=timedelta(hours=1), audit_a_day=30).write(store)
+    for kept, before in plan(Retention(KEEP_DAYS, KEEP_DAYS).cutoffs(now)):
+        while store.purge(kept, before, PURGE_BATCH, configured=names) == PURGE_BATCH:
+            pass
     store.dispose()
     return time.perf_counter() - started, counts
 
@@ -237,6 +250,8 @@ async def measure_tenants(
         config = tmp / f"{name}.toml"
         config.write_text(tenants_toml(fleet.urls), encoding="utf-8")
         env: dict[str, Any] = {"POLL_INTERVAL": poll_interval, "ADMIN_USERS": ADMIN}
+        if history:
+            env |= {"RETENTION_DAYS": KEEP_DAYS, "AUDIT_RETENTION_DAYS": KEEP_DAYS}
         if cert is not None:
             env["SSL_CERT_FILE"] = str(cert)  # httpx trusts the fleet's certificate through it
         bots = [
