@@ -278,9 +278,13 @@ async def measure_tenants(
                 probe(bots[0].url, slack.api_url.rsplit("/api", 1)[0], probes, stop)
             )
             pids = [bot.proc.pid for bot in bots if bot.proc is not None]
-            # The first tick spreads the tenants' first polls over the interval: warm-up.
-            deadline = time.monotonic() + poll_interval * 2 + 60
-            while len(await fleet.polls()) < tenants and time.monotonic() < deadline:
+            # Warm-up: the first polls spread over the first seconds, and each tenant's second
+            # at its own moment of the tick, half an interval to one and a half later; from
+            # then on every tenant is polled once an interval.
+            deadline = time.monotonic() + poll_interval * 3 + 60
+            while time.monotonic() < deadline:
+                if sum(len(times) >= 2 for times in (await fleet.polls()).values()) >= tenants:
+                    break
                 await asyncio.sleep(2)  # past the deadline, those never polled show as such
             stop.set()
             await prober
