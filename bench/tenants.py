@@ -223,6 +223,12 @@ class TenantsFigures:
     def cpu_ms_per_poll(self) -> float:
         return self.cpu_share * self.window / max(1, self.polls) * 1000
 
+    @property
+    def over_fleet(self) -> float:
+        """The bot's CPU per poll over the fleet's: the fleet's work per poll is fixed (an
+        aiohttp answer), so this ratio holds where the machine's speed does not."""
+        return self.cpu_share / self.fleet_share if self.fleet_share else 0.0
+
 
 async def measure_tenants(
     tmp: Path,
@@ -341,7 +347,7 @@ def print_tenants(rows: list[tuple[TenantsFigures, TenantsFigures]], poll_interv
     print("  after 100 ms from bench.fleet, a process of its own; measured over whole ticks")
     print(
         f"  {'':>26} {'RSS MiB':>8} {'peak':>6} {'CPU':>6} {'ms/poll':>8} {'polls':>6} "
-        f"{'unpolled':>9} {'conn/poll':>9} {'fleet CPU':>9}"
+        f"{'unpolled':>9} {'conn/poll':>9} {'fleet CPU':>9} {'bot/fleet':>9}"
     )
     shown: set[int] = set()
     for many, base in rows:
@@ -353,7 +359,7 @@ def print_tenants(rows: list[tuple[TenantsFigures, TenantsFigures]], poll_interv
             print(
                 f"  {title:>26} {f.rss_mib:8.1f} {f.peak_mib:6.1f} {f.cpu_share:6.1%} "
                 f"{f.cpu_ms_per_poll:8.2f} {f.polls:6d} {f.worst_gap:7.1f} s "
-                f"{f.connections_per_poll:9.2f} {f.fleet_share:9.1%}"
+                f"{f.connections_per_poll:9.2f} {f.fleet_share:9.1%} {f.over_fleet:9.1f}"
             )
     for many, base in rows:
         title = f"{many.tenants} {many.label}".strip()
