@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from datetime import datetime
+from typing import Any
 
 import sqlalchemy as sa
 from sqlmodel import Session, col, select
@@ -29,16 +30,19 @@ _SEEN = (
 )
 
 
-def upsert_cycle(s: Session, snapshot: Snapshot, now: datetime) -> None:
+def upsert_cycle(
+    s: Session, snapshot: Snapshot, now: datetime, *, data: dict[str, Any] | None = None
+) -> None:
     """Record a cycle as seen now, in the caller's transaction: one UPDATE, and an INSERT
-    the first time the cycle is seen (a poll writes its cycle every time it changed)."""
+    the first time the cycle is seen (a poll writes its cycle every time it changed). `data`:
+    the snapshot as `snapshot_to_dict` gives it, when the caller has it already."""
     values = {
         "t": snapshot.tenant,
         "c": snapshot.cycle_id,
         "started": snapshot.started_at,
         "finished": snapshot.ended_at,
         "now": now,
-        "data": snapshot_to_dict(snapshot),
+        "data": data if data is not None else snapshot_to_dict(snapshot),
     }
     if s.execute(_SEEN, values).rowcount == 0:  # type: ignore[attr-defined]
         s.execute(

@@ -46,17 +46,12 @@ _BEAT = (
     )
 )
 
-_SUCCEEDED = (
-    sa.update(_states)
-    .where(_states.c.tenant == sa.bindparam("t"))
-    .values(
-        last_poll_at=sa.bindparam("at", type_=UTCDateTime),
-        last_success_at=sa.bindparam("at", type_=UTCDateTime),
-        failing_since=None,
-        last_error=None,
-        last_error_said=None,
-        current_cycle=sa.bindparam("cycle", type_=_states.c.current_cycle.type),
-    )
+# A good poll that changed the cycle: a heartbeat that also clears the error and sets the cycle.
+_SUCCEEDED = _BEAT.values(
+    failing_since=None,
+    last_error=None,
+    last_error_said=None,
+    current_cycle=sa.bindparam("cycle", type_=_states.c.current_cycle.type),
 )
 
 
@@ -110,10 +105,12 @@ class PollStore(Database):
         with self.session() as s:
             done = s.execute(_SUCCEEDED, {"t": tenant, "at": now, "cycle": cycle})
             if done.rowcount == 0:  # type: ignore[attr-defined]
-                state = TenantState(tenant=tenant, last_poll_at=now, last_success_at=now)
-                state.current_cycle = cycle
-                s.add(state)
-            upsert_cycle(s, snapshot, now)
+                s.add(
+                    TenantState(
+                        tenant=tenant, last_poll_at=now, last_success_at=now, current_cycle=cycle
+                    )
+                )
+            upsert_cycle(s, snapshot, now, data=cycle)
             s.commit()
 
     def record_failure(self, tenant: str, error: Said | str, now: datetime) -> SourceHealth:
