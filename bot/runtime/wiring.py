@@ -213,9 +213,9 @@ class Bot:
             self._ops_runner, self.ops_port = await serve(
                 ops, self.settings.ops_host, self.settings.ops_port
             )
-        spread = first_spread(len(self.settings.tenants), self.settings.poll_interval)
+        interval = self.settings.poll_interval
+        spread = first_spread(len(self.settings.tenants), interval)
         for tenant in self.settings.tenants:
-            interval = self.settings.poll_interval
             self.scheduler.add_job(
                 self._tracked(self.poller.poll),
                 # The first polls spread over the first seconds, so hundreds of tenants do not
