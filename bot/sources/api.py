@@ -29,8 +29,9 @@ from bot.core.inputs import MAX_DEPTH, BadJson, TooDeep, parse_json
 from bot.core.said import Param, Words
 from bot.core.task_rules import with_task
 from bot.core.windows_events import EventsReading
-from bot.sources.capped import DEFAULT_MAX_BYTES, TooLarge, get_capped
+from bot.sources.capped import DEFAULT_MAX_BYTES, TooLarge, prepare, read_capped
 from bot.sources.events import EventsError, events_from_contract
+from bot.sources.wire import StatusClient, transport_for
 
 log = logging.getLogger(__name__)
 
@@ -179,10 +180,12 @@ KEEPALIVE_MARGIN = 15.0  # seconds an idle connection outlives the poll interval
 def status_client(
     timeout: float = 10.0, *, verify: ssl.SSLContext | bool = True, keepalive: float = 5.0
 ) -> httpx.AsyncClient:
-    """An HTTP client for one tenant's status reads (`StatusClients` makes one per tenant)."""
-    return httpx.AsyncClient(
+    """An HTTP client for one tenant's status reads (`StatusClients` makes one per tenant),
+    over aiohttp's connections where no proxy is set (`wire.transport_for`)."""
+    return StatusClient(
         timeout=timeout,
         verify=verify,
+        wire=transport_for(verify, keepalive=keepalive, limit=MAX_CONNECTIONS),
         limits=httpx.Limits(
             max_connections=MAX_CONNECTIONS,
             max_keepalive_connections=MAX_KEEPALIVE,
@@ -255,6 +258,7 @@ class EadmSource:
         self._owns_client = client is None
         self._client = client or status_client(timeout)
         self._headers = headers
+        self._current = self._request(CURRENT)  # the same GET at every poll, built once
 
     async def __aenter__(self) -> Self:
         return self
@@ -289,17 +293,17 @@ class EadmSource:
             "source.api.not_contract", url=f"{self.base_url}{path}", problem=problem
         )
 
+    def _request(self, path: str, params: dict[str, Any] | None = None) -> httpx.Request:
+        url = f"{self.base_url}{path}"
+        return prepare(
+            self._client, url, params=params, headers=self._headers, read_timeout=self.timeout
+        )
+
     async def _get(self, path: str, *, params: dict[str, Any] | None = None) -> Any:
         url = f"{self.base_url}{path}"
+        request = self._current if path == CURRENT and not params else self._request(path, params)
         try:
-            response = await get_capped(
-                self._client,
-                url,
-                params=params,
-                headers=self._headers,
-                read_timeout=self.timeout,
-                max_bytes=self.max_bytes,
-            )
+            response = await read_capped(self._client, request, max_bytes=self.max_bytes)
         except TooLarge as exc:
             raise SourceError("source.api.too_large", url=url, problem=exc.words) from None
         except SourceError as exc:

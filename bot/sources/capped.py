@@ -7,7 +7,7 @@ at most the cap, never the whole answer; a Content-Length over the cap is refuse
 byte of the body is read. Only gzip is asked for, and decompressed here in steps of at most
 what the cap has room for; a plain answer within its Content-Length is read at once. Time is
 bounded by the caller: the client's timeouts for each read, the poll's deadline for the whole
-(`bot.app.polling`). Imports only the core.
+(`bot.app.polling`). Imports only the core and the wire.
 """
 
 from __future__ import annotations
@@ -20,6 +20,7 @@ import httpx
 
 from bot.core.errors import SourceError
 from bot.core.inputs import SOURCE_MAX_BYTES
+from bot.sources.wire import send
 
 DEFAULT_MAX_BYTES = SOURCE_MAX_BYTES
 READ_CHUNK = 64 * 1024  # bytes decompressed at a time, at most
@@ -57,6 +58,20 @@ def size_text(size: int) -> str:
     return f"{size} bytes"
 
 
+def prepare(
+    client: httpx.AsyncClient,
+    url: str,
+    *,
+    read_timeout: float,
+    headers: dict[str, str] | None = None,
+    params: dict[str, Any] | None = None,
+) -> httpx.Request:
+    """The GET of `url` that `read_capped` sends, each read within `read_timeout` seconds. A
+    source reading the same URL at every poll builds it once and sends it each time."""
+    asked = {**(headers or {}), "Accept-Encoding": "gzip"}
+    return client.build_request("GET", url, params=params, headers=asked, timeout=read_timeout)
+
+
 async def get_capped(
     client: httpx.AsyncClient,
     url: str,
@@ -66,12 +81,18 @@ async def get_capped(
     headers: dict[str, str] | None = None,
     params: dict[str, Any] | None = None,
 ) -> Answer:
-    """GET `url`, each read within `read_timeout` seconds; raises TooLarge past `max_bytes`
-    and httpx's errors for the caller to put in its own words. A status other than 200 comes
-    back without its body."""
-    asked = {**(headers or {}), "Accept-Encoding": "gzip"}
-    stream = client.stream("GET", url, params=params, headers=asked, timeout=read_timeout)
-    async with stream as got:
+    """GET `url`, each read within `read_timeout` seconds (`read_capped`)."""
+    request = prepare(client, url, read_timeout=read_timeout, headers=headers, params=params)
+    return await read_capped(client, request, max_bytes=max_bytes)
+
+
+async def read_capped(
+    client: httpx.AsyncClient, request: httpx.Request, *, max_bytes: int
+) -> Answer:
+    """Send `request`; raises TooLarge past `max_bytes` and httpx's errors for the caller to
+    put in its own words. A status other than 200 comes back without its body."""
+    got = await send(client, request)
+    try:
         given = got.headers
         kind = given.get("content-type", "")
         if got.status_code != 200:
@@ -84,6 +105,8 @@ async def get_capped(
             body = await got.aread()  # framed by its Content-Length, already within the cap
         else:
             body = await _read(got, coding, max_bytes)
+    finally:
+        await got.aclose()
     return Answer(200, got.reason_phrase, kind, body)
 
 
