@@ -21,6 +21,7 @@ from datetime import datetime, timedelta
 
 from bot.adapters.log_folder import log_excerpt
 from bot.app.leases import TickLeases
+from bot.app.state_writes import StateWrites
 from bot.app.windows import Calendar
 from bot.core import metrics
 from bot.core.detect import SourceHealth, detect, normal_durations
@@ -71,6 +72,15 @@ class Poller:
         self.calendar = Calendar(settings.tz)
         self.leases = TickLeases(store, owner, settings.poll_interval)
         self._seen: dict[str, _Seen] = {}  # tenant -> what this process last saw and wrote
+        self.writes = StateWrites(store)  # changed states, a second's together
+
+    async def flush(self) -> None:
+        """Write the changed states still waiting for their second."""
+        await self.writes.flush()
+
+    async def aclose(self) -> None:
+        """Write what is waiting; the poller can be dropped then."""
+        await self.writes.aclose()
 
     async def poll(self, tenant: Tenant) -> list[Decision] | None:
         """Poll one tenant, unless another process holds this tick. Never raises."""
@@ -101,6 +111,7 @@ class Poller:
         except SourceError as exc:
             metrics.POLL_ERRORS.labels(tenant=tenant.name).inc()
             said = Said.words(Voice.BOT, exc.words)
+            await self.writes.settle(tenant.name)
             health = await asyncio.to_thread(self.store.record_failure, tenant.name, said, now)
             self.leases.written(tenant.name)
             self._log_failure(tenant.name, exc, health.failing_since or now, now)
@@ -112,11 +123,12 @@ class Poller:
             metrics.POLL_LATENCY.observe(time.perf_counter() - started)
             metrics.LAST_POLL.labels(tenant=tenant.name).set(now.timestamp())
             learned = await self._learn(tenant, source, now, deadline)
-            seen = await self._remember(tenant.name, snapshot, seen, tick, now, learned)
+            seen = self._remember(tenant.name, snapshot, seen, tick, now, learned)
             health = SourceHealth(tenant=tenant.name)
             self._log_recovery(tenant.name, now)
         self.last_poll[tenant.name] = now
         if seen.normal is None:
+            await self.writes.settle(tenant.name)  # the cycle just completed is among them
             history = await asyncio.to_thread(self.store.recent_cycles, tenant.name, HISTORY_CYCLES)
             seen.normal = normal_durations(history)
         self._seen[tenant.name] = seen
@@ -141,7 +153,7 @@ class Poller:
                 log.exception("[%s] a poll listener failed", tenant.name)
         return decisions
 
-    async def _remember(
+    def _remember(
         self,
         tenant: str,
         snapshot: Snapshot,
@@ -158,7 +170,7 @@ class Poller:
         cycle = as_seen(snapshot)
         stale = seen is None or seen.cycle is None or now - seen.written_at >= REWRITE_AFTER
         if stale or (seen is not None and seen.cycle != cycle):
-            await asyncio.to_thread(self.store.record_success, tenant, snapshot, now)
+            self.writes.add(tenant, snapshot, now)
             self.leases.written(tenant)
             written_at = now
         else:
@@ -289,6 +301,7 @@ class Poller:
                 exc,
             )
         else:
+            await self.writes.settle(tenant.name)
             await asyncio.to_thread(self.store.record_history, tenant.name, cycles, now)
             recorded = True
         self._learned.add(tenant.name)

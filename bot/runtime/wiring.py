@@ -304,6 +304,10 @@ class Bot:
             await asyncio.wait(set(self._inflight), timeout=grace)
         if self.scheduler.running:
             self.scheduler.shutdown(wait=False)
+        try:
+            await self.poller.aclose()  # the changed states still waiting for their second
+        except Exception as exc:
+            log.error("tenant states of the last second not written: %s", exc)
         if self._socket_handler is not None:
             await self._socket_handler.close_async()
         if self._runner is not None:

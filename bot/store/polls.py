@@ -11,7 +11,7 @@ longer written.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from datetime import datetime
 
 import sqlalchemy as sa
@@ -99,18 +99,29 @@ class PollStore(Database):
         conn.execute(_BEAT, [{"t": tenant, "at": at} for tenant, at in beats.items()])
 
     def record_success(self, tenant: str, snapshot: Snapshot, now: datetime) -> None:
-        """A good poll that changed the cycle: two UPDATEs in one transaction (an INSERT the
-        first time), without loading either row."""
-        cycle = snapshot_to_dict(snapshot)
+        """A good poll that changed the cycle (`record_successes` of one)."""
+        self.record_successes([(tenant, snapshot, now)])
+
+    def record_successes(self, polls: Sequence[tuple[str, Snapshot, datetime]]) -> None:
+        """Good polls that changed their cycles, in the order they were made, in one
+        transaction: two UPDATEs each (an INSERT the first time), without loading a row."""
+        if not polls:
+            return
         with self.session() as s:
-            done = s.execute(_SUCCEEDED, {"t": tenant, "at": now, "cycle": cycle})
-            if done.rowcount == 0:  # type: ignore[attr-defined]
-                s.add(
-                    TenantState(
-                        tenant=tenant, last_poll_at=now, last_success_at=now, current_cycle=cycle
+            for tenant, snapshot, now in polls:
+                cycle = snapshot_to_dict(snapshot)
+                done = s.execute(_SUCCEEDED, {"t": tenant, "at": now, "cycle": cycle})
+                if done.rowcount == 0:  # type: ignore[attr-defined]
+                    s.add(
+                        TenantState(
+                            tenant=tenant,
+                            last_poll_at=now,
+                            last_success_at=now,
+                            current_cycle=cycle,
+                        )
                     )
-                )
-            upsert_cycle(s, snapshot, now, data=cycle)
+                    s.flush()  # the row exists before a later poll of the batch updates it
+                upsert_cycle(s, snapshot, now, data=cycle)
             s.commit()
 
     def record_failure(self, tenant: str, error: Said | str, now: datetime) -> SourceHealth:

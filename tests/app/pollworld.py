@@ -123,6 +123,7 @@ async def poller(settings: Settings, clock: Clock, owner: str = "a") -> AsyncIte
     try:
         yield job
     finally:
+        await job.aclose()
         await http.aclose()
         store.dispose()
 
