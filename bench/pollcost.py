@@ -228,6 +228,7 @@ async def _measure(tmp: Path, urls: list[str], args: argparse.Namespace) -> None
         if args.profile:
             _, profile = await cpu_per_call(kinds, args.rounds, clock, profile="poll")
     finally:
+        await poller.aclose()
         await bare.aclose()
         await http.aclose()
         await http_read.aclose()

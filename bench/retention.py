@@ -109,6 +109,7 @@ async def run(tenants: int, url: str, folder: Path) -> None:
     print(f"rows after:  {rows_after}")
     print(summary("poll before", polls_before), "|", summary("during", polls_during))
     print(summary("status before", status_before), "|", summary("during", status_during))
+    await poller.aclose()
     await cases.aclose()
     for source in sources.values():
         await source.aclose()

@@ -31,7 +31,7 @@ from bot.core.task_rules import with_task
 from bot.core.windows_events import EventsReading
 from bot.sources.capped import DEFAULT_MAX_BYTES, TooLarge, prepare, read_capped
 from bot.sources.events import EventsError, events_from_contract
-from bot.sources.wire import StatusClient, transport_for
+from bot.sources.wire import AiohttpTransport, Shared, StatusClient, transports_for
 
 log = logging.getLogger(__name__)
 
@@ -178,14 +178,19 @@ KEEPALIVE_MARGIN = 15.0  # seconds an idle connection outlives the poll interval
 
 
 def status_client(
-    timeout: float = 10.0, *, verify: ssl.SSLContext | bool = True, keepalive: float = 5.0
+    timeout: float = 10.0,
+    *,
+    verify: ssl.SSLContext | bool = True,
+    keepalive: float = 5.0,
+    plain: httpx.AsyncBaseTransport | None = None,
 ) -> httpx.AsyncClient:
-    """An HTTP client for one tenant's status reads (`StatusClients` makes one per tenant),
-    over aiohttp's connections where no proxy is set (`wire.transport_for`)."""
+    """An HTTP client for one tenant's status reads (`StatusClients` makes one per tenant):
+    plain HTTP over aiohttp (`plain` when given, shared), HTTPS over httpx's transport, both
+    sent to straight (`wire`); httpx's own client where a proxy is set."""
     return StatusClient(
         timeout=timeout,
         verify=verify,
-        wire=transport_for(verify, keepalive=keepalive, limit=MAX_CONNECTIONS),
+        wires=transports_for(verify, keepalive=keepalive, limit=MAX_CONNECTIONS, plain=plain),
         limits=httpx.Limits(
             max_connections=MAX_CONNECTIONS,
             max_keepalive_connections=MAX_KEEPALIVE,
@@ -196,20 +201,22 @@ def status_client(
 
 
 class StatusClients:
-    """One small HTTP client per tenant, all sharing one TLS context.
+    """One small HTTP client per tenant, all sharing one TLS context and one plain pool.
 
     The TLS context, with the CA bundle loaded (SSL_CERT_FILE or SSL_CERT_DIR when set, else
     certifi's), is about 0.8 MB, so it is made once; a client without one is a few KB. Each
     tenant's connection is kept open from one poll to the next (`keepalive` is set above
-    POLL_INTERVAL), where the server keeps it: no TCP or TLS handshake per poll. The pool is
-    per tenant because httpx's pool looks at every connection it holds at each request: one
-    pool holding a thousand tenants' connections cost more CPU per poll than a handshake.
+    POLL_INTERVAL), where the server keeps it: no TCP or TLS handshake per poll. HTTPS pools
+    are per tenant because httpx's pool looks at every connection it holds at each request:
+    one pool holding a thousand tenants' connections cost more CPU per poll than a handshake.
+    Plain HTTP shares one aiohttp pool, which finds a connection by its origin at once.
     """
 
     def __init__(self, *, keepalive: float, timeout: float = 10.0) -> None:
         self.keepalive = keepalive
         self.timeout = timeout
         self._tls = httpx.create_ssl_context()
+        self._plain = Shared(AiohttpTransport(keepalive=keepalive, per_origin=MAX_CONNECTIONS))
         self._clients: list[httpx.AsyncClient] = []
 
     @classmethod
@@ -217,7 +224,9 @@ class StatusClients:
         return cls(keepalive=poll_interval + KEEPALIVE_MARGIN)
 
     def new(self) -> httpx.AsyncClient:
-        client = status_client(self.timeout, verify=self._tls, keepalive=self.keepalive)
+        client = status_client(
+            self.timeout, verify=self._tls, keepalive=self.keepalive, plain=self._plain
+        )
         self._clients.append(client)
         return client
 
@@ -225,6 +234,7 @@ class StatusClients:
         for client in self._clients:
             await client.aclose()
         self._clients.clear()
+        await self._plain.close()
 
 
 class EadmSource:

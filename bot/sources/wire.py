@@ -1,23 +1,24 @@
-"""The wire under the status clients: httpx's client over aiohttp's connections.
+"""The wire under the status clients: httpx's client, plain HTTP moved by aiohttp.
 
-httpx stays the interface (requests, timeouts, responses, errors); this transport moves the
-bytes with aiohttp, which the Slack client already runs on. At 1,000 tenants a status read
-through it costs about half the CPU of httpx's own transport (docs/performance.md), and the
-status read is most of a poll.
+httpx stays the interface (requests, timeouts, responses, errors). Plain HTTP goes over
+aiohttp's connections, which the Slack client already runs on: at 1,000 tenants a poll's read
+costs about a third less CPU than through httpx's own transport (docs/performance.md), and the
+read is most of a poll. HTTPS stays on httpx's transport (`transports_for` says why). Both are
+called straight from `send`, without the client's cookie and redirect handling around them.
 
-What httpx's transport would do and this one must do alike:
-- every failure is one of httpx's errors, of the same kind: a refused connection or a bad
-  certificate is a ConnectError, no answer in time a ConnectTimeout or ReadTimeout, an answer
-  cut off a RemoteProtocolError;
-- each read waits at most the request's read timeout, and the connection at most its connect
+What httpx's transport would do, the aiohttp one does alike:
+- every failure is one of httpx's errors, of the same kind: a refused connection is a
+  ConnectError, no connection in time a ConnectTimeout, no answer in time a ReadTimeout, an
+  answer cut off or not HTTP a RemoteProtocolError;
+- each read waits at most the request's read timeout, the connection at most its connect
   timeout;
 - the body is handed on as it arrives, undecoded, so the caller's cap counts every byte
-  (`capped.get_capped`); an answer not read to its end closes its connection;
-- idle connections are kept for `keepalive` seconds, at most `limit` at once.
+  (`capped.read_capped`); an answer not read to its end closes its connection;
+- idle connections are kept for `keepalive` seconds.
 
 Proxies from the environment (HTTP_PROXY, HTTPS_PROXY, ALL_PROXY, NO_PROXY) are httpx's to
-apply: where any is set, `transport_for` gives None and the client keeps httpx's own
-transport. Imports only httpx and aiohttp.
+apply: where any is set, `transports_for` gives None and the client keeps httpx's own
+transport for everything. Imports only httpx and aiohttp.
 """
 
 from __future__ import annotations
@@ -62,55 +63,91 @@ def proxies_in_environment() -> bool:
     return any(urllib.request.getproxies_environment().values())
 
 
-def transport_for(
-    verify: ssl.SSLContext | bool, *, keepalive: float, limit: int
-) -> AiohttpTransport | None:
-    """The transport a status client uses: aiohttp's, or None (httpx's own) where the
-    environment names a proxy."""
+def transports_for(
+    verify: ssl.SSLContext | bool,
+    *,
+    keepalive: float,
+    limit: int,
+    plain: httpx.AsyncBaseTransport | None = None,
+) -> dict[str, httpx.AsyncBaseTransport] | None:
+    """A status client's transports by scheme, or None (httpx's own, applying the proxy)
+    where the environment names a proxy.
+
+    Plain HTTP goes over aiohttp: `plain` when given (one shared by every tenant, see
+    `Shared`), else one of the client's own. HTTPS stays on httpx's transport: asyncio's TLS,
+    which aiohttp uses, holds a 256 KiB read buffer for every open connection (about 250 MiB
+    at 1,000 tenants kept connected), where httpx's holds none."""
     if proxies_in_environment():
         return None
-    return AiohttpTransport(verify, keepalive=keepalive, limit=limit)
+    limits = httpx.Limits(
+        max_connections=limit, max_keepalive_connections=2, keepalive_expiry=keepalive
+    )
+    return {
+        "http": plain or AiohttpTransport(keepalive=keepalive, limit=limit),
+        "https": httpx.AsyncHTTPTransport(verify=verify, limits=limits),
+    }
 
 
 class StatusClient(httpx.AsyncClient):
-    """httpx's client, knowing the aiohttp transport under it (None: httpx's own)."""
+    """httpx's client, knowing the transports under it by scheme (None: httpx's own)."""
 
-    def __init__(self, *, wire: AiohttpTransport | None, **options: Any) -> None:
-        super().__init__(transport=wire, **options)
-        self.wire = wire
+    def __init__(
+        self, *, wires: dict[str, httpx.AsyncBaseTransport] | None, **options: Any
+    ) -> None:
+        mounts = {f"{scheme}://": wire for scheme, wire in (wires or {}).items()}
+        super().__init__(mounts=mounts or None, **options)
+        self.wires = wires or {}
 
 
 async def send(client: httpx.AsyncClient, request: httpx.Request) -> httpx.Response:
-    """`client.send(request, stream=True)`, straight to the transport where it is aiohttp's.
+    """`client.send(request, stream=True)`, straight to the transport of its scheme.
 
     That skips what the client would add around it and a status read has no use for: cookies
     (taken from every answer and put on every request), authentication flows (the token is a
     header of the request), redirects (not followed either way) and event hooks. The caller
     closes the response."""
-    if isinstance(client, StatusClient) and client.wire is not None:
-        if client.is_closed:
-            raise RuntimeError("the status client is closed")
-        return await client.wire.handle_async_request(request)
-    return await client.send(request, stream=True)
+    wire = client.wires.get(request.url.scheme) if isinstance(client, StatusClient) else None
+    if wire is None:
+        return await client.send(request, stream=True)
+    if client.is_closed:
+        raise RuntimeError("the status client is closed")
+    return await wire.handle_async_request(request)
+
+
+class Shared(httpx.AsyncBaseTransport):
+    """One aiohttp transport lent to every tenant's client: closing a client leaves it open;
+    its owner closes it (`close`). aiohttp's pool finds a connection by its origin at once,
+    however many origins it holds, so one pool serves a thousand tenants."""
+
+    def __init__(self, transport: AiohttpTransport) -> None:
+        self._transport = transport
+
+    async def handle_async_request(self, request: httpx.Request) -> httpx.Response:
+        return await self._transport.handle_async_request(request)
+
+    async def aclose(self) -> None:
+        return None  # a client closing gives back its loan
+
+    async def close(self) -> None:
+        await self._transport.aclose()
 
 
 class AiohttpTransport(httpx.AsyncBaseTransport):
-    """One client's connections, opened on the first request (inside the running loop)."""
+    """Plain HTTP over aiohttp's connections, opened on the first request (inside the running
+    loop)."""
 
-    def __init__(self, verify: ssl.SSLContext | bool, *, keepalive: float, limit: int) -> None:
-        # True verifies as httpx would: its CA bundle, or SSL_CERT_FILE / SSL_CERT_DIR.
-        self._ssl: ssl.SSLContext | bool = (
-            verify
-            if isinstance(verify, ssl.SSLContext)
-            else (httpx.create_ssl_context() if verify else False)
-        )
+    def __init__(self, *, keepalive: float, limit: int = 0, per_origin: int = 0) -> None:
         self._keepalive = keepalive
-        self._limit = limit
+        self._limit = limit  # connections in all (0: no limit)
+        self._per_origin = per_origin  # connections to one origin (0: no limit)
         self._session: aiohttp.ClientSession | None = None
 
     def _open(self) -> aiohttp.ClientSession:
         connector = aiohttp.TCPConnector(
-            ssl=self._ssl, limit=self._limit, keepalive_timeout=self._keepalive
+            ssl=False,  # plain HTTP only: HTTPS goes through httpx's transport
+            limit=self._limit,
+            limit_per_host=self._per_origin,
+            keepalive_timeout=self._keepalive,
         )
         self._session = aiohttp.ClientSession(
             connector=connector,

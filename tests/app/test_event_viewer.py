@@ -144,6 +144,7 @@ async def world_for(
     try:
         yield World(tmp, settings, store, poller, viewer, clock, task, events, runs)
     finally:
+        await poller.aclose()
         await viewer.aclose()
         await made.aclose()
         store.dispose()

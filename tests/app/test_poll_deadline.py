@@ -61,6 +61,7 @@ async def poll_once(url: str, tmp_path: Path) -> None:
         await poller.poll(tenant)
         took = time.monotonic() - started
     finally:
+        await poller.aclose()
         await source.aclose()
         state = store.tenant_state(tenant.name)
         store.dispose()

@@ -80,6 +80,7 @@ async def poll_world(tmp_path: Path, eadm_url: str, sim_url: str = "") -> AsyncI
     try:
         yield World(poller, settings, clock, sim_url)
     finally:
+        await poller.aclose()
         for source in sources.values():
             await source.aclose()
         store.dispose()

@@ -77,6 +77,7 @@ async def world(tmp_path: Path, migrated_sqlite_url: str) -> AsyncIterator[World
     try:
         yield World(settings, store, cases, poller)
     finally:
+        await poller.aclose()
         await cases.aclose()
         for source in sources.values():
             await source.aclose()

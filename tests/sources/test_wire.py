@@ -21,8 +21,8 @@ from aiohttp import web
 
 from bench.fleet import self_signed
 from bot.core.errors import SourceError
-from bot.sources.api import EadmSource, status_client
-from bot.sources.wire import AiohttpTransport, as_httpx_error
+from bot.sources.api import EadmSource, StatusClients, status_client
+from bot.sources.wire import AiohttpTransport, StatusClient, as_httpx_error
 from testkit.e2e import serve_app
 
 PROXY_VARIABLES = ("HTTP_PROXY", "HTTPS_PROXY", "ALL_PROXY", "NO_PROXY")
@@ -76,9 +76,11 @@ def test_each_failure_is_the_httpx_error_of_its_kind(raised: Exception, kind: ty
     assert str(error) and error.request is request
 
 
-def test_a_status_client_runs_on_aiohttp_without_a_proxy() -> None:
+def test_plain_http_runs_on_aiohttp_and_https_on_httpx_without_a_proxy() -> None:
     client = status_client()
-    assert isinstance(client._transport, AiohttpTransport)
+    assert isinstance(client, StatusClient)
+    assert isinstance(client.wires["http"], AiohttpTransport)
+    assert isinstance(client.wires["https"], httpx.AsyncHTTPTransport)
 
 
 async def test_nobody_listening_is_a_connect_error() -> None:
@@ -223,10 +225,30 @@ async def test_with_a_proxy_in_the_environment_httpx_applies_it(
     monkeypatch.setenv("HTTP_PROXY", url)
     try:
         client = status_client(timeout=2)
-        assert not isinstance(client._transport, AiohttpTransport)
+        assert isinstance(client, StatusClient) and client.wires == {}
         async with EadmSource("http://eadm.invalid", "t", client=client) as source:
             assert (await source.current()).cycle_id == "c-1"
         await client.aclose()
     finally:
         await runner.cleanup()
     assert asked and asked[0].endswith("/api/v1/sync/cycles/current")
+
+
+async def test_one_tenants_client_closing_leaves_the_shared_pool_to_the_others() -> None:
+    async def current(_request: web.Request) -> web.Response:
+        return web.json_response(CYCLE)
+
+    app = web.Application()
+    app.router.add_get("/api/v1/sync/cycles/current", current)
+    runner, url = await serve_app(app)
+    clients = StatusClients.for_interval(60)
+    try:
+        one, other = clients.new(), clients.new()
+        await EadmSource(url, "a", client=one).current()
+        await one.aclose()
+        assert (await EadmSource(url, "b", client=other).current()).cycle_id == "c-1"
+    finally:
+        await clients.aclose()
+        await runner.cleanup()
+    with pytest.raises(RuntimeError, match="closed"):
+        await EadmSource(url, "b", client=other).current()
