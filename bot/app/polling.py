@@ -144,8 +144,12 @@ class Poller:
         if decisions is None:
             decisions = await self._apply(tenant, findings, snapshot, now, seen)
         _count(tenant.name, findings, decisions)
-        if self.deliverer is not None and any(not _quiet(d) for d in decisions):
-            self.deliverer.kick()  # not awaited: a busy channel's pace must not hold up polls
+        if any(not _quiet(d) for d in decisions):
+            # News goes out with the state it came from: `/eadm status`, asked about an alert
+            # just told, shows the cycle the alert is about.
+            await self.writes.settle(tenant.name)
+            if self.deliverer is not None:
+                self.deliverer.kick()  # not awaited: a busy channel's pace must not hold polls
         for listener in self.listeners:
             try:
                 await listener(tenant, snapshot, decisions)

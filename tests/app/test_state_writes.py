@@ -15,6 +15,7 @@ from sqlalchemy.exc import OperationalError
 
 from bot.app.state_writes import StateWrites
 from bot.core.domain import CORE_STEPS, Snapshot, StepState, snapshot_from_dict
+from bot.core.lifecycle import Open
 from bot.store import Store
 from testkit.e2e import eventually
 from tests.app.pollworld import (
@@ -28,7 +29,7 @@ from tests.app.pollworld import (
     status_server,
     wire,
 )
-from tests.cycles import at
+from tests.cycles import at, cycle
 
 TENANTS = ["t1", "t2", "t3"]
 
@@ -176,3 +177,21 @@ async def test_a_refused_write_is_kept_and_tried_again_before_newer_ones(
     finally:
         await writes.aclose()
         store.dispose()
+
+
+async def test_a_poll_with_news_writes_its_state_before_the_news_goes_out(tmp_path: Path) -> None:
+    """`/eadm status`, asked about an alert just told, shows the cycle the alert is about."""
+    answers = Answers(current={"t1": wire(running(3, tenant="t1"))})
+    clock = Clock(START)
+    async with status_server(answers) as url:
+        settings = settings_for(tmp_path, url, ["t1"], f"sqlite:///{tmp_path / 'bot.db'}")
+        (tenant,) = settings.tenants
+        async with poller(settings, clock) as job:
+            await job.poll(tenant)
+            failed = cycle({CORE_STEPS[4]: StepState.FAILED}, upto=4, tenant="t1")
+            answers.current["t1"] = wire(failed)
+            clock.next_tick()
+            decisions = await job.poll(tenant)
+            assert any(isinstance(d, Open) for d in decisions or [])
+            assert not job.writes.pending("t1")
+            assert shown_step(job.store, "t1") is StepState.FAILED
