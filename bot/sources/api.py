@@ -187,15 +187,16 @@ def status_client(
     """An HTTP client for one tenant's status reads (`StatusClients` makes one per tenant):
     plain HTTP over aiohttp (`plain` when given, shared), HTTPS over httpx's transport, both
     sent to straight (`wire`); httpx's own client where a proxy is set."""
+    limits = httpx.Limits(
+        max_connections=MAX_CONNECTIONS,
+        max_keepalive_connections=MAX_KEEPALIVE,
+        keepalive_expiry=keepalive,
+    )
     return StatusClient(
         timeout=timeout,
         verify=verify,
-        wires=transports_for(verify, keepalive=keepalive, limit=MAX_CONNECTIONS, plain=plain),
-        limits=httpx.Limits(
-            max_connections=MAX_CONNECTIONS,
-            max_keepalive_connections=MAX_KEEPALIVE,
-            keepalive_expiry=keepalive,
-        ),
+        limits=limits,  # for httpx's own transport, where a proxy is set
+        wires=transports_for(verify, limits, plain=plain),
         headers={"Accept": "application/json", "User-Agent": "eadm-bot"},
     )
 

@@ -65,9 +65,8 @@ def proxies_in_environment() -> bool:
 
 def transports_for(
     verify: ssl.SSLContext | bool,
+    limits: httpx.Limits,
     *,
-    keepalive: float,
-    limit: int,
     plain: httpx.AsyncBaseTransport | None = None,
 ) -> dict[str, httpx.AsyncBaseTransport] | None:
     """A status client's transports by scheme, or None (httpx's own, applying the proxy)
@@ -79,24 +78,26 @@ def transports_for(
     at 1,000 tenants kept connected), where httpx's holds none."""
     if proxies_in_environment():
         return None
-    limits = httpx.Limits(
-        max_connections=limit, max_keepalive_connections=2, keepalive_expiry=keepalive
-    )
+    keepalive = limits.keepalive_expiry or 0.0
     return {
-        "http": plain or AiohttpTransport(keepalive=keepalive, limit=limit),
+        "http": plain or AiohttpTransport(keepalive=keepalive, limit=limits.max_connections or 0),
         "https": httpx.AsyncHTTPTransport(verify=verify, limits=limits),
     }
 
 
 class StatusClient(httpx.AsyncClient):
-    """httpx's client, knowing the transports under it by scheme (None: httpx's own)."""
+    """httpx's client, knowing the transports under it by scheme (none: httpx's own). HTTPS's
+    is the client's own transport, so no other is made beside it."""
 
     def __init__(
         self, *, wires: dict[str, httpx.AsyncBaseTransport] | None, **options: Any
     ) -> None:
-        mounts = {f"{scheme}://": wire for scheme, wire in (wires or {}).items()}
-        super().__init__(mounts=mounts or None, **options)
         self.wires = wires or {}
+        super().__init__(
+            transport=self.wires.get("https"),
+            mounts={"http://": self.wires["http"]} if self.wires else None,
+            **options,
+        )
 
 
 async def send(client: httpx.AsyncClient, request: httpx.Request) -> httpx.Response:
