@@ -128,6 +128,16 @@ async def poller(settings: Settings, clock: Clock, owner: str = "a") -> AsyncIte
         store.dispose()
 
 
+@contextlib.asynccontextmanager
+async def polling(tmp: Path, answers: Answers, clock: Clock, **env: Any) -> AsyncIterator[Poller]:
+    """The poll job for the tenants `answers` answers for, on a SQLite store in `tmp`."""
+    async with status_server(answers) as url:
+        database = f"sqlite:///{tmp / 'bot.db'}"
+        settings = settings_for(tmp, url, list(answers.current), database, **env)
+        async with poller(settings, clock) as job:
+            yield job
+
+
 @contextlib.contextmanager
 def statements(store: Store) -> Iterator[list[str]]:
     """Every SQL statement the store runs within the block, first words upper-cased."""

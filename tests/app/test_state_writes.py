@@ -22,11 +22,9 @@ from tests.app.pollworld import (
     START,
     Answers,
     Clock,
-    poller,
+    polling,
     running,
-    settings_for,
     statements,
-    status_server,
     wire,
 )
 from tests.cycles import at, cycle
@@ -45,89 +43,80 @@ def shown_step(store: Store, tenant: str) -> StepState | None:
 async def test_a_seconds_changed_states_go_in_one_transaction(tmp_path: Path) -> None:
     answers = Answers(current={t: wire(running(3, tenant=t)) for t in TENANTS})
     clock = Clock(START)
-    async with status_server(answers) as url:
-        settings = settings_for(tmp_path, url, TENANTS, f"sqlite:///{tmp_path / 'bot.db'}")
-        async with poller(settings, clock) as job:
-            for tenant in settings.tenants:
+    async with polling(tmp_path, answers, clock) as job:
+        for tenant in job.settings.tenants:
+            await job.poll(tenant)
+        await job.flush()
+        for name in TENANTS:
+            answers.current[name] = wire(running(4, tenant=name))
+        clock.next_tick()
+        with statements(job.store) as seen:
+            for tenant in job.settings.tenants:
                 await job.poll(tenant)
+        assert not [s for s in seen if "tenant_state" in s or "cycle" in s]
+        assert shown_step(job.store, "t1") is StepState.PENDING, "not written yet"
+        commits: list[object] = []
+        count = commits.append
+        sa.event.listen(job.store.engine, "commit", count)
+        with statements(job.store) as seen:
             await job.flush()
-            for name in TENANTS:
-                answers.current[name] = wire(running(4, tenant=name))
-            clock.next_tick()
-            with statements(job.store) as seen:
-                for tenant in settings.tenants:
-                    await job.poll(tenant)
-            assert not [s for s in seen if "tenant_state" in s or "cycle" in s]
-            assert shown_step(job.store, "t1") is StepState.PENDING, "not written yet"
-            commits: list[object] = []
-            count = commits.append
-            sa.event.listen(job.store.engine, "commit", count)
-            with statements(job.store) as seen:
-                await job.flush()
-            sa.event.remove(job.store.engine, "commit", count)
-            states = [s for s in seen if s.startswith("UPDATE tenant_state")]
-            assert len(states) == len(TENANTS)
-            assert len(commits) == 1, "one transaction for the three"
-            for name in TENANTS:
-                assert shown_step(job.store, name) is StepState.RUNNING
+        sa.event.remove(job.store.engine, "commit", count)
+        states = [s for s in seen if s.startswith("UPDATE tenant_state")]
+        assert len(states) == len(TENANTS)
+        assert len(commits) == 1, "one transaction for the three"
+        for name in TENANTS:
+            assert shown_step(job.store, name) is StepState.RUNNING
 
 
 async def test_a_changed_state_is_written_within_a_second_unasked(tmp_path: Path) -> None:
     answers = Answers(current={"t1": wire(running(3, tenant="t1"))})
     clock = Clock(START)
-    async with status_server(answers) as url:
-        settings = settings_for(tmp_path, url, ["t1"], f"sqlite:///{tmp_path / 'bot.db'}")
-        (tenant,) = settings.tenants
-        async with poller(settings, clock) as job:
-            await job.poll(tenant)
-            answers.current["t1"] = wire(running(4, tenant="t1"))
-            clock.next_tick()
-            await job.poll(tenant)
-            assert job.writes.pending("t1")
-            await eventually(
-                lambda: shown_step(job.store, "t1") is StepState.RUNNING,
-                timeout=5,
-                what="the changed state in the store",
-            )
-            assert not job.writes.pending("t1")
+    async with polling(tmp_path, answers, clock) as job:
+        (tenant,) = job.settings.tenants
+        await job.poll(tenant)
+        answers.current["t1"] = wire(running(4, tenant="t1"))
+        clock.next_tick()
+        await job.poll(tenant)
+        assert job.writes.pending("t1")
+        await eventually(
+            lambda: shown_step(job.store, "t1") is StepState.RUNNING,
+            timeout=5,
+            what="the changed state in the store",
+        )
+        assert not job.writes.pending("t1")
 
 
 async def test_a_failed_poll_comes_after_the_success_still_waiting(tmp_path: Path) -> None:
     answers = Answers(current={"t1": wire(running(3, tenant="t1"))})
     clock = Clock(START)
-    async with status_server(answers) as url:
-        settings = settings_for(tmp_path, url, ["t1"], f"sqlite:///{tmp_path / 'bot.db'}")
-        (tenant,) = settings.tenants
-        async with poller(settings, clock) as job:
-            await job.poll(tenant)
-            answers.current["t1"] = wire(running(4, tenant="t1"))
-            clock.next_tick(seconds=1)
-            await job.poll(tenant)
-            assert job.writes.pending("t1")
-            answers.current["t1"] = {"not": "a cycle"}
-            clock.next_tick(seconds=1)
-            await job.poll(tenant)
-            state = job.store.tenant_state("t1")
-            assert state is not None
-            assert state.failing_since == clock.now, "the failure is the newest word"
-            assert shown_step(job.store, "t1") is StepState.RUNNING, "the success before it too"
-            assert not job.writes.pending("t1")
+    async with polling(tmp_path, answers, clock) as job:
+        (tenant,) = job.settings.tenants
+        await job.poll(tenant)
+        answers.current["t1"] = wire(running(4, tenant="t1"))
+        clock.next_tick(seconds=1)
+        await job.poll(tenant)
+        assert job.writes.pending("t1")
+        answers.current["t1"] = {"not": "a cycle"}
+        clock.next_tick(seconds=1)
+        await job.poll(tenant)
+        state = job.store.tenant_state("t1")
+        assert state is not None
+        assert state.failing_since == clock.now, "the failure is the newest word"
+        assert shown_step(job.store, "t1") is StepState.RUNNING, "the success before it too"
+        assert not job.writes.pending("t1")
 
 
 async def test_closing_the_poller_writes_what_waits(tmp_path: Path) -> None:
     answers = Answers(current={"t1": wire(running(3, tenant="t1"))})
     clock = Clock(START)
-    database = f"sqlite:///{tmp_path / 'bot.db'}"
-    async with status_server(answers) as url:
-        settings = settings_for(tmp_path, url, ["t1"], database)
-        (tenant,) = settings.tenants
-        async with poller(settings, clock) as job:
-            await job.poll(tenant)
-            answers.current["t1"] = wire(running(4, tenant="t1"))
-            clock.next_tick()
-            await job.poll(tenant)
-            assert job.writes.pending("t1")
-    store = Store(database)
+    async with polling(tmp_path, answers, clock) as job:
+        (tenant,) = job.settings.tenants
+        await job.poll(tenant)
+        answers.current["t1"] = wire(running(4, tenant="t1"))
+        clock.next_tick()
+        await job.poll(tenant)
+        assert job.writes.pending("t1")
+    store = Store(f"sqlite:///{tmp_path / 'bot.db'}")
     try:
         assert shown_step(store, "t1") is StepState.RUNNING
     finally:
@@ -183,15 +172,13 @@ async def test_a_poll_with_news_writes_its_state_before_the_news_goes_out(tmp_pa
     """`/eadm status`, asked about an alert just told, shows the cycle the alert is about."""
     answers = Answers(current={"t1": wire(running(3, tenant="t1"))})
     clock = Clock(START)
-    async with status_server(answers) as url:
-        settings = settings_for(tmp_path, url, ["t1"], f"sqlite:///{tmp_path / 'bot.db'}")
-        (tenant,) = settings.tenants
-        async with poller(settings, clock) as job:
-            await job.poll(tenant)
-            failed = cycle({CORE_STEPS[4]: StepState.FAILED}, upto=4, tenant="t1")
-            answers.current["t1"] = wire(failed)
-            clock.next_tick()
-            decisions = await job.poll(tenant)
-            assert any(isinstance(d, Open) for d in decisions or [])
-            assert not job.writes.pending("t1")
-            assert shown_step(job.store, "t1") is StepState.FAILED
+    async with polling(tmp_path, answers, clock) as job:
+        (tenant,) = job.settings.tenants
+        await job.poll(tenant)
+        failed = cycle({CORE_STEPS[4]: StepState.FAILED}, upto=4, tenant="t1")
+        answers.current["t1"] = wire(failed)
+        clock.next_tick()
+        decisions = await job.poll(tenant)
+        assert any(isinstance(d, Open) for d in decisions or [])
+        assert not job.writes.pending("t1")
+        assert shown_step(job.store, "t1") is StepState.FAILED
