@@ -12,6 +12,12 @@ times of those polls go to the store with this process's next lease, in the same
 and readiness on every replica sees them. And it knows whether this process has held a
 tenant's group at every tick since a given one: if so, no other process polled the tenant in
 between, and what the poll job remembers of it still holds.
+
+Replicas poll a tenant at the same moment of every tick, so whichever asked first would take
+the group, now one, now the other, and each would read and write afresh what the other had
+just seen. So a process that lost a group the last time it asked lets the holder ask first: it
+waits a grace (`grace_for`) before asking. The holder keeps its groups tick after tick, and
+when it is gone the other takes them over that same tick, a grace late.
 """
 
 from __future__ import annotations
@@ -25,6 +31,13 @@ from datetime import UTC, datetime, timedelta
 from bot.store import Store
 
 GROUPS = 16
+GRACE = 2.0  # seconds a process that lost a group waits before asking for it again
+
+
+def grace_for(interval: float) -> float:
+    """The wait before asking for a group held by another process: at most a twentieth of
+    the interval, so a tenant taken over is still polled early in its tick."""
+    return min(GRACE, interval / 20)
 
 
 def group_of(tenant: str) -> int:
@@ -43,10 +56,13 @@ class _Held:
 
 
 class TickLeases:
-    def __init__(self, store: Store, owner: str, interval: float) -> None:
+    def __init__(
+        self, store: Store, owner: str, interval: float, grace: float | None = None
+    ) -> None:
         self.store = store
         self.owner = owner
         self.interval = interval
+        self.grace = grace_for(interval) if grace is None else grace
         self._held: dict[int, _Held] = {}
         self._locks = [asyncio.Lock() for _ in range(GROUPS)]
         self._beats: dict[str, datetime] = {}  # tenant -> a poll not written yet
@@ -64,6 +80,8 @@ class TickLeases:
         async with self._locks[group]:
             held = self._held.get(group)
             if held is None or held.tick != tick:
+                if held is not None and not held.won:
+                    await asyncio.sleep(self.grace)  # the holder asks first
                 held = await self._claim(group, tick, held)
         return tick if held.won else None
 

@@ -57,6 +57,7 @@ class Poller:
         *,
         owner: str,
         clock: Callable[[], datetime] = utcnow,
+        lease_grace: float | None = None,
     ) -> None:
         self.settings = settings
         self.store = store
@@ -70,7 +71,9 @@ class Poller:
         self._log_lines: dict[str, Said] = {}  # alert key -> log lines added to its error
         self._outages: dict[str, datetime] = {}  # tenant -> first failed poll, as logged here
         self.calendar = Calendar(settings.tz)
-        self.leases = TickLeases(store, owner, settings.poll_interval)
+        # lease_grace: the wait before asking for a group another process held (by default
+        # grace_for(POLL_INTERVAL)); tests make it short.
+        self.leases = TickLeases(store, owner, settings.poll_interval, lease_grace)
         self._seen: dict[str, _Seen] = {}  # tenant -> what this process last saw and wrote
         self.writes = StateWrites(store)  # changed states, a second's together
 

@@ -114,12 +114,24 @@ def settings_for(
 
 
 @contextlib.asynccontextmanager
-async def poller(settings: Settings, clock: Clock, owner: str = "a") -> AsyncIterator[Poller]:
+async def poller(
+    settings: Settings, clock: Clock, owner: str = "a", grace: float = 0.05
+) -> AsyncIterator[Poller]:
+    """A poll job on its own store; `grace` is its leases' wait before asking for a group
+    another job held (seconds, real time, whatever the clock says)."""
     store = Store(settings.database_url)
     store.migrate()
     http = status_client()
     sources = {t.name: EadmSource(t.eadm_url, t.name, client=http) for t in settings.tenants}
-    job = Poller(settings, store, sources, None, owner=owner, clock=clock)  # type: ignore[arg-type]
+    job = Poller(
+        settings,
+        store,
+        sources,  # type: ignore[arg-type]
+        None,
+        owner=owner,
+        clock=clock,
+        lease_grace=grace,
+    )
     try:
         yield job
     finally:

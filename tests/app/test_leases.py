@@ -1,17 +1,19 @@
 """Poll leases per group of tenants per tick: two poll jobs on one database (SQLite and
 PostgreSQL) never both poll a tenant in a tick, one process asks the store once per group and
-tick, and what a process remembers of a tenant is forgotten once another one polled it."""
+tick, and what a process remembers of a tenant is forgotten once another one polled it; the
+holder of a group keeps it while it runs, and another process takes it over once it is gone."""
 
 from __future__ import annotations
 
 import asyncio
+import time
 from collections import Counter
 from datetime import timedelta
 from pathlib import Path
 
 import pytest
 
-from bot.app.leases import GROUPS, TickLeases, group_of
+from bot.app.leases import GROUPS, TickLeases, grace_for, group_of
 from bot.core.domain import CORE_STEPS, StepState, snapshot_from_dict
 from bot.store import Store
 from tests.app.pollworld import (
@@ -88,7 +90,7 @@ async def test_a_run_of_ticks_held_is_broken_by_a_tick_another_process_took(
 ) -> None:
     store = Store(f"sqlite:///{tmp_path / 'bot.db'}")
     store.migrate()
-    a, b = TickLeases(store, "a", 60), TickLeases(store, "b", 60)
+    a, b = TickLeases(store, "a", 60, grace=0.01), TickLeases(store, "b", 60, grace=0.01)
     clock = Clock(START)
     first = a.tick(clock.now)
     try:
@@ -105,6 +107,53 @@ async def test_a_run_of_ticks_held_is_broken_by_a_tick_another_process_took(
         assert not a.held_since("t1", first) and a.held_since("t1", first + 3)
     finally:
         store.dispose()
+
+
+async def test_the_holder_keeps_its_group_though_the_other_process_asks_first(
+    tmp_path: Path,
+) -> None:
+    store = Store(f"sqlite:///{tmp_path / 'bot.db'}")
+    store.migrate()
+    a, b = TickLeases(store, "a", 60), TickLeases(store, "b", 60, grace=0.5)
+    clock = Clock(START)
+    first = a.tick(clock.now)
+    try:
+        assert await a.take("t1", clock.now) == first
+        assert await b.take("t1", clock.now) is None
+        for tick in range(first + 1, first + 4):
+            clock.next_tick()
+            asking = asyncio.create_task(b.take("t1", clock.now))
+            await asyncio.sleep(0)  # b asks first, and waits its grace
+            assert await a.take("t1", clock.now) == tick
+            assert await asking is None
+        assert a.held_since("t1", first)
+    finally:
+        store.dispose()
+
+
+async def test_a_group_whose_holder_is_gone_is_taken_over_a_grace_late(tmp_path: Path) -> None:
+    store = Store(f"sqlite:///{tmp_path / 'bot.db'}")
+    store.migrate()
+    a, b = TickLeases(store, "a", 60), TickLeases(store, "b", 60, grace=0.2)
+    clock = Clock(START)
+    first = a.tick(clock.now)
+    try:
+        assert await a.take("t1", clock.now) == first
+        assert await b.take("t1", clock.now) is None
+        clock.next_tick()  # a has stopped: it asks no more
+        started = time.monotonic()
+        assert await b.take("t1", clock.now) == first + 1
+        assert time.monotonic() - started >= 0.2
+        clock.next_tick()
+        started = time.monotonic()
+        assert await b.take("t1", clock.now) == first + 2  # the holder now: at once
+        assert time.monotonic() - started < 0.2
+    finally:
+        store.dispose()
+
+
+def test_the_grace_is_two_seconds_at_most_and_a_twentieth_of_the_interval() -> None:
+    assert [grace_for(i) for i in (1.0, 20.0, 40.0, 60.0, 600.0)] == [0.05, 1.0, 2.0, 2.0, 2.0]
 
 
 async def test_what_was_seen_is_forgotten_once_another_process_polled_the_tenant(
