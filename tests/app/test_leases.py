@@ -8,6 +8,7 @@ from __future__ import annotations
 import asyncio
 import time
 from collections import Counter
+from collections.abc import Iterator
 from datetime import timedelta
 from pathlib import Path
 
@@ -64,92 +65,85 @@ async def test_two_poll_jobs_on_one_database_never_poll_a_tenant_twice_in_a_tick
             assert set(by) <= {"a", "b"}
 
 
-async def test_one_process_asks_the_store_once_per_group_and_tick(tmp_path: Path) -> None:
-    store = Store(f"sqlite:///{tmp_path / 'bot.db'}")
-    store.migrate()
-    leases = TickLeases(store, "a", 60)
+@pytest.fixture
+def sqlite_store(migrated_sqlite_url: str) -> Iterator[Store]:
+    store = Store(migrated_sqlite_url)
+    yield store
+    store.dispose()
+
+
+async def held_by_a(store: Store, grace: float) -> tuple[TickLeases, TickLeases, Clock, int]:
+    """Leases of processes a and b (b waiting `grace` before asking for a group it lost), and
+    the first tick, in which a took t1's group and b, asking after it, did not."""
+    a, b = TickLeases(store, "a", 60), TickLeases(store, "b", 60, grace=grace)
+    clock = Clock(START)
+    first = a.tick(clock.now)
+    assert await a.take("t1", clock.now) == first
+    assert await b.take("t1", clock.now) is None
+    return a, b, clock, first
+
+
+async def test_one_process_asks_the_store_once_per_group_and_tick(sqlite_store: Store) -> None:
+    leases = TickLeases(sqlite_store, "a", 60)
     names = [f"tenant-{i}" for i in range(200)]
     later = START + timedelta(seconds=60)
-    try:
-        for name in names:  # the first tick makes each group's row
-            assert await leases.take(name, START) is not None
-        with statements(store) as seen:
-            for name in names:
-                assert await leases.take(name, later) is not None
-        groups = {group_of(name) for name in names}
-        assert len(groups) == GROUPS
-        assert len([s for s in seen if "job_lease" in s and s.startswith("UPDATE")]) == GROUPS
-        assert not [s for s in seen if "tenant_state" in s]  # no heartbeats to carry
-        assert leases.held_since(names[0], leases.tick(START))
-    finally:
-        store.dispose()
+    for name in names:  # the first tick makes each group's row
+        assert await leases.take(name, START) is not None
+    with statements(sqlite_store) as seen:
+        for name in names:
+            assert await leases.take(name, later) is not None
+    groups = {group_of(name) for name in names}
+    assert len(groups) == GROUPS
+    assert len([s for s in seen if "job_lease" in s and s.startswith("UPDATE")]) == GROUPS
+    assert not [s for s in seen if "tenant_state" in s]  # no heartbeats to carry
+    assert leases.held_since(names[0], leases.tick(START))
 
 
 async def test_a_run_of_ticks_held_is_broken_by_a_tick_another_process_took(
-    tmp_path: Path,
+    sqlite_store: Store,
 ) -> None:
-    store = Store(f"sqlite:///{tmp_path / 'bot.db'}")
-    store.migrate()
-    a, b = TickLeases(store, "a", 60, grace=0.01), TickLeases(store, "b", 60, grace=0.01)
+    a = TickLeases(sqlite_store, "a", 60, grace=0.01)
+    b = TickLeases(sqlite_store, "b", 60, grace=0.01)
     clock = Clock(START)
     first = a.tick(clock.now)
-    try:
-        assert await a.take("t1", clock.now) == first
-        clock.next_tick()
-        assert await a.take("t1", clock.now) == first + 1
-        assert a.held_since("t1", first)
-        clock.next_tick()
-        assert await b.take("t1", clock.now) == first + 2
-        assert await a.take("t1", clock.now) is None
-        assert not a.held_since("t1", first)
-        clock.next_tick()
-        assert await a.take("t1", clock.now) == first + 3
-        assert not a.held_since("t1", first) and a.held_since("t1", first + 3)
-    finally:
-        store.dispose()
+    assert await a.take("t1", clock.now) == first
+    clock.next_tick()
+    assert await a.take("t1", clock.now) == first + 1
+    assert a.held_since("t1", first)
+    clock.next_tick()
+    assert await b.take("t1", clock.now) == first + 2
+    assert await a.take("t1", clock.now) is None
+    assert not a.held_since("t1", first)
+    clock.next_tick()
+    assert await a.take("t1", clock.now) == first + 3
+    assert not a.held_since("t1", first) and a.held_since("t1", first + 3)
 
 
 async def test_the_holder_keeps_its_group_though_the_other_process_asks_first(
-    tmp_path: Path,
+    sqlite_store: Store,
 ) -> None:
-    store = Store(f"sqlite:///{tmp_path / 'bot.db'}")
-    store.migrate()
-    a, b = TickLeases(store, "a", 60), TickLeases(store, "b", 60, grace=0.5)
-    clock = Clock(START)
-    first = a.tick(clock.now)
-    try:
-        assert await a.take("t1", clock.now) == first
-        assert await b.take("t1", clock.now) is None
-        for tick in range(first + 1, first + 4):
-            clock.next_tick()
-            asking = asyncio.create_task(b.take("t1", clock.now))
-            await asyncio.sleep(0)  # b asks first, and waits its grace
-            assert await a.take("t1", clock.now) == tick
-            assert await asking is None
-        assert a.held_since("t1", first)
-    finally:
-        store.dispose()
-
-
-async def test_a_group_whose_holder_is_gone_is_taken_over_a_grace_late(tmp_path: Path) -> None:
-    store = Store(f"sqlite:///{tmp_path / 'bot.db'}")
-    store.migrate()
-    a, b = TickLeases(store, "a", 60), TickLeases(store, "b", 60, grace=0.5)
-    clock = Clock(START)
-    first = a.tick(clock.now)
-    try:
-        assert await a.take("t1", clock.now) == first
-        assert await b.take("t1", clock.now) is None
-        clock.next_tick()  # a has stopped: it asks no more
-        started = time.monotonic()
-        assert await b.take("t1", clock.now) == first + 1
-        assert time.monotonic() - started >= 0.5
+    a, b, clock, first = await held_by_a(sqlite_store, grace=0.5)
+    for tick in range(first + 1, first + 4):
         clock.next_tick()
-        started = time.monotonic()
-        assert await b.take("t1", clock.now) == first + 2  # the holder now: at once
-        assert time.monotonic() - started < 0.5
-    finally:
-        store.dispose()
+        asking = asyncio.create_task(b.take("t1", clock.now))
+        await asyncio.sleep(0)  # b asks first, and waits its grace
+        assert await a.take("t1", clock.now) == tick
+        assert await asking is None
+    assert a.held_since("t1", first)
+
+
+async def test_a_group_whose_holder_is_gone_is_taken_over_a_grace_late(
+    sqlite_store: Store,
+) -> None:
+    _, b, clock, first = await held_by_a(sqlite_store, grace=0.5)
+    clock.next_tick()  # a has stopped: it asks no more
+    started = time.monotonic()
+    assert await b.take("t1", clock.now) == first + 1
+    assert time.monotonic() - started >= 0.5
+    clock.next_tick()
+    started = time.monotonic()
+    assert await b.take("t1", clock.now) == first + 2  # the holder now: at once
+    assert time.monotonic() - started < 0.5
 
 
 def test_the_grace_is_two_seconds_at_most_and_a_twentieth_of_the_interval() -> None:

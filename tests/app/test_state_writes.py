@@ -13,12 +13,15 @@ import pytest
 import sqlalchemy as sa
 from sqlalchemy.exc import OperationalError
 
+from bot.app.polling import Poller
 from bot.app.state_writes import StateWrites
 from bot.core.domain import CORE_STEPS, Snapshot, StepState, snapshot_from_dict
 from bot.core.lifecycle import Open
+from bot.core.settings import Tenant
 from bot.store import Store
 from testkit.e2e import eventually
 from tests.app.pollworld import (
+    INTERVAL,
     START,
     Answers,
     Clock,
@@ -38,6 +41,20 @@ def shown_step(store: Store, tenant: str) -> StepState | None:
         return None
     run = snapshot_from_dict(state.current_cycle).step(CORE_STEPS[4])
     return run.state if run is not None else None
+
+
+async def a_change_waiting(
+    job: Poller, answers: Answers, clock: Clock, seconds: float = INTERVAL
+) -> Tenant:
+    """t1 polled, then polled again `seconds` later with its step further on: the changed
+    state waits for its second, not written yet."""
+    (tenant,) = job.settings.tenants
+    await job.poll(tenant)
+    answers.current["t1"] = wire(running(4, tenant="t1"))
+    clock.next_tick(seconds)
+    await job.poll(tenant)
+    assert job.writes.pending("t1")
+    return tenant
 
 
 async def test_a_seconds_changed_states_go_in_one_transaction(tmp_path: Path) -> None:
@@ -72,12 +89,7 @@ async def test_a_changed_state_is_written_within_a_second_unasked(tmp_path: Path
     answers = Answers(current={"t1": wire(running(3, tenant="t1"))})
     clock = Clock(START)
     async with polling(tmp_path, answers, clock) as job:
-        (tenant,) = job.settings.tenants
-        await job.poll(tenant)
-        answers.current["t1"] = wire(running(4, tenant="t1"))
-        clock.next_tick()
-        await job.poll(tenant)
-        assert job.writes.pending("t1")
+        await a_change_waiting(job, answers, clock)
         await eventually(
             lambda: shown_step(job.store, "t1") is StepState.RUNNING,
             timeout=5,
@@ -90,12 +102,7 @@ async def test_a_failed_poll_comes_after_the_success_still_waiting(tmp_path: Pat
     answers = Answers(current={"t1": wire(running(3, tenant="t1"))})
     clock = Clock(START)
     async with polling(tmp_path, answers, clock) as job:
-        (tenant,) = job.settings.tenants
-        await job.poll(tenant)
-        answers.current["t1"] = wire(running(4, tenant="t1"))
-        clock.next_tick(seconds=1)
-        await job.poll(tenant)
-        assert job.writes.pending("t1")
+        tenant = await a_change_waiting(job, answers, clock, seconds=1)
         answers.current["t1"] = {"not": "a cycle"}
         clock.next_tick(seconds=1)
         await job.poll(tenant)
@@ -110,13 +117,9 @@ async def test_closing_the_poller_writes_what_waits(tmp_path: Path) -> None:
     answers = Answers(current={"t1": wire(running(3, tenant="t1"))})
     clock = Clock(START)
     async with polling(tmp_path, answers, clock) as job:
-        (tenant,) = job.settings.tenants
-        await job.poll(tenant)
-        answers.current["t1"] = wire(running(4, tenant="t1"))
-        clock.next_tick()
-        await job.poll(tenant)
-        assert job.writes.pending("t1")
-    store = Store(f"sqlite:///{tmp_path / 'bot.db'}")
+        await a_change_waiting(job, answers, clock)
+        database = job.settings.database_url
+    store = Store(database)
     try:
         assert shown_step(store, "t1") is StepState.RUNNING
     finally:
